@@ -1,0 +1,1 @@
+#include "entrypoint/version.h"

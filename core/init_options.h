@@ -1,0 +1,83 @@
+// claude-init's command line and environment, parsed into one value. Pure: the caller
+// hands in argv and the environment; nothing here reads the process state.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace claude {
+
+// What the invocation asks claude-init to do.
+enum class InitMode {
+  kRun,      // be the init: run the command (default `claude`)
+  kHelp,     // print --help and exit 0
+  kVersion,  // print the version and exit 0
+  kHealth,   // `claude-init health [--json]`: ask a running init, exit 0/1
+  kSync,     // `claude-init sync`: ask a running init to flush now, exit 0/1
+};
+
+// How log lines are written (mirrors platform/logging.h's LogFormat; core cannot include it).
+enum class InitLogFormat { kAuto, kHuman, kJson };
+
+struct InitOptions {
+  InitMode mode = InitMode::kRun;
+
+  // --- init (tini/dumb-init compatible where they overlap) ---------------------------
+  // The command to run; never empty after a successful parse (default {"claude"}).
+  std::vector<std::string> command;
+  bool subreaper = false;           // -s: accepted for tini compatibility; claude-init is
+                                    // always a subreaper when it is not PID 1.
+  bool signal_group = false;        // -g: forward signals to the child's process group.
+  std::vector<int> exit_zero_codes; // -e CODE (repeatable): these child exit codes become 0.
+  int parent_death_signal = 0;      // -p SIG: PR_SET_PDEATHSIG; 0 = none.
+  int verbosity = 0;                // -v (repeatable) raises, -q lowers.
+  InitLogFormat log_format = InitLogFormat::kAuto;
+  // -r FROM:TO (repeatable): a received FROM is forwarded as TO; TO == 0 drops it.
+  std::map<int, int> signal_rewrites;
+  std::chrono::milliseconds grace{8000};          // --grace: stop signal → SIGKILL.
+  std::chrono::milliseconds flush_timeout{1500};  // --flush-timeout: final flush budget
+                                                  // when no stop signal set a deadline.
+
+  // --- health -----------------------------------------------------------------------
+  int health_port = 7390;                   // --health-port; 0 disables the endpoint.
+  std::string health_addr = "127.0.0.1";    // --health-addr; loopback unless allowed.
+  bool health_allow_remote = false;         // --health-allow-remote
+  bool health_json = false;                 // `health --json`
+  std::string probe_cmd;                    // --probe-cmd: run with /bin/sh -c; empty = none.
+  std::chrono::milliseconds probe_interval{30000};
+  std::chrono::milliseconds probe_timeout{10000};
+  int probe_failures = 3;                   // consecutive failures → unhealthy.
+
+  // --- sync (consumed by the sync engine; see ARCHITECTURE.md's defaults table) -------
+  bool no_sync = false;                     // --no-sync: be a plain init.
+  std::string stage_dir = "/run/claude/stage";
+  std::string outbox_dir = "/run/claude/outbox";
+  std::string live_dir = "/root/.claude-config";
+  std::string run_id;                       // empty = generate at start.
+  std::string trace_id;                     // empty = generate at start.
+};
+
+// Parses argv (argv[0] included) and the environment. Flags win over CLAUDE_INIT_*
+// variables; an unknown flag, a bad value or a non-loopback --health-addr without
+// --health-allow-remote is an Error whose detail names the flag or variable.
+Result<InitOptions> parse_init_options(const std::vector<std::string>& argv,
+                                       const std::map<std::string, std::string>& env);
+
+// The --help text (also the README's claude-init section, kept identical in content).
+std::string init_help_text();
+
+// Signal number for "TERM", "SIGTERM", "term" or "15"; nullopt when unknown.
+std::optional<int> signal_from_name(std::string_view name);
+// "SIGTERM" for 15; "SIG<n>" for a number without a name.
+std::string signal_name(int signal);
+
+// Whether `addr` is a numeric IPv4 loopback address (127.0.0.0/8) or "::1".
+bool is_loopback_address(std::string_view addr);
+
+}  // namespace claude

@@ -1,0 +1,135 @@
+// The outbox journal (claude-outbox/1): one JSON line per completed outbox operation,
+// appended after the operation. Replaying it gives the state the outbox tree should be in;
+// the recovery planner compares that with what is really there after a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace claude {
+
+inline constexpr std::string_view kOutboxFormat = "claude-outbox/1";
+
+enum class JournalOp { kBegin, kPut, kAppend, kDelete, kRename, kSymlink };
+
+// "begin", "put", ... as written in the journal.
+std::string_view op_name(JournalOp op);
+
+// One record. Which fields matter depends on op (ARCHITECTURE.md "Outbox"):
+//   begin: format, run_id, trace_id     put: path, size, sha256, mode
+//   append: path, offset, size, sha256 (size and sha256 of the whole file after it)
+//   delete: path                        rename: from, path      symlink: path, target
+struct JournalRecord {
+  std::uint64_t seq = 0;
+  JournalOp op = JournalOp::kPut;
+  std::string time;  // RFC 3339 UTC
+  std::string format;
+  std::string run_id;
+  std::string trace_id;
+  std::string path;
+  std::string from;
+  std::string target;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::uint32_t mode = 0;
+  bool operator==(const JournalRecord&) const = default;
+};
+
+// The record as one compact JSON line ending in '\n'.
+std::string to_line(const JournalRecord& record);
+
+// Parses a whole journal. The first record must be a begin of a known format (major 1);
+// seq strictly increases over the file. A last line without '\n' (torn by a kill) is
+// ignored and *torn_tail set; any other malformed line is an Error naming file_name and
+// the line number.
+Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* torn_tail = nullptr,
+                                                 std::string_view file_name = "journal.jsonl");
+
+// The seq the next record gets (0 for an empty journal).
+std::uint64_t next_seq(const std::vector<JournalRecord>& records);
+
+// What one path should be after replaying the journal.
+struct ExpectedEntry {
+  bool is_symlink = false;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::uint32_t mode = 0;
+  std::string target;        // symlinks
+  JournalOp last_op = JournalOp::kPut;
+  bool operator==(const ExpectedEntry&) const = default;
+};
+
+// The expected state per path. Replay is idempotent: records with a seq already applied
+// are skipped, and every record carries absolute state (whole-file size and sha256), so
+// replaying twice equals replaying once.
+class TreeState {
+ public:
+  // Applies records in order; delete and rename also act on everything under the path.
+  void replay(const std::vector<JournalRecord>& records);
+  void apply(const JournalRecord& record);
+
+  const std::map<std::string, ExpectedEntry>& entries() const { return entries_; }
+  const ExpectedEntry* find(std::string_view path) const;
+  // The highest seq applied; nullopt before any.
+  std::optional<std::uint64_t> last_seq() const { return last_seq_; }
+  bool operator==(const TreeState&) const = default;
+
+ private:
+  std::map<std::string, ExpectedEntry> entries_;
+  std::optional<std::uint64_t> last_seq_;
+};
+
+// What is really in the outbox tree at one path (collected by the caller, which hashes
+// the first `expected size` bytes when the file is at least that long).
+struct ObservedEntry {
+  std::string path;
+  bool is_symlink = false;
+  std::uint64_t size = 0;
+  std::string prefix_sha256;  // sha256 of the first ExpectedEntry::size bytes; empty if shorter or not expected
+  std::string whole_sha256;
+  std::uint32_t mode = 0;
+  std::string target;  // symlinks
+};
+
+enum class RecoveryAction {
+  kOk,               // matches the journal
+  kJournalAsPut,     // a complete file renamed in after its last record: journal it
+  kJournalAsSymlink, // a symlink renamed in after its last record: journal it
+  kJournalAsDelete,  // journaled but gone (killed between unlink and record): journal it
+  kTruncate,         // an appended log with bytes beyond its journaled size: cut them
+  kStaleTemp,        // one of our temp files left by a kill: remove (init) or ignore (host)
+  kCorrupt,          // a log whose journaled content is not there (shorter or different)
+};
+
+std::string_view action_name(RecoveryAction action);
+
+struct RecoveryStep {
+  std::string path;
+  RecoveryAction action = RecoveryAction::kOk;
+  // For the kJournalAs* actions: the record to append (seq and time left for the caller).
+  JournalRecord record;
+  // For kTruncate: the size to cut to. For kCorrupt: what was expected and found.
+  std::uint64_t truncate_to = 0;
+  std::string detail;
+};
+
+// Decides, for every path that is expected or observed, what recovery does. Session logs
+// (*.jsonl, or any path whose last record is an append) are appended in place, so extra
+// bytes after the journaled content are a torn append (kTruncate) and anything else is
+// kCorrupt; every other file only ever changes by rename, so a different file is complete
+// (kJournalAsPut). The init publishes a file's first version by rename, never by append.
+// Steps come out sorted by path.
+std::vector<RecoveryStep> plan_recovery(const TreeState& expected,
+                                        const std::vector<ObservedEntry>& observed);
+
+// True when the last path component is one of our temp names (contains kTempMarker).
+bool is_temp_name(std::string_view rel_path);
+
+}  // namespace claude

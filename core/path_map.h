@@ -1,0 +1,79 @@
+// The host <-> container path mapping: an ordered list of prefix pairs, applied only at
+// path boundaries, so that /Users/al never rewrites /Users/alice.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace claude {
+
+// One prefix pair: an absolute host folder and the absolute container folder it becomes.
+struct PathMapping {
+  std::string host;
+  std::string container;
+  bool operator==(const PathMapping&) const = default;
+};
+
+enum class Direction { kToContainer, kToHost };
+
+// The other direction.
+Direction reverse(Direction d);
+
+class PathMap {
+ public:
+  // An empty map: maps nothing.
+  PathMap() = default;
+
+  // Validates and normalizes the pairs: both sides absolute; repeated '/' collapsed, a
+  // trailing '/' dropped ("/" stays "/"); no "." or ".." components; no host or container
+  // prefix twice; and no pair that would break host -> container -> host (a container
+  // prefix strictly inside another one must come from the matching host sub-folder).
+  // The Error names the offending pair. Order of the input does not matter: each
+  // direction is tried longest prefix first.
+  static Result<PathMap> create(std::vector<PathMapping> mappings);
+
+  // The mapped path when abs_path equals a prefix or continues it with '/', using the
+  // longest matching prefix for the direction; nullopt when no prefix matches (relative
+  // paths never match). Purely textual: no ".." resolution.
+  std::optional<std::string> map_path(std::string_view abs_path, Direction dir) const;
+
+  // text with every boundary-delimited occurrence of a prefix replaced: an occurrence
+  // starts at the beginning or after a character that cannot be part of a path (space,
+  // quote, '(', '=', ':', ',', ...) and ends at the end, at '/', or before such a character.
+  // Covers commands and rules such as "Bash(/home/al/proj/run.sh:*)",
+  // "node /home/al/proj/x.js", "--dir=/home/al/p" and "PATH=/a/bin:/b/bin".
+  std::string map_in_text(std::string_view text, Direction dir) const;
+
+  // [{"host":..., "container":...}, ...] in the stored (normalized) order.
+  nlohmann::json to_json() const;
+  // The inverse of to_json, validated by create(); Error when the shape is wrong.
+  static Result<PathMap> from_json(const nlohmann::json& j);
+
+  // The normalized pairs, longest host prefix first.
+  const std::vector<PathMapping>& mappings() const { return by_host_; }
+  bool empty() const { return by_host_.empty(); }
+
+  // Where the match for one direction came from: the prefix that matched and what
+  // replaces it; nullopt when nothing matches. Used by the project folder mapper.
+  struct Match {
+    std::string_view from;
+    std::string_view to;
+  };
+  std::optional<Match> longest_match(std::string_view abs_path, Direction dir) const;
+
+ private:
+  std::vector<PathMapping> by_host_;       // longest host prefix first
+  std::vector<PathMapping> by_container_;  // longest container prefix first
+};
+
+// True for bytes that can be part of a path inside free text (letters, digits, '/', '.',
+// '_', '-', '~', '+', '@', '%' and any non-ASCII byte); occurrences are delimited by the others.
+bool is_path_text_byte(unsigned char c);
+
+}  // namespace claude

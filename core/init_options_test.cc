@@ -1,0 +1,201 @@
+#include "core/init_options.h"
+
+#include <csignal>
+
+#include <catch2/catch.hpp>
+
+using claude::InitMode;
+using claude::InitOptions;
+using claude::parse_init_options;
+
+namespace {
+using Env = std::map<std::string, std::string>;
+InitOptions parse_ok(std::vector<std::string> argv, const Env& env = {}) {
+  argv.insert(argv.begin(), "claude-init");
+  auto r = parse_init_options(argv, env);
+  INFO((r.ok() ? std::string() : r.error().message()));
+  REQUIRE(r.ok());
+  return r.value();
+}
+claude::Error parse_err(std::vector<std::string> argv, const Env& env = {}) {
+  argv.insert(argv.begin(), "claude-init");
+  auto r = parse_init_options(argv, env);
+  REQUIRE_FALSE(r.ok());
+  return r.error();
+}
+}  // namespace
+
+TEST_CASE("with no command claude-init runs claude") {
+  auto o = parse_ok({});
+  CHECK(o.mode == InitMode::kRun);
+  CHECK(o.command == std::vector<std::string>{"claude"});
+  CHECK(o.grace == std::chrono::seconds(8));
+  CHECK(o.health_port == 7390);
+  CHECK(o.health_addr == "127.0.0.1");
+  CHECK(o.stage_dir == "/run/claude/stage");
+  CHECK(o.outbox_dir == "/run/claude/outbox");
+  CHECK(o.live_dir == "/root/.claude-config");
+}
+
+TEST_CASE("the command follows -- or the first non-option, its own flags untouched") {
+  CHECK(parse_ok({"--", "sh", "-c", "exit 3"}).command == std::vector<std::string>{"sh", "-c", "exit 3"});
+  CHECK(parse_ok({"-g", "ls", "-l", "--", "x"}).command == std::vector<std::string>{"ls", "-l", "--", "x"});
+  CHECK(parse_ok({"--", "--weird"}).command == std::vector<std::string>{"--weird"});
+}
+
+TEST_CASE("tini-compatible short flags, combined or apart") {
+  auto o = parse_ok({"-sg", "-e", "143", "-e2", "-p", "SIGKILL", "-vv", "--", "x"});
+  CHECK(o.subreaper);
+  CHECK(o.signal_group);
+  CHECK(o.exit_zero_codes == std::vector<int>{143, 2});
+  CHECK(o.parent_death_signal == SIGKILL);
+  CHECK(o.verbosity == 2);
+  CHECK(parse_ok({"-q", "x"}).verbosity == -1);
+}
+
+TEST_CASE("-r rewrites signals like dumb-init, by name or number, 0 drops") {
+  auto o = parse_ok({"-r", "TERM:INT", "-r", "1:0", "--rewrite=sigusr1:SIGUSR2", "x"});
+  CHECK(o.signal_rewrites.at(SIGTERM) == SIGINT);
+  CHECK(o.signal_rewrites.at(SIGHUP) == 0);
+  CHECK(o.signal_rewrites.at(SIGUSR1) == SIGUSR2);
+  CHECK(parse_err({"-r", "TERM", "x"}).detail.find("FROM:TO") != std::string::npos);
+  CHECK(parse_err({"-r", "TERM:NOPE", "x"}).path == "-r");
+}
+
+TEST_CASE("durations accept s, ms, m and bare seconds") {
+  CHECK(parse_ok({"--grace", "500ms"}).grace == std::chrono::milliseconds(500));
+  CHECK(parse_ok({"--grace=3"}).grace == std::chrono::seconds(3));
+  CHECK(parse_ok({"--grace", "1.5s"}).grace == std::chrono::milliseconds(1500));
+  CHECK(parse_ok({"--grace", "2m"}).grace == std::chrono::minutes(2));
+  CHECK(parse_err({"--grace", "soon"}).path == "--grace");
+  CHECK(parse_err({"--grace"}).detail == "needs a value");
+}
+
+TEST_CASE("every flag can come from a CLAUDE_INIT_ variable") {
+  Env env{{"CLAUDE_INIT_SIGNAL_GROUP", "1"},       {"CLAUDE_INIT_SUBREAPER", "yes"},
+          {"CLAUDE_INIT_EXIT_ZERO", "143,130"},    {"CLAUDE_INIT_PDEATHSIG", "TERM"},
+          {"CLAUDE_INIT_REWRITE", "TERM:INT,HUP:0"}, {"CLAUDE_INIT_VERBOSITY", "2"},
+          {"CLAUDE_INIT_LOG_FORMAT", "json"},      {"CLAUDE_INIT_GRACE", "3s"},
+          {"CLAUDE_INIT_FLUSH_TIMEOUT", "900ms"},  {"CLAUDE_INIT_HEALTH_PORT", "9000"},
+          {"CLAUDE_INIT_HEALTH_ADDR", "127.0.0.2"}, {"CLAUDE_INIT_PROBE_CMD", "true"},
+          {"CLAUDE_INIT_PROBE_INTERVAL", "2s"},    {"CLAUDE_INIT_PROBE_TIMEOUT", "1s"},
+          {"CLAUDE_INIT_PROBE_FAILURES", "5"},     {"CLAUDE_INIT_NO_SYNC", "on"},
+          {"CLAUDE_INIT_STAGE", "/s"},             {"CLAUDE_INIT_OUTBOX", "/o"},
+          {"CLAUDE_CONFIG_DIR", "/l"},             {"CLAUDE_INIT_RUN_ID", "r1"},
+          {"CLAUDE_INIT_TRACE_ID", "t1"}};
+  auto o = parse_ok({}, env);
+  CHECK(o.signal_group);
+  CHECK(o.subreaper);
+  CHECK(o.exit_zero_codes == std::vector<int>{143, 130});
+  CHECK(o.parent_death_signal == SIGTERM);
+  CHECK(o.signal_rewrites == std::map<int, int>{{SIGTERM, SIGINT}, {SIGHUP, 0}});
+  CHECK(o.verbosity == 2);
+  CHECK(o.log_format == claude::InitLogFormat::kJson);
+  CHECK(o.grace == std::chrono::seconds(3));
+  CHECK(o.flush_timeout == std::chrono::milliseconds(900));
+  CHECK(o.health_port == 9000);
+  CHECK(o.health_addr == "127.0.0.2");
+  CHECK(o.probe_cmd == "true");
+  CHECK(o.probe_interval == std::chrono::seconds(2));
+  CHECK(o.probe_timeout == std::chrono::seconds(1));
+  CHECK(o.probe_failures == 5);
+  CHECK(o.no_sync);
+  CHECK(o.stage_dir == "/s");
+  CHECK(o.outbox_dir == "/o");
+  CHECK(o.live_dir == "/l");
+  CHECK(o.run_id == "r1");
+  CHECK(o.trace_id == "t1");
+}
+
+TEST_CASE("flags win over the environment, lists are replaced not merged") {
+  Env env{{"CLAUDE_INIT_GRACE", "3s"}, {"CLAUDE_INIT_EXIT_ZERO", "143"}, {"CLAUDE_INIT_REWRITE", "TERM:INT"},
+          {"CLAUDE_INIT_VERBOSITY", "2"}, {"CLAUDE_INIT_HEALTH_PORT", "9000"}};
+  auto o = parse_ok({"--grace", "1s", "-e", "2", "-r", "HUP:TERM", "-q", "--health-port", "0"}, env);
+  CHECK(o.grace == std::chrono::seconds(1));
+  CHECK(o.exit_zero_codes == std::vector<int>{2});
+  CHECK(o.signal_rewrites == std::map<int, int>{{SIGHUP, SIGTERM}});
+  CHECK(o.verbosity == -1);
+  CHECK(o.health_port == 0);
+}
+
+TEST_CASE("a bad environment value names the variable") {
+  auto e = parse_err({}, {{"CLAUDE_INIT_HEALTH_PORT", "http"}});
+  CHECK(e.path == "CLAUDE_INIT_HEALTH_PORT");
+  CHECK(parse_err({}, {{"CLAUDE_INIT_NO_SYNC", "maybe"}}).path == "CLAUDE_INIT_NO_SYNC");
+}
+
+TEST_CASE("the health endpoint refuses non-loopback addresses unless allowed") {
+  auto e = parse_err({"--health-addr", "0.0.0.0"});
+  CHECK(e.detail.find("not a loopback") != std::string::npos);
+  CHECK(e.fix.find("--health-allow-remote") != std::string::npos);
+  CHECK(parse_err({"--health-addr", "10.0.0.1"}).path == "--health-addr");
+  CHECK(parse_ok({"--health-addr", "0.0.0.0", "--health-allow-remote"}).health_addr == "0.0.0.0");
+  CHECK(parse_ok({"--health-addr", "localhost"}).health_addr == "127.0.0.1");
+  CHECK(parse_ok({"--health-addr", "::1"}).health_addr == "::1");
+  CHECK(claude::is_loopback_address("127.1.2.3"));
+  CHECK_FALSE(claude::is_loopback_address("127.0.0"));
+  CHECK_FALSE(claude::is_loopback_address("127.0.0.256"));
+  CHECK_FALSE(claude::is_loopback_address("1127.0.0.1"));
+}
+
+TEST_CASE("health and sync are subcommands that take only options") {
+  auto h = parse_ok({"health", "--json", "--health-port", "7400"});
+  CHECK(h.mode == InitMode::kHealth);
+  CHECK(h.health_json);
+  CHECK(h.health_port == 7400);
+  CHECK(h.command.empty());
+  CHECK(parse_ok({"sync"}).mode == InitMode::kSync);
+  CHECK(parse_err({"health", "extra"}).detail.find("unexpected") != std::string::npos);
+  CHECK(parse_err({"--json"}).detail == "unknown option");
+  // A command that happens to be called health runs after --.
+  CHECK(parse_ok({"--", "health"}).command == std::vector<std::string>{"health"});
+}
+
+TEST_CASE("--help and --version stop parsing") {
+  CHECK(parse_ok({"--help", "--bogus"}).mode == InitMode::kHelp);
+  CHECK(parse_ok({"-h"}).mode == InitMode::kHelp);
+  CHECK(parse_ok({"--version"}).mode == InitMode::kVersion);
+  CHECK(parse_ok({"-V"}).mode == InitMode::kVersion);
+}
+
+TEST_CASE("unknown options and bad values are errors naming the option") {
+  CHECK(parse_err({"-x"}).path == "-x");
+  CHECK(parse_err({"--frobnicate"}).path == "--frobnicate");
+  CHECK(parse_err({"-e", "256", "x"}).path == "-e");
+  CHECK(parse_err({"-p", "SIGNOPE", "x"}).path == "-p");
+  CHECK(parse_err({"--probe-failures", "0"}).path == "--probe-failures");
+  CHECK(parse_err({"--no-sync=1"}).detail == "takes no value");
+  CHECK(parse_err({"--probe-cmd", "x", "--probe-interval", "1s", "--probe-timeout", "2s"}).path == "--probe-timeout");
+}
+
+TEST_CASE("signal names round-trip") {
+  CHECK(claude::signal_from_name("SIGWINCH") == SIGWINCH);
+  CHECK(claude::signal_from_name("winch") == SIGWINCH);
+  CHECK(claude::signal_from_name("34") == 34);
+  CHECK_FALSE(claude::signal_from_name("65").has_value());
+  CHECK_FALSE(claude::signal_from_name("0").has_value());
+  CHECK(claude::signal_name(SIGSEGV) == "SIGSEGV");
+  CHECK(claude::signal_name(40) == "SIG40");
+}
+
+TEST_CASE("--help documents every long flag and environment variable it accepts") {
+  std::string help = claude::init_help_text();
+  for (const char* flag : {"--subreaper", "--signal-group", "--exit-zero", "--pdeathsig", "--rewrite", "--verbose",
+                           "--quiet", "--log-format", "--grace", "--flush-timeout", "--health-port", "--health-addr",
+                           "--health-allow-remote", "--probe-cmd", "--probe-interval", "--probe-timeout",
+                           "--probe-failures", "--no-sync", "--stage", "--outbox", "--live-dir", "--run-id",
+                           "--trace-id", "--help", "--version"}) {
+    INFO(flag);
+    CHECK(help.find(flag) != std::string::npos);
+  }
+  for (const char* var : {"CLAUDE_INIT_SUBREAPER", "CLAUDE_INIT_SIGNAL_GROUP", "CLAUDE_INIT_EXIT_ZERO",
+                          "CLAUDE_INIT_PDEATHSIG", "CLAUDE_INIT_REWRITE", "CLAUDE_INIT_VERBOSITY",
+                          "CLAUDE_INIT_LOG_FORMAT", "CLAUDE_INIT_GRACE", "CLAUDE_INIT_FLUSH_TIMEOUT",
+                          "CLAUDE_INIT_HEALTH_PORT", "CLAUDE_INIT_HEALTH_ADDR", "CLAUDE_INIT_HEALTH_ALLOW_REMOTE",
+                          "CLAUDE_INIT_PROBE_CMD", "CLAUDE_INIT_PROBE_INTERVAL", "CLAUDE_INIT_PROBE_TIMEOUT",
+                          "CLAUDE_INIT_PROBE_FAILURES", "CLAUDE_INIT_NO_SYNC", "CLAUDE_INIT_STAGE",
+                          "CLAUDE_INIT_OUTBOX", "CLAUDE_CONFIG_DIR", "CLAUDE_INIT_RUN_ID", "CLAUDE_INIT_TRACE_ID"}) {
+    INFO(var);
+    CHECK(help.find(var) != std::string::npos);
+  }
+}

@@ -167,6 +167,28 @@ Status apply_value(InitOptions& o, std::string_view key, std::string_view source
   if (key == "live-dir") { o.live_dir = std::string(value); return Ok{}; }
   if (key == "run-id") { o.run_id = std::string(value); return Ok{}; }
   if (key == "trace-id") { o.trace_id = std::string(value); return Ok{}; }
+  if (key == "exclude" || key == "map") {
+    // Repeatable; the environment form is a comma-separated list.
+    for (size_t start = 0; start <= value.size();) {
+      size_t comma = value.find(',', start);
+      std::string_view item = value.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      if (!item.empty()) {
+        if (key == "map" && (item.find('=') == std::string_view::npos || item.front() != '/')) {
+          return bad("expected HOST=CONTAINER with absolute paths, e.g. /home/al/proj=/workspace/proj");
+        }
+        (key == "exclude" ? o.sync_excludes : o.path_maps).emplace_back(item);
+      }
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    return Ok{};
+  }
+  if (key == "settle") {
+    auto d = parse_duration(value);
+    if (!d || d->count() > 20) return bad("expected a duration of at most 20ms, e.g. 10ms (0 = none)");
+    o.settle = *d;
+    return Ok{};
+  }
   return option_error(source, "unknown option");
 }
 
@@ -175,6 +197,7 @@ Status apply_switch(InitOptions& o, std::string_view key, bool on) {
   else if (key == "signal-group") o.signal_group = on;
   else if (key == "health-allow-remote") o.health_allow_remote = on;
   else if (key == "no-sync") o.no_sync = on;
+  else if (key == "rewrite-free-text") o.rewrite_free_text = on;
   else return option_error(key, "unknown switch");
   return Ok{};
 }
@@ -203,12 +226,16 @@ constexpr EnvValue kEnvValues[] = {
     {"CLAUDE_CONFIG_DIR", "live-dir"},
     {"CLAUDE_INIT_RUN_ID", "run-id"},
     {"CLAUDE_INIT_TRACE_ID", "trace-id"},
+    {"CLAUDE_INIT_EXCLUDE", "exclude"},
+    {"CLAUDE_INIT_MAP", "map"},
+    {"CLAUDE_INIT_SETTLE", "settle"},
 };
 constexpr EnvValue kEnvSwitches[] = {
     {"CLAUDE_INIT_SUBREAPER", "subreaper"},
     {"CLAUDE_INIT_SIGNAL_GROUP", "signal-group"},
     {"CLAUDE_INIT_HEALTH_ALLOW_REMOTE", "health-allow-remote"},
     {"CLAUDE_INIT_NO_SYNC", "no-sync"},
+    {"CLAUDE_INIT_REWRITE_FREE_TEXT", "rewrite-free-text"},
 };
 
 // Long options that take a value, and the short letters that are aliases.
@@ -301,11 +328,14 @@ Result<InitOptions> parse_init_options(const std::vector<std::string>& argv,
   const bool subcommand = o.mode != InitMode::kRun;
 
   bool flag_exit_codes = false, flag_rewrites = false, flag_verbosity = false;
+  bool flag_excludes = false, flag_maps = false;
   int verbosity = 0;
   // Flags that replace (rather than add to) what the environment set.
   auto list_flag = [&](std::string_view key) {
     if (key == "exit-zero" && !flag_exit_codes) { o.exit_zero_codes.clear(); flag_exit_codes = true; }
     if (key == "rewrite" && !flag_rewrites) { o.signal_rewrites.clear(); flag_rewrites = true; }
+    if (key == "exclude" && !flag_excludes) { o.sync_excludes.clear(); flag_excludes = true; }
+    if (key == "map" && !flag_maps) { o.path_maps.clear(); flag_maps = true; }
   };
 
   for (; i < argv.size(); ++i) {
@@ -324,7 +354,8 @@ Result<InitOptions> parse_init_options(const std::vector<std::string>& argv,
       if (key == "json" && o.mode == InitMode::kHealth) { o.health_json = true; continue; }
       if (key == "verbose") { ++verbosity; flag_verbosity = true; continue; }
       if (key == "quiet") { --verbosity; flag_verbosity = true; continue; }
-      if (key == "subreaper" || key == "signal-group" || key == "health-allow-remote" || key == "no-sync") {
+      if (key == "subreaper" || key == "signal-group" || key == "health-allow-remote" || key == "no-sync" ||
+          key == "rewrite-free-text") {
         if (value) return option_error("--" + key, "takes no value");
         (void)apply_switch(o, key, true);
         continue;
@@ -435,6 +466,16 @@ Sync:
                             /root/.claude-config)                      [CLAUDE_CONFIG_DIR]
       --run-id ID, --trace-id ID   ids from the host (generated when absent)
                                              [CLAUDE_INIT_RUN_ID, CLAUDE_INIT_TRACE_ID]
+      --exclude GLOB        never sync paths matching GLOB (repeatable), on top of the
+                            built-in list (locks, temp files, sessions/, debug/, ...)
+                                                          [CLAUDE_INIT_EXCLUDE=GLOB,GLOB]
+      --map HOST=CONTAINER  an extra path mapping (repeatable), added to the stage's
+                                                   [CLAUDE_INIT_MAP=HOST=CONTAINER,...]
+      --rewrite-free-text   also map paths inside free text (commands, tool output)
+                                                       [CLAUDE_INIT_REWRITE_FREE_TEXT]
+      --settle DUR          quiet time before a file still being written is published
+                            (default 10ms, at most 20ms; capped at 100ms for a file
+                            written continuously)                    [CLAUDE_INIT_SETTLE]
   Without --no-sync, sync runs when the stage or the outbox folder exists.
 
   -h, --help                this text

@@ -61,6 +61,10 @@ struct InitOptions {
   std::string live_dir = "/root/.claude-config";
   std::string run_id;                       // empty = generate at start.
   std::string trace_id;                     // empty = generate at start.
+  std::vector<std::string> sync_excludes;   // --exclude GLOB (repeatable), on top of the built-in list.
+  std::vector<std::string> path_maps;       // --map HOST=CONTAINER (repeatable), added to the stage's mapping.
+  bool rewrite_free_text = false;           // --rewrite-free-text: map paths inside free text too.
+  std::chrono::milliseconds settle{10};     // --settle: quiet time before a file being written is published (<= 20ms).
 };
 
 // Parses argv (argv[0] included) and the environment. Flags win over CLAUDE_INIT_*

@@ -1,17 +1,236 @@
 #include "core/manifest.h"
 
+#include <set>
+#include <unordered_set>
+
+#include "core/sha256.h"
+
 namespace claude {
+namespace {
 
-nlohmann::json Manifest::to_json() const { return nlohmann::json::object(); }
+constexpr std::string_view kRestage = "re-run `claude-host stage` to write a fresh stage";
 
-Result<Manifest> Manifest::parse(std::string_view, std::string_view file_name) {
-  return Error{"read stage manifest", std::string(file_name), 0, "not implemented yet", ""};
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >= 0xc2 && b <= 0xdf) ? 2 : (b >= 0xe0 && b <= 0xef) ? 3
+                                 : (b >= 0xf0 && b <= 0xf4)   ? 4
+                                                              : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
+    for (std::size_t k = 1; k < len; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
-Status verify_entry(const ManifestFile&, std::uint64_t, std::string_view) { return Ok{}; }
+// Reads a required field of the given JSON type; the Error names file and field.
+template <class T>
+Result<T> field(const nlohmann::json& obj, const char* name, std::string_view file,
+                std::string_view where) {
+  auto missing = [&](std::string what) {
+    return Error{"read stage manifest", std::string(file), 0,
+                 std::string(where) + ": field \"" + name + "\" " + what, std::string(kRestage)};
+  };
+  auto it = obj.find(name);
+  if (it == obj.end()) return missing("is missing");
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return missing("is not a string");
+    return it->template get<std::string>();
+  } else {
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->template get<std::int64_t>() >= 0)) {
+      return missing("is not a non-negative integer");
+    }
+    return static_cast<T>(it->template get<std::uint64_t>());
+  }
+}
 
-Status check_rel_path(std::string_view, std::string_view) { return Ok{}; }
+Error bad(std::string_view file, std::string detail) {
+  return Error{"read stage manifest", std::string(file), 0, std::move(detail),
+               std::string(kRestage)};
+}
 
-bool symlink_stays_inside(std::string_view, std::string_view) { return false; }
+}  // namespace
+
+Status check_rel_path(std::string_view path, std::string_view what) {
+  auto refuse = [&](std::string why) {
+    return Error{std::string(what), std::string(path), 0,
+                 "unsafe path: " + why + " (only plain relative paths inside the tree)", ""};
+  };
+  if (path.empty()) return refuse("it is empty");
+  if (path[0] == '/') return refuse("it is absolute");
+  if (path.find('\0') != std::string_view::npos) return refuse("it contains a NUL byte");
+  if (!valid_utf8(path)) return refuse("it is not UTF-8");
+  std::size_t start = 0;
+  while (true) {
+    std::size_t slash = path.find('/', start);
+    std::string_view comp = path.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (comp.empty()) return refuse("it has an empty component");
+    if (comp == ".") return refuse("it has a '.' component");
+    if (comp == "..") return refuse("it has a '..' component");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return Ok{};
+}
+
+bool symlink_stays_inside(std::string_view link_path, std::string_view target) {
+  if (target.empty() || target[0] == '/') return false;
+  // Depth of the folder holding the link, then walk the target's components.
+  std::int64_t depth = 0;
+  for (char c : link_path) depth += c == '/';
+  std::size_t start = 0;
+  while (start <= target.size()) {
+    std::size_t slash = target.find('/', start);
+    std::size_t end = slash == std::string_view::npos ? target.size() : slash;
+    std::string_view comp = target.substr(start, end - start);
+    if (comp == "..") {
+      if (--depth < 0) return false;
+    } else if (!comp.empty() && comp != ".") {
+      ++depth;
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+nlohmann::json Manifest::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  j["format"] = kStageFormat;
+  j["run_id"] = run_id;
+  j["trace_id"] = trace_id;
+  j["created_at"] = created_at;
+  j["mapping"] = mapping.to_json();
+  j["files"] = nlohmann::json::array();
+  for (const auto& f : files) {
+    j["files"].push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"mode", f.mode}});
+  }
+  j["symlinks"] = nlohmann::json::array();
+  for (const auto& s : symlinks) {
+    j["symlinks"].push_back({{"path", s.path}, {"target", s.target}});
+  }
+  return j;
+}
+
+Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_name) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    return bad(file_name, std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) return bad(file_name, "not a JSON object");
+  auto format = field<std::string>(j, "format", file_name, "manifest");
+  if (!format) return format.error();
+  constexpr std::string_view kFamily = "claude-stage/";
+  if (format->compare(0, kFamily.size(), kFamily) != 0) {
+    return bad(file_name, "format \"" + *format + "\" is not a claude-stage manifest");
+  }
+  std::string version = format->substr(kFamily.size());
+  if (version.substr(0, version.find('.')) != "1") {
+    return bad(file_name, "format \"" + *format + "\" is newer than this claude-init reads (" +
+                              std::string(kStageFormat) + ")");
+  }
+  Manifest m;
+  for (auto [name, dest] : {std::pair{"run_id", &m.run_id}, std::pair{"trace_id", &m.trace_id},
+                            std::pair{"created_at", &m.created_at}}) {
+    auto v = field<std::string>(j, name, file_name, "manifest");
+    if (!v) return v.error();
+    *dest = std::move(*v);
+  }
+  if (!j.contains("mapping")) return bad(file_name, "manifest: field \"mapping\" is missing");
+  auto mapping = PathMap::from_json(j["mapping"]);
+  if (!mapping) return bad(file_name, "mapping: " + mapping.error().detail);
+  m.mapping = std::move(*mapping);
+
+  std::set<std::string, std::less<>> seen;
+  auto check_path = [&](const std::string& path, std::string_view where) -> Status {
+    Status ok = check_rel_path(path, "read stage manifest");
+    if (!ok) return bad(file_name, std::string(where) + " \"" + path + "\": " + ok.error().detail);
+    if (!seen.insert(path).second) {
+      return bad(file_name, std::string(where) + " \"" + path + "\" is listed twice");
+    }
+    return Ok{};
+  };
+  if (!j.contains("files") || !j["files"].is_array()) {
+    return bad(file_name, "manifest: field \"files\" is missing or not an array");
+  }
+  for (const auto& item : j["files"]) {
+    if (!item.is_object()) return bad(file_name, "files: an entry is not an object");
+    ManifestFile f;
+    auto path = field<std::string>(item, "path", file_name, "files entry");
+    if (!path) return path.error();
+    f.path = std::move(*path);
+    std::string where = "file \"" + f.path + "\"";
+    auto size = field<std::uint64_t>(item, "size", file_name, where);
+    if (!size) return size.error();
+    auto sha = field<std::string>(item, "sha256", file_name, where);
+    if (!sha) return sha.error();
+    auto mode = field<std::uint64_t>(item, "mode", file_name, where);
+    if (!mode) return mode.error();
+    if (!is_sha256_hex(*sha)) return bad(file_name, where + ": sha256 is not 64 lowercase hex digits");
+    if (*mode > 07777) return bad(file_name, where + ": mode is not a permission value");
+    f.size = *size;
+    f.sha256 = std::move(*sha);
+    f.mode = static_cast<std::uint32_t>(*mode);
+    if (Status s = check_path(f.path, "file"); !s) return s.error();
+    m.files.push_back(std::move(f));
+  }
+  if (j.contains("symlinks")) {
+    if (!j["symlinks"].is_array()) return bad(file_name, "manifest: \"symlinks\" is not an array");
+    for (const auto& item : j["symlinks"]) {
+      if (!item.is_object()) return bad(file_name, "symlinks: an entry is not an object");
+      ManifestSymlink s;
+      auto path = field<std::string>(item, "path", file_name, "symlinks entry");
+      if (!path) return path.error();
+      s.path = std::move(*path);
+      auto target = field<std::string>(item, "target", file_name, "symlink \"" + s.path + "\"");
+      if (!target) return target.error();
+      s.target = std::move(*target);
+      if (Status st = check_path(s.path, "symlink"); !st) return st.error();
+      if (!symlink_stays_inside(s.path, s.target)) {
+        return bad(file_name, "symlink \"" + s.path + "\" points to \"" + s.target +
+                                  "\", outside the tree");
+      }
+      m.symlinks.push_back(std::move(s));
+    }
+  }
+  // An entry cannot also be a parent folder of another entry.
+  for (const auto& path : seen) {
+    auto it = seen.lower_bound(path + "/");
+    if (it != seen.end() && it->compare(0, path.size() + 1, path + "/") == 0) {
+      return bad(file_name, "\"" + path + "\" is listed as a file and as the folder of \"" + *it +
+                                "\"");
+    }
+  }
+  return m;
+}
+
+Status verify_entry(const ManifestFile& entry, std::uint64_t observed_size,
+                    std::string_view observed_sha256) {
+  if (observed_size != entry.size) {
+    return Error{"verify stage", entry.path, 0,
+                 "size is " + std::to_string(observed_size) + " bytes, the manifest says " +
+                     std::to_string(entry.size),
+                 "the stage changed after it was written; " + std::string(kRestage)};
+  }
+  if (observed_sha256 != entry.sha256) {
+    return Error{"verify stage", entry.path, 0,
+                 "sha256 is " + std::string(observed_sha256) + ", the manifest says " +
+                     entry.sha256,
+                 "the stage changed after it was written; " + std::string(kRestage)};
+  }
+  return Ok{};
+}
 
 }  // namespace claude

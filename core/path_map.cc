@@ -39,27 +39,6 @@ bool has_path_prefix(std::string_view path, std::string_view prefix) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
-// Joins a replacement prefix and the rest of a path that matched `from`.
-void append_mapped(std::string& out, std::string_view from, std::string_view to,
-                   std::string_view path) {
-  std::string_view rest = from == "/" ? path.substr(1) : path.substr(from.size());
-  // rest is "" or starts with '/' (or, for the root prefix, is the path without its '/').
-  if (from == "/") {
-    out += to;
-    if (!rest.empty()) {
-      if (to != "/") out += '/';
-      out += rest;
-    }
-    return;
-  }
-  if (to == "/") {
-    out += rest.empty() ? std::string_view("/") : rest;
-    return;
-  }
-  out += to;
-  out += rest;
-}
-
 bool longer_host_first(const PathMapping& a, const PathMapping& b) {
   return a.host.size() != b.host.size() ? a.host.size() > b.host.size() : a.host < b.host;
 }
@@ -117,8 +96,9 @@ Result<PathMap> PathMap::create(std::vector<PathMapping> mappings) {
       // there must be exactly b.host, or mapping back would pick b for a path that came
       // through a, and host -> container -> host would change it.
       if (has_path_prefix(b.container, a.container)) {
-        std::string via_a;
-        append_mapped(via_a, a.container, a.host, b.container);
+        PathMap only_a;
+        only_a.by_host_ = only_a.by_container_ = {a};
+        std::string via_a = *only_a.map_path(b.container, Direction::kToHost);
         if (via_a != b.host) {
           return Error{"read path mapping", b.host + "=" + b.container, 0,
                        "the container folder " + b.container + " lies inside " + a.container +
@@ -150,22 +130,42 @@ std::optional<PathMap::Match> PathMap::longest_match(std::string_view abs_path,
   return std::nullopt;
 }
 
-std::optional<std::string> PathMap::map_path(std::string_view abs_path, Direction dir) const {
-  auto m = longest_match(abs_path, dir);
-  if (!m) return std::nullopt;
-  std::string out;
-  out.reserve(abs_path.size() + m->to.size());
-  append_mapped(out, m->from, m->to, abs_path);
-  return out;
+namespace {
+
+// The replacement for `from` matched at a '/' in text, where `end` is the index just
+// after the match. The root prefix "/" matches only its own '/', so "/x" under a root
+// mapping to "/r" becomes "/r/x" and a lone "/" becomes "/r"; a prefix mapped to "/"
+// leaves the rest, or "/" when nothing follows.
+void push_edit(std::vector<PathMap::Edit>& out, std::string_view text, bool whole_path,
+               std::size_t begin, std::size_t end, std::string_view from, std::string_view to) {
+  bool continues = end < text.size() &&
+                   (whole_path || is_path_text_byte(static_cast<unsigned char>(text[end])));
+  std::string replacement;
+  if (from == "/") {
+    if (to == "/") return;
+    replacement = to;
+    if (continues) replacement += '/';
+  } else if (to == "/") {
+    if (!(end < text.size() && text[end] == '/')) replacement = "/";
+  } else {
+    replacement = to;
+  }
+  out.push_back({begin, end, std::move(replacement)});
 }
 
-std::string PathMap::map_in_text(std::string_view text, Direction dir) const {
+}  // namespace
+
+std::vector<PathMap::Edit> PathMap::edits(std::string_view text, Direction dir,
+                                          bool whole_path) const {
   const bool to_container = dir == Direction::kToContainer;
+  std::vector<Edit> out;
+  if (whole_path) {
+    auto m = longest_match(text, dir);
+    if (m) push_edit(out, text, true, 0, m->from == "/" ? 1 : m->from.size(), m->from, m->to);
+    return out;
+  }
   const auto& pairs = to_container ? by_host_ : by_container_;
-  std::string out;
-  if (pairs.empty()) return std::string(text);
-  out.reserve(text.size() + 16);
-  std::size_t copied = 0;
+  if (pairs.empty()) return out;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t slash = text.find('/', i);
@@ -175,34 +175,48 @@ std::string PathMap::map_in_text(std::string_view text, Direction dir) const {
     for (const auto& pair : pairs) {
       std::string_view from = to_container ? pair.host : pair.container;
       std::string_view to = to_container ? pair.container : pair.host;
-      std::size_t end;
-      if (from == "/") {
-        end = slash + 1;
-      } else {
+      std::size_t end = slash + 1;
+      if (from != "/") {
         if (text.compare(slash, from.size(), from) != 0) continue;
         end = slash + from.size();
+        // The prefix must end at a path boundary: "/home/al" is not in "/home/alice".
         if (end < text.size() && text[end] != '/' &&
             is_path_text_byte(static_cast<unsigned char>(text[end]))) {
           continue;
         }
       }
-      out.append(text.substr(copied, slash - copied));
-      if (from == "/") {
-        // The root prefix: "/x" becomes to + "/x" (or "/x" itself when to is "/").
-        out += to == "/" ? std::string_view() : to;
-        out += '/';
-      } else if (to == "/" && (end == text.size() || text[end] != '/')) {
-        out += '/';
-      } else if (to != "/") {
-        out += to;
-      }
-      copied = end;
+      push_edit(out, text, false, slash, end, from, to);
       i = end;
       break;
     }
   }
+  return out;
+}
+
+namespace {
+
+std::string apply_edits(std::string_view text, const std::vector<PathMap::Edit>& edits) {
+  std::string out;
+  out.reserve(text.size() + 32);
+  std::size_t copied = 0;
+  for (const auto& e : edits) {
+    out.append(text.substr(copied, e.begin - copied));
+    out += e.replacement;
+    copied = e.end;
+  }
   out.append(text.substr(copied));
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> PathMap::map_path(std::string_view abs_path, Direction dir) const {
+  if (!longest_match(abs_path, dir)) return std::nullopt;
+  return apply_edits(abs_path, edits(abs_path, dir, true));
+}
+
+std::string PathMap::map_in_text(std::string_view text, Direction dir) const {
+  return apply_edits(text, edits(text, dir, false));
 }
 
 nlohmann::json PathMap::to_json() const {

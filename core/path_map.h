@@ -67,6 +67,17 @@ class PathMap {
   };
   std::optional<Match> longest_match(std::string_view abs_path, Direction dir) const;
 
+  // One replacement that map_path or map_in_text makes: text[begin, end) becomes
+  // replacement. begin is always at a '/'.
+  struct Edit {
+    std::size_t begin;
+    std::size_t end;
+    std::string replacement;
+  };
+  // The replacements map_path (whole_path) or map_in_text (!whole_path) makes in text, in
+  // order; empty when nothing maps. Lets a caller rewrite an escaped form of text in place.
+  std::vector<Edit> edits(std::string_view text, Direction dir, bool whole_path) const;
+
  private:
   std::vector<PathMapping> by_host_;       // longest host prefix first
   std::vector<PathMapping> by_container_;  // longest container prefix first

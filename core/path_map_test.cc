@@ -1,0 +1,154 @@
+#include "core/path_map.h"
+
+#include <catch2/catch.hpp>
+
+using claude::Direction;
+using claude::PathMap;
+using claude::PathMapping;
+
+namespace {
+
+PathMap make(std::vector<PathMapping> pairs) {
+  auto m = PathMap::create(std::move(pairs));
+  REQUIRE(m.ok());
+  return *m;
+}
+
+// The default shape: the project to /workspace/<name>, the home to /root.
+PathMap default_map() {
+  return make({{"/home/al", "/root"}, {"/home/al/proj", "/workspace/proj"}});
+}
+
+}  // namespace
+
+TEST_CASE("map_path rewrites only at path boundaries, longest prefix first") {
+  PathMap m = default_map();
+  struct Case {
+    const char* in;
+    Direction dir;
+    std::optional<std::string> out;
+  };
+  const Case cases[] = {
+      {"/home/al/proj/src/a.ts", Direction::kToContainer, "/workspace/proj/src/a.ts"},
+      {"/home/al/proj", Direction::kToContainer, "/workspace/proj"},  // exactly the prefix
+      {"/home/al/proj/", Direction::kToContainer, "/workspace/proj/"},
+      {"/home/al/project", Direction::kToContainer, "/root/project"},  // not under /home/al/proj
+      {"/home/al/.claude/x", Direction::kToContainer, "/root/.claude/x"},
+      {"/home/al", Direction::kToContainer, "/root"},
+      {"/home/alice/x", Direction::kToContainer, std::nullopt},  // /home/al is not /home/alice
+      {"/home/alx", Direction::kToContainer, std::nullopt},
+      {"/home", Direction::kToContainer, std::nullopt},
+      {"relative/home/al", Direction::kToContainer, std::nullopt},
+      {"", Direction::kToContainer, std::nullopt},
+      {"/workspace/proj/a", Direction::kToHost, "/home/al/proj/a"},
+      {"/workspace/projx", Direction::kToHost, std::nullopt},
+      {"/root/.claude.json", Direction::kToHost, "/home/al/.claude.json"},
+      {"/rooted", Direction::kToHost, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    INFO(c.in);
+    CHECK(m.map_path(c.in, c.dir) == c.out);
+  }
+}
+
+TEST_CASE("a root mapping maps every absolute path and back") {
+  PathMap m = make({{"/", "/host"}});
+  CHECK(m.map_path("/etc/x", Direction::kToContainer) == "/host/etc/x");
+  CHECK(m.map_path("/", Direction::kToContainer) == "/host");
+  CHECK(m.map_path("/host/etc/x", Direction::kToHost) == "/etc/x");
+  CHECK(m.map_path("/host", Direction::kToHost) == "/");
+  CHECK(m.map_path("/hostile", Direction::kToHost) == std::nullopt);
+  PathMap to_root = make({{"/home/al", "/"}});
+  CHECK(to_root.map_path("/home/al/x", Direction::kToContainer) == "/x");
+  CHECK(to_root.map_path("/home/al", Direction::kToContainer) == "/");
+  CHECK(to_root.map_path("/x", Direction::kToHost) == "/home/al/x");
+  CHECK(to_root.map_path("/", Direction::kToHost) == "/home/al");
+}
+
+TEST_CASE("create normalizes prefixes and refuses bad or ambiguous mappings") {
+  auto m = PathMap::create({{"/home//al/", "/root/"}});
+  REQUIRE(m.ok());
+  CHECK(m->mappings()[0] == PathMapping{"/home/al", "/root"});
+  CHECK_FALSE(PathMap::create({{"home/al", "/root"}}).ok());
+  CHECK_FALSE(PathMap::create({{"/home/al", ""}}).ok());
+  CHECK_FALSE(PathMap::create({{"/home/../al", "/root"}}).ok());
+  CHECK_FALSE(PathMap::create({{"/home/./al", "/root"}}).ok());
+  CHECK_FALSE(PathMap::create({{"/a", "/x"}, {"/a/", "/y"}}).ok());  // host twice
+  CHECK_FALSE(PathMap::create({{"/a", "/x"}, {"/b", "/x"}}).ok());   // container twice
+  // /srv/data -> /root/data would swallow /home/al/data coming back.
+  auto ambiguous = PathMap::create({{"/home/al", "/root"}, {"/srv/data", "/root/data"}});
+  REQUIRE_FALSE(ambiguous.ok());
+  CHECK(ambiguous.error().detail.find("/root/data") != std::string::npos);
+  // Nested container folders are fine when they come from the matching host folder.
+  CHECK(PathMap::create({{"/home/al", "/root"}, {"/home/al/data", "/root/data"}}).ok());
+}
+
+TEST_CASE("mappings are kept longest prefix first whatever the input order") {
+  PathMap m = make({{"/a", "/x"}, {"/a/b/c", "/y"}, {"/a/b", "/z/w/v"}});
+  CHECK(m.mappings()[0].host == "/a/b/c");
+  CHECK(m.mappings()[1].host == "/a/b");
+  CHECK(m.mappings()[2].host == "/a");
+  CHECK(m.map_path("/a/b/c/d", Direction::kToContainer) == "/y/d");
+  CHECK(m.map_path("/z/w/v/q", Direction::kToHost) == "/a/b/q");
+}
+
+TEST_CASE("map_in_text finds paths inside commands and permission rules") {
+  PathMap m = default_map();
+  struct Case {
+    const char* in;
+    const char* out;
+  };
+  const Case cases[] = {
+      {"Bash(/home/al/proj/run.sh:*)", "Bash(/workspace/proj/run.sh:*)"},
+      {"node /home/al/proj/x.js --dir=/home/al/p", "node /workspace/proj/x.js --dir=/root/p"},
+      {"PATH=/home/al/bin:/usr/bin:/home/al/proj", "PATH=/root/bin:/usr/bin:/workspace/proj"},
+      {"Read(/home/al/proj/**)", "Read(/workspace/proj/**)"},
+      {"'/home/al/proj' \"/home/al/x\"", "'/workspace/proj' \"/root/x\""},
+      {"/home/alice/proj /home/al", "/home/alice/proj /root"},
+      {"/x/home/al/proj", "/x/home/al/proj"},          // inside another path
+      {"a/home/al", "a/home/al"},                      // not at a boundary
+      {"/home/al/proj.bak", "/root/proj.bak"},         // proj.bak is not proj
+      {"/home/al.bak", "/home/al.bak"},
+      {"cd /home/al/proj && ls", "cd /workspace/proj && ls"},
+      {"no paths here", "no paths here"},
+      {"", ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.in);
+    CHECK(m.map_in_text(c.in, Direction::kToContainer) == c.out);
+    CHECK(m.map_in_text(c.out, Direction::kToHost) == c.in);
+  }
+}
+
+TEST_CASE("map_in_text with root mappings round-trips") {
+  PathMap m = make({{"/", "/host"}});
+  for (std::string s : {"cd / && ls /etc", "x=/a:/b", "/", "a / b", "//x"}) {
+    INFO(s);
+    std::string c = m.map_in_text(s, Direction::kToContainer);
+    CHECK(m.map_in_text(c, Direction::kToHost) == s);
+  }
+  CHECK(m.map_in_text("ls /etc", Direction::kToContainer) == "ls /host/etc");
+}
+
+TEST_CASE("a path map survives to_json and from_json, and from_json checks the shape") {
+  PathMap m = default_map();
+  auto back = PathMap::from_json(m.to_json());
+  REQUIRE(back.ok());
+  CHECK(back->mappings() == m.mappings());
+  CHECK_FALSE(PathMap::from_json(nlohmann::json::object()).ok());
+  CHECK_FALSE(PathMap::from_json(nlohmann::json::parse(R"([{"host":"/a"}])")).ok());
+  CHECK_FALSE(PathMap::from_json(nlohmann::json::parse(R"([{"host":1,"container":"/b"}])")).ok());
+  CHECK(PathMap::from_json(nlohmann::json::array())->empty());
+}
+
+TEST_CASE("edits name the replaced spans so escaped text can be patched in place") {
+  PathMap m = default_map();
+  auto e = m.edits("x /home/al/proj/a /home/al", Direction::kToContainer, false);
+  REQUIRE(e.size() == 2);
+  CHECK(e[0].begin == 2);
+  CHECK(e[0].end == 15);
+  CHECK(e[0].replacement == "/workspace/proj");
+  CHECK(e[1].begin == 18);
+  CHECK(e[1].replacement == "/root");
+  CHECK(m.edits("/home/al/proj dir", Direction::kToContainer, true)[0].replacement == "/root");
+}

@@ -1,0 +1,323 @@
+// A small stand-in for the Anthropic Messages API, for end-to-end tests only: it lets the
+// real Claude Code CLI run a real headless session (and write a real session log) on a
+// machine with no route to the real API. It listens on loopback only.
+//
+// It answers what the CLI sends when ANTHROPIC_BASE_URL points at it:
+//   HEAD /                               reachability probe            -> 200
+//   POST /v1/messages[?beta=true]        the conversation              -> SSE or JSON
+//   POST /v1/messages/count_tokens       token estimate                -> {"input_tokens":N}
+// Anything else is logged and answered 404, so a test can see what the CLI asked for.
+//
+// The conversation is scripted and stateless (decided from the request alone, so any
+// number of sessions may share one server): when the request offers the Write tool and
+// --write-path is set, and the last user turn is not a tool result, the answer is one
+// tool_use of Write on that absolute path; otherwise it is a final text. Side requests
+// the CLI makes without tools (titles, summaries) get the final text too.
+//
+// Usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]
+//                           [--write-content TEXT] [--final-text TEXT] [--log F]
+// Environment FAKE_API_WRITE_PATH / FAKE_API_LOG stand in for the flags of the same name.
+// It prints "fake_anthropic_api: listening on 127.0.0.1:PORT" once it accepts connections
+// and runs until SIGTERM or SIGINT.
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace {
+
+using json = nlohmann::json;
+
+struct Options {
+  int port = 0;  // 0: any free port, reported on stdout and in --port-file
+  std::string port_file;
+  std::string write_path;
+  std::string write_content = "written by the stand-in API's scripted Write tool use\n";
+  std::string final_text = "Done: the stand-in API finished the scripted session.";
+  std::string log_path;
+};
+
+void usage_and_exit(const char* why) {
+  std::fprintf(stderr,
+               "fake_anthropic_api: %s\n"
+               "usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]\n"
+               "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  if (const char* e = std::getenv("FAKE_API_WRITE_PATH")) o.write_path = e;
+  if (const char* e = std::getenv("FAKE_API_LOG")) o.log_path = e;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_and_exit(("missing value after " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--port") {
+      o.port = std::atoi(value().c_str());
+    } else if (a == "--port-file") {
+      o.port_file = value();
+    } else if (a == "--write-path") {
+      o.write_path = value();
+    } else if (a == "--write-content") {
+      o.write_content = value();
+    } else if (a == "--final-text") {
+      o.final_text = value();
+    } else if (a == "--log") {
+      o.log_path = value();
+    } else if (a == "--help" || a == "-h") {
+      usage_and_exit("a stand-in for the Anthropic Messages API (tests only)");
+    } else {
+      usage_and_exit(("unknown argument " + a).c_str());
+    }
+  }
+  if (!o.write_path.empty() && o.write_path.front() != '/')
+    usage_and_exit("--write-path must be absolute (the Write tool takes absolute paths)");
+  return o;
+}
+
+// One JSON line per request, so tests can assert what the CLI really sent.
+class RequestLog {
+ public:
+  explicit RequestLog(const std::string& path) {
+    if (path.empty()) return;
+    out_.open(path, std::ios::app);
+    if (!out_) {
+      std::fprintf(stderr, "fake_anthropic_api: cannot open log %s: %s\n", path.c_str(),
+                   std::strerror(errno));
+      std::exit(1);
+    }
+  }
+  void write(const json& line) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!out_.is_open()) return;
+    out_ << line.dump() << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::ofstream out_;
+};
+
+std::atomic<unsigned> g_counter{0};
+
+std::string next_id(const char* prefix) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s_fake%020u", prefix, g_counter.fetch_add(1) + 1);
+  return buf;
+}
+
+bool offers_tool(const json& req, const std::string& name) {
+  auto it = req.find("tools");
+  if (it == req.end() || !it->is_array()) return false;
+  for (const auto& t : *it)
+    if (t.is_object() && t.value("name", "") == name) return true;
+  return false;
+}
+
+// True when the newest user turn carries a tool_result: the scripted tool use is done.
+bool last_turn_is_tool_result(const json& req) {
+  auto it = req.find("messages");
+  if (it == req.end() || !it->is_array() || it->empty()) return false;
+  const json& last = it->back();
+  if (last.value("role", "") != "user") return false;
+  auto content = last.find("content");
+  if (content == last.end() || !content->is_array()) return false;
+  for (const auto& block : *content)
+    if (block.is_object() && block.value("type", "") == "tool_result") return true;
+  return false;
+}
+
+// Rough and deterministic: the CLI uses it only for display and budgeting.
+int estimate_tokens(const std::string& body) { return static_cast<int>(body.size() / 4) + 1; }
+
+struct Reply {
+  json content_block;          // the one block of the answer, complete
+  std::string stop_reason;     // "tool_use" or "end_turn"
+};
+
+Reply scripted_reply(const Options& o, const json& req) {
+  if (!o.write_path.empty() && offers_tool(req, "Write") && !last_turn_is_tool_result(req)) {
+    json input = {{"file_path", o.write_path}, {"content", o.write_content}};
+    return {{{"type", "tool_use"}, {"id", next_id("toolu")}, {"name", "Write"}, {"input", input}},
+            "tool_use"};
+  }
+  return {{{"type", "text"}, {"text", o.final_text}}, "end_turn"};
+}
+
+std::string sse_event(const char* name, const json& data) {
+  return std::string("event: ") + name + "\ndata: " + data.dump() + "\n\n";
+}
+
+// The whole stream at once: the CLI parses events, not timing, and one write keeps the
+// server simple.
+std::string sse_stream(const std::string& model, int input_tokens, const Reply& r) {
+  json usage = {{"input_tokens", input_tokens},
+                {"output_tokens", 1},
+                {"cache_creation_input_tokens", 0},
+                {"cache_read_input_tokens", 0}};
+  json message = {{"id", next_id("msg")},   {"type", "message"},     {"role", "assistant"},
+                  {"model", model},         {"content", json::array()},
+                  {"stop_reason", nullptr}, {"stop_sequence", nullptr}, {"usage", usage}};
+  std::string out = sse_event("message_start", {{"type", "message_start"}, {"message", message}});
+  json start_block = r.content_block;
+  json delta;
+  if (start_block["type"] == "tool_use") {
+    std::string partial = start_block["input"].dump();
+    start_block["input"] = json::object();
+    delta = {{"type", "input_json_delta"}, {"partial_json", partial}};
+  } else {
+    std::string text = start_block["text"];
+    start_block["text"] = "";
+    delta = {{"type", "text_delta"}, {"text", text}};
+  }
+  out += sse_event("content_block_start",
+                   {{"type", "content_block_start"}, {"index", 0}, {"content_block", start_block}});
+  out += sse_event("ping", {{"type", "ping"}});
+  out += sse_event("content_block_delta",
+                   {{"type", "content_block_delta"}, {"index", 0}, {"delta", delta}});
+  out += sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}});
+  out += sse_event("message_delta",
+                   {{"type", "message_delta"},
+                    {"delta", {{"stop_reason", r.stop_reason}, {"stop_sequence", nullptr}}},
+                    {"usage", {{"output_tokens", 12}}}});
+  out += sse_event("message_stop", {{"type", "message_stop"}});
+  return out;
+}
+
+json whole_message(const std::string& model, int input_tokens, const Reply& r) {
+  return {{"id", next_id("msg")},
+          {"type", "message"},
+          {"role", "assistant"},
+          {"model", model},
+          {"content", json::array({r.content_block})},
+          {"stop_reason", r.stop_reason},
+          {"stop_sequence", nullptr},
+          {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 12}}}};
+}
+
+httplib::Server* g_server = nullptr;
+
+// Signals are waited for on a thread (sigwait), not handled: the server's stop() is not
+// async-signal-safe.
+void stop_on_signal(sigset_t set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  if (g_server) g_server->stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts = parse_options(argc, argv);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread, so all inherit it
+  signal(SIGPIPE, SIG_IGN);                   // a client hanging up must not kill us
+
+  RequestLog log(opts.log_path);
+  httplib::Server server;
+  g_server = &server;
+
+  server.Options(R"(.*)", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("fake_anthropic_api\n", "text/plain");
+  });
+
+  server.Post("/v1/messages/count_tokens", [&](const httplib::Request& req, httplib::Response& res) {
+    int tokens = estimate_tokens(req.body);
+    res.set_content(json{{"input_tokens", tokens}}.dump(), "application/json");
+  });
+
+  server.Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      res.status = 400;
+      res.set_content(
+          R"({"type":"error","error":{"type":"invalid_request_error","message":"body is not JSON"}})",
+          "application/json");
+      return;
+    }
+    std::string model = body.value("model", "claude-stand-in");
+    bool stream = body.value("stream", false);
+    int tokens = estimate_tokens(req.body);
+    Reply reply = scripted_reply(opts, body);
+    // Read back by the logger below, so that one line describes the whole exchange.
+    res.set_header("x-stand-in-reply", reply.content_block.value("type", "") + " " +
+                                           reply.content_block.value("name", ""));
+    res.set_header("x-stand-in-model", model);
+    res.set_header("x-stand-in-stream", stream ? "true" : "false");
+    res.set_header("request-id", next_id("req"));
+    if (stream) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(sse_stream(model, tokens, reply), "text/event-stream");
+    } else {
+      res.set_content(whole_message(model, tokens, reply).dump(), "application/json");
+    }
+  });
+
+  // HEAD / is answered by httplib from the GET handler above. Every request, answered or
+  // not (404), is one log line.
+  server.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
+    json line = {{"method", req.method}, {"path", req.path}, {"status", res.status}};
+    if (req.has_param("beta")) line["beta"] = req.get_param_value("beta");
+    for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream"})
+      if (res.has_header(h)) line[h + std::strlen("x-stand-in-")] = res.get_header_value(h);
+    log.write(line);
+  });
+
+  int port = opts.port;
+  if (port == 0) {
+    port = server.bind_to_any_port("127.0.0.1");
+  } else if (!server.bind_to_port("127.0.0.1", port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    std::fprintf(stderr, "fake_anthropic_api: cannot listen on 127.0.0.1:%d: %s (pick another --port)\n",
+                 opts.port, std::strerror(errno));
+    return 1;
+  }
+  if (!opts.port_file.empty()) {
+    // Written after bind, renamed into place, so a reader never sees a half-written port.
+    std::string tmp = opts.port_file + ".tmp";
+    {
+      std::ofstream pf(tmp);
+      pf << port << '\n';
+      if (!pf) {
+        std::fprintf(stderr, "fake_anthropic_api: cannot write %s: %s\n", tmp.c_str(), std::strerror(errno));
+        return 1;
+      }
+    }
+    if (std::rename(tmp.c_str(), opts.port_file.c_str()) != 0) {
+      std::fprintf(stderr, "fake_anthropic_api: cannot rename %s to %s: %s\n", tmp.c_str(),
+                   opts.port_file.c_str(), std::strerror(errno));
+      return 1;
+    }
+  }
+  std::printf("fake_anthropic_api: listening on 127.0.0.1:%d\n", port);
+  std::fflush(stdout);
+
+  std::thread waiter(stop_on_signal, set);
+  waiter.detach();
+  server.listen_after_bind();
+  return 0;
+}

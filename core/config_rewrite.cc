@@ -43,8 +43,12 @@ enum class StringKind { kNone, kPath, kText };
 struct Frame {
   bool is_object = false;
   bool expect_key = false;
-  std::string_view key;      // the current key in an object (decoded)
-  std::string key_storage;   // holds the decoded key when the raw one had escapes
+  bool key_decoded = false;    // the raw key had escapes: key_storage holds it decoded
+  std::string_view raw_key;    // points into the document, which outlives the walk
+  std::string key_storage;
+  // The current key in an object, decoded. (Not a stored view into key_storage: frames
+  // move when the stack grows.)
+  std::string_view key() const { return key_decoded ? std::string_view(key_storage) : raw_key; }
 };
 
 bool is_one_of(std::string_view s, std::initializer_list<std::string_view> names) {
@@ -55,7 +59,7 @@ bool is_one_of(std::string_view s, std::initializer_list<std::string_view> names
 // a key when is_key, otherwise as the value of its current key or as an array element).
 StringKind classify(FileKind kind, std::span<const Frame> f, bool is_key) {
   const std::size_t n = f.size();
-  auto key_at = [&](std::size_t i) { return f[i].is_object ? f[i].key : std::string_view(); };
+  auto key_at = [&](std::size_t i) { return f[i].is_object ? f[i].key() : std::string_view(); };
   if (n == 0) return StringKind::kNone;
   switch (kind) {
     case FileKind::kClaudeJson: {
@@ -74,13 +78,13 @@ StringKind classify(FileKind kind, std::span<const Frame> f, bool is_key) {
       }
       // f[base] is the servers object (key: server name); f[base+1] the server.
       if (n == base + 2 && f[base].is_object && f[base + 1].is_object) {
-        std::string_view field = f[base + 1].key;
+        std::string_view field = f[base + 1].key();
         if (field == "command") return StringKind::kText;
         if (field == "cwd") return StringKind::kPath;
         return StringKind::kNone;
       }
       if (n == base + 3 && f[base + 1].is_object) {
-        std::string_view field = f[base + 1].key;
+        std::string_view field = f[base + 1].key();
         if (field == "args" && !f[base + 2].is_object) return StringKind::kText;
         if (field == "env" && f[base + 2].is_object) return StringKind::kText;
       }
@@ -93,7 +97,7 @@ StringKind classify(FileKind kind, std::span<const Frame> f, bool is_key) {
                                     "otelHeadersHelper"})) {
         return StringKind::kText;
       }
-      if (top == "hooks" && n >= 2 && f[n - 1].is_object && f[n - 1].key == "command") {
+      if (top == "hooks" && n >= 2 && f[n - 1].is_object && f[n - 1].key() == "command") {
         return StringKind::kText;
       }
       if (top == "statusLine" && n == 2 && key_at(1) == "command") return StringKind::kText;
@@ -107,7 +111,7 @@ StringKind classify(FileKind kind, std::span<const Frame> f, bool is_key) {
     case FileKind::kSessionLog:
     case FileKind::kHistory: {
       if (is_key || !f[n - 1].is_object) return StringKind::kNone;
-      std::string_view k = f[n - 1].key;
+      std::string_view k = f[n - 1].key();
       if (is_one_of(k, {"cwd", "file_path", "notebook_path", "path", "filePath", "originalCwd",
                         "worktreePath", "persistedOutputPath"})) {
         return StringKind::kPath;
@@ -116,7 +120,7 @@ StringKind classify(FileKind kind, std::span<const Frame> f, bool is_key) {
       return StringKind::kNone;
     }
     case FileKind::kPlugins:
-      if (!is_key && f[n - 1].is_object && is_one_of(f[n - 1].key, {"installPath",
+      if (!is_key && f[n - 1].is_object && is_one_of(f[n - 1].key(), {"installPath",
                                                                     "installLocation"})) {
         return StringKind::kPath;
       }
@@ -264,7 +268,8 @@ class Walker {
           Frame& f = frames_[depth_++];
           f.is_object = c == '{';
           f.expect_key = f.is_object;
-          f.key = std::string_view();
+          f.raw_key = std::string_view();
+          f.key_decoded = false;
           ++i;
           break;
         }
@@ -317,12 +322,9 @@ class Walker {
   }
 
   static void set_key(Frame& f, std::string_view raw) {
-    if (raw.find('\\') == std::string_view::npos) {
-      f.key = raw;
-    } else {
-      decode_string(raw, f.key_storage, nullptr);
-      f.key = f.key_storage;
-    }
+    f.raw_key = raw;
+    f.key_decoded = raw.find('\\') != std::string_view::npos;
+    if (f.key_decoded) decode_string(raw, f.key_storage, nullptr);
   }
 
   std::vector<Frame> frames_;  // frames_[0, depth_) are open
@@ -506,7 +508,7 @@ void ProjectDirMapper::learn_from_content(std::string_view rel_path, std::string
     walker.walk(
         content,
         [](std::span<const Frame> f, bool is_key) {
-          return f.size() == 2 && is_key && f[0].is_object && f[0].key == "projects" &&
+          return f.size() == 2 && is_key && f[0].is_object && f[0].key() == "projects" &&
                          f[1].is_object
                      ? StringKind::kPath
                      : StringKind::kNone;
@@ -526,7 +528,7 @@ void ProjectDirMapper::learn_from_content(std::string_view rel_path, std::string
     walker.walk(
         line,
         [](std::span<const Frame> f, bool is_key) {
-          return f.size() == 1 && !is_key && f[0].is_object && f[0].key == "cwd"
+          return f.size() == 1 && !is_key && f[0].is_object && f[0].key() == "cwd"
                      ? StringKind::kPath
                      : StringKind::kNone;
         },

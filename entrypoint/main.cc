@@ -1,2 +1,142 @@
-// claude-init entry point (being built up; see ARCHITECTURE.md).
-int main() { return 0; }
+// claude-init: the container's PID 1. See ARCHITECTURE.md ("claude-init: one event loop").
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "core/init_options.h"
+#include "entrypoint/health_board.h"
+#include "entrypoint/health_client.h"
+#include "entrypoint/init_loop.h"
+#include "entrypoint/metrics_registry.h"
+#include "entrypoint/process_control.h"
+#include "entrypoint/signal_mask.h"
+#include "entrypoint/sync_hooks.h"
+#include "platform/logging.h"
+
+// The seam to the sync engine: built in when its header is part of the tree.
+#if __has_include("entrypoint/sync_service.h") && !defined(CLAUDE_INIT_WITHOUT_SYNC_ENGINE)
+#define CLAUDE_INIT_HAS_SYNC_ENGINE 1
+#else
+#define CLAUDE_INIT_HAS_SYNC_ENGINE 0
+#endif
+
+extern char** environ;
+
+namespace claude {
+namespace {
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+LogFormat log_format(InitLogFormat f) {
+  switch (f) {
+    case InitLogFormat::kHuman: return LogFormat::kHuman;
+    case InitLogFormat::kJson: return LogFormat::kJson;
+    default: return LogFormat::kAuto;
+  }
+}
+
+// The sync engine when it is wanted and there is something to sync; a plain init otherwise.
+std::unique_ptr<SyncHooks> choose_sync(uv_loop_t* loop, const InitOptions& o, HealthBoard& board,
+                                       MetricsRegistry& metrics) {
+  if (o.no_sync) return make_disabled_sync();
+  if (!is_dir(o.stage_dir) && !is_dir(o.outbox_dir)) {
+    spdlog::debug("neither {} nor {} exists: running as a plain init", o.stage_dir, o.outbox_dir);
+    return make_disabled_sync();
+  }
+#if CLAUDE_INIT_HAS_SYNC_ENGINE
+  return make_sync_service(loop, o, board, metrics);
+#else
+  (void)loop;
+  (void)board;
+  (void)metrics;
+  spdlog::warn("this claude-init was built without the sync engine; running as a plain init");
+  return make_disabled_sync();
+#endif
+}
+
+int run_init(const InitOptions& options, const InheritedSignals& inherited) {
+  setup_logging("claude-init", options.verbosity, log_format(options.log_format));
+  // Not PID 1 (a test, `docker run --init` around us, a shell): become the reaper of
+  // everything below anyway. Silent: this is the expected way to run outside a container.
+  if (getpid() != 1) {
+    if (Status st = become_subreaper(); !st) spdlog::warn("{}", st.error().message());
+  }
+  if (options.parent_death_signal != 0) {
+    if (Status st = set_parent_death_signal(options.parent_death_signal); !st) spdlog::warn("{}", st.error().message());
+  }
+  auto signal_fd = SignalFd::open();
+  if (!signal_fd) {
+    spdlog::error("{}", signal_fd.error().message());
+    return 1;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int code = 0;
+  {
+    HealthBoard board;
+    MetricsRegistry metrics;
+    std::unique_ptr<SyncHooks> hooks = choose_sync(&loop, options, board, metrics);
+    InitLoop init(&loop, options, inherited, *signal_fd, board, metrics);
+    code = init.run(*hooks);
+    hooks.reset();  // closes the sync engine's handles before the loop goes
+  }
+  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_loop_close(&loop);
+  return code;
+}
+
+}  // namespace
+}  // namespace claude
+
+int main(int argc, char** argv) {
+  using namespace claude;
+  // First of all, before any thread exists: every thread inherits this mask, and the
+  // loop reads the signals from a signalfd.
+  const InheritedSignals inherited = block_all_signals();
+  auto parsed = parse_init_options(std::vector<std::string>(argv, argv + argc), environment());
+  if (!parsed) {
+    std::fprintf(stderr, "claude-init: %s\n", parsed.error().message().c_str());
+    return 1;
+  }
+  const InitOptions& options = *parsed;
+  switch (options.mode) {
+    case InitMode::kHelp:
+      std::fputs(init_help_text().c_str(), stdout);
+      return 0;
+    case InitMode::kVersion:
+      std::printf("claude-init %s\n", CLAUDE_INIT_VERSION);
+      return 0;
+    case InitMode::kHealth:
+    case InitMode::kSync:
+      // A client, not an init: Ctrl-C and timeouts must work as usual.
+      sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
+      return options.mode == InitMode::kHealth ? run_health_command(options) : run_sync_command(options);
+    case InitMode::kRun:
+      break;
+  }
+  try {
+    return run_init(options, inherited);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "claude-init: internal error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -16,6 +16,8 @@ struct RunOutcome {
   int child_signal = 0;
   // Set when the child could not be executed (126/127); says why.
   std::string exec_error;
+  // Set when the init refused to start (exit 1: seed failed, fork failed); says why.
+  std::string start_error;
   // The first stop signal received (SIGTERM/SIGINT/SIGHUP), 0 when the child ended by itself.
   int stop_signal = 0;
   // The child had to be SIGKILLed after the grace period.

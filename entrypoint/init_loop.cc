@@ -1,0 +1,374 @@
+#include "entrypoint/init_loop.h"
+
+#include <unistd.h>
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "entrypoint/process_control.h"
+
+namespace claude {
+namespace {
+
+ShutdownConfig shutdown_config(const InitOptions& o) {
+  ShutdownConfig c;
+  c.grace = o.grace;
+  c.leftover_grace = std::min<std::chrono::milliseconds>(o.grace, std::chrono::seconds(2));
+  c.flush_timeout = o.flush_timeout;
+  c.rewrites = o.signal_rewrites;
+  c.signal_group = o.signal_group;
+  return c;
+}
+
+template <class T>
+T* self_of(uv_handle_t* h) {
+  return static_cast<T*>(h->data);
+}
+
+int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+}  // namespace
+
+InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, const InheritedSignals& signals, SignalFd& signal_fd,
+                   HealthBoard& board, MetricsRegistry& metrics)
+    : loop_(loop),
+      options_(options),
+      signals_(signals),
+      signal_fd_(signal_fd),
+      board_(board),
+      metrics_(metrics),
+      machine_(shutdown_config(options)),
+      probe_streak_(options.probe_failures),
+      m_child_pid_(metrics.gauge("claude_init_child_pid", "Pid of the main child; 0 once it has been reaped.")),
+      m_child_restarts_(metrics.counter("claude_init_child_restarts_total",
+                                        "Restarts of the main child (claude-init never restarts it; the run ends with it).")),
+      m_reaped_(metrics.counter("claude_init_zombies_reaped_total", "Exited processes reaped, orphans included.")),
+      m_forwarded_(metrics.counter("claude_init_signals_forwarded_total", "Signals sent to the child or its group.")),
+      m_probe_runs_(metrics.counter("claude_init_probe_runs_total", "Child probe runs finished.")),
+      m_probe_failures_(metrics.counter("claude_init_probe_failures_total", "Child probe runs that failed or timed out.")),
+      m_probe_seconds_(metrics.histogram("claude_init_probe_duration_seconds", "Child probe run time.",
+                                         {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30})),
+      m_sync_barriers_(metrics.counter("claude_init_sync_barriers_total", "POST /sync flush barriers served.")) {
+  started_ = Clock::now();
+  started_wall_ = std::chrono::system_clock::now();
+  metrics.computed_gauge("claude_init_uptime_seconds", "Seconds since claude-init started.", [this] {
+    return std::chrono::duration<double>(Clock::now() - started_).count();
+  });
+  metrics.computed_gauge("claude_init_health_status", "Overall health: 0 ok, 1 degraded, 2 unhealthy.",
+                         [this] { return static_cast<double>(board_.snapshot().overall().level); });
+  metrics.computed_gauge("claude_init_ready", "1 when ready, 0 otherwise.",
+                         [this] { return board_.snapshot().ready() ? 1.0 : 0.0; });
+  metrics.computed_gauge("claude_init_shutdown_phase",
+                         "Lifecycle phase: 0 running, 1 forwarding, 2 killing, 3 flushing, 4 reporting, 5 done.",
+                         [this] { return static_cast<double>(phase_.load()); });
+}
+
+InitLoop::~InitLoop() = default;
+
+int InitLoop::refuse_to_start(SyncHooks& hooks, const std::string& why) {
+  spdlog::error("{}", why);
+  board_.set("start", HealthLevel::kUnhealthy, why);
+  board_.set_ready(false, why);
+  exit_code_ = 1;
+  RunOutcome o = outcome();
+  o.start_error = why;
+  hooks.write_final_report(o);
+  return 1;
+}
+
+int InitLoop::run(SyncHooks& hooks) {
+  hooks_ = &hooks;
+  board_.set_ready(false, "seeding the config");
+  if (Status seeded = hooks.seed(); !seeded) {
+    return refuse_to_start(hooks, "refusing to start: " + seeded.error().message());
+  }
+
+  terminal_.emplace();
+  SpawnSpec spec;
+  spec.argv = options_.command;
+  spec.signals = &signals_;
+  spec.take_terminal = terminal_->interactive();
+  auto spawned = spawn_process(spec);
+  if (!spawned) return refuse_to_start(hooks, "refusing to start: " + spawned.error().message());
+  child_pid_ = spawned->pid;
+  child_started_ = Clock::now();
+  m_child_pid_.set(child_pid_);
+  if (spawned->exec_errno != 0) {
+    // The child exits 126/127 on its own; the reaper sees it like any other exit.
+    exec_error_ = exec_failure_message(options_.command.front(), spawned->exec_errno);
+    spdlog::error("{}", exec_error_);
+    board_.set("child", HealthLevel::kUnhealthy, exec_error_);
+  } else {
+    spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
+                  spec.take_terminal ? " in the terminal's foreground" : "");
+    board_.set("child", HealthLevel::kOk);
+  }
+
+  // Signals that arrived while the child was starting are still queued in the signalfd;
+  // the first loop iteration forwards them.
+  uv_poll_init(loop_, &signal_poll_, signal_fd_.fd());
+  signal_poll_.data = this;
+  uv_poll_start(&signal_poll_, UV_READABLE, [](uv_poll_t* h, int, int) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->on_signals(); });
+  uv_timer_init(loop_, &shutdown_timer_);
+  shutdown_timer_.data = this;
+  uv_timer_init(loop_, &probe_timer_);
+  probe_timer_.data = this;
+  uv_timer_init(loop_, &probe_timeout_timer_);
+  probe_timeout_timer_.data = this;
+  uv_async_init(loop_, &sync_async_, [](uv_async_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->serve_sync_requests(); });
+  sync_async_.data = this;
+  handles_open_ = true;
+
+  if (Status st = hooks.start(); !st) {
+    spdlog::error("sync did not start: {}", st.error().message());
+    board_.set("sync", HealthLevel::kUnhealthy, st.error().message());
+  }
+
+  // Everything the child does not need starts after it runs (exec latency is measured).
+  if (options_.health_port != 0) {
+    server_ = std::make_unique<HealthServer>(board_, metrics_, HealthServerHooks{
+        [this] { return status_json(); },
+        [this](std::chrono::milliseconds timeout) { return request_sync(timeout); }});
+    if (Status st = server_->start(options_.health_addr, options_.health_port); !st) {
+      spdlog::warn("health endpoint off: {}", st.error().message());
+      server_.reset();
+    }
+  }
+  if (!options_.probe_cmd.empty()) {
+    auto interval = static_cast<uint64_t>(options_.probe_interval.count());
+    uv_timer_start(&probe_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_probe(); },
+                   interval, interval);
+  }
+  if (exec_error_.empty()) board_.set_ready(true);
+
+  uv_run(loop_, UV_RUN_DEFAULT);
+
+  // Stopped by the machine's exit action. Fail any waiting POST /sync before stopping
+  // the server, so that its thread is not left waiting on the loop.
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_accepting_ = false;
+    for (auto& p : sync_pending_) p->set_value(false);
+    sync_pending_.clear();
+  }
+  if (server_) server_->stop();
+  if (probe_pid_ > 0) send_signal(-probe_pid_, SIGKILL);
+  terminal_->restore();
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&signal_poll_), reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
+                         reinterpret_cast<uv_handle_t*>(&probe_timer_), reinterpret_cast<uv_handle_t*>(&probe_timeout_timer_),
+                         reinterpret_cast<uv_handle_t*>(&sync_async_)}) {
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  uv_run(loop_, UV_RUN_NOWAIT);
+  return exit_code_;
+}
+
+void InitLoop::on_signals() {
+  for (;;) {
+    SignalFd::Received r = signal_fd_.read_one();
+    if (r.signal == 0) break;
+    if (r.signal == SIGCHLD) {
+      reap();
+      continue;
+    }
+    // A SIGPIPE or SIGXFSZ the init caused itself (writing a log to a closed pipe) is
+    // not meant for the child.
+    if ((r.signal == SIGPIPE || r.signal == SIGXFSZ) && r.sender == getpid()) continue;
+    spdlog::debug("received {} from pid {}", signal_name(r.signal), r.sender);
+    apply(machine_.on_signal(r.signal, Clock::now()));
+  }
+}
+
+void InitLoop::reap() {
+  bool child_now = false;
+  m_reaped_.inc(reap_exited([&](pid_t pid, int status) {
+    if (pid == child_pid_) {
+      child_end_ = decode_wait_status(status);
+      child_ended_ = Clock::now();
+      child_now = true;
+    } else if (pid == probe_pid_) {
+      finish_probe(status);
+    }
+  }));
+  if (child_now) {
+    exit_code_ = init_exit_code(*child_end_, options_.exit_zero_codes);
+    m_child_pid_.set(0);
+    const bool group_empty = process_group_empty(child_pid_);
+    spdlog::debug("child {} {} {}; its group is {}", child_pid_, child_end_->exited ? "exited with" : "was killed by",
+                  child_end_->exited ? std::to_string(child_end_->code) : signal_name(child_end_->signal),
+                  group_empty ? "empty" : "not empty");
+    board_.set_ready(false, "the child has ended");
+    apply(machine_.on_child_exit(exit_code_, group_empty, Clock::now()));
+  } else if (machine_.child_exited() && machine_.phase() == ShutdownPhase::kKilling && process_group_empty(child_pid_)) {
+    apply(machine_.on_group_empty(Clock::now()));
+  }
+}
+
+void InitLoop::apply(const ShutdownMachine::Actions& actions) {
+  for (const ShutdownAction& a : actions) {
+    switch (a.kind) {
+      case ShutdownAction::Kind::kSignalChild:
+      case ShutdownAction::Kind::kSignalGroup: {
+        const bool group = a.kind == ShutdownAction::Kind::kSignalGroup;
+        if (send_signal(group ? -child_pid_ : child_pid_, a.signal)) m_forwarded_.inc();
+        spdlog::debug("sent {} to {} {}", signal_name(a.signal), group ? "process group" : "pid", child_pid_);
+        break;
+      }
+      case ShutdownAction::Kind::kStartFlush:
+        uv_timer_stop(&probe_timer_);
+        flush_started_ = Clock::now();
+        hooks_->flush(a.deadline, [this](bool complete) {
+          flush_ended_ = Clock::now();
+          apply(machine_.on_flush_done(complete, Clock::now()));
+        });
+        break;
+      case ShutdownAction::Kind::kWriteReport:
+        if (flush_ended_ < flush_started_) flush_ended_ = Clock::now();  // cut off by the deadline
+        hooks_->write_final_report(outcome());
+        apply(machine_.on_report_written(Clock::now()));
+        break;
+      case ShutdownAction::Kind::kExit:
+        exit_code_ = a.exit_code;
+        uv_stop(loop_);
+        break;
+    }
+  }
+  phase_.store(static_cast<int>(machine_.phase()));
+  rearm_shutdown_timer();
+}
+
+void InitLoop::rearm_shutdown_timer() {
+  if (!handles_open_) return;
+  auto next = machine_.next_deadline();
+  if (!next) {
+    uv_timer_stop(&shutdown_timer_);
+    return;
+  }
+  int64_t wait = ms_between(Clock::now(), *next);
+  // +1: libuv's timer granularity is a millisecond; firing early would just re-arm.
+  uv_timer_start(&shutdown_timer_, [](uv_timer_t* h) {
+    auto* self = self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h));
+    self->apply(self->machine_.on_timer(Clock::now()));
+  }, static_cast<uint64_t>(wait < 0 ? 0 : wait + 1), 0);
+}
+
+void InitLoop::start_probe() {
+  if (probe_pid_ > 0 || machine_.phase() != ShutdownPhase::kRunning) return;  // one at a time
+  SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", options_.probe_cmd};
+  spec.signals = &signals_;
+  spec.quiet_stdio = true;
+  spec.close_other_fds = true;
+  auto spawned = spawn_process(spec);
+  if (!spawned) {
+    ComponentHealth h = probe_streak_.record(false, spawned.error().message());
+    board_.set("probe", h.level, h.reason);
+    return;
+  }
+  probe_pid_ = spawned->pid;
+  probe_started_ = Clock::now();
+  probe_timed_out_ = false;
+  uv_timer_start(&probe_timeout_timer_, [](uv_timer_t* h) {
+    auto* self = self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h));
+    if (self->probe_pid_ <= 0) return;
+    self->probe_timed_out_ = true;
+    send_signal(-self->probe_pid_, SIGKILL);  // the probe leads its own group: all of it goes
+  }, static_cast<uint64_t>(options_.probe_timeout.count()), 0);
+}
+
+void InitLoop::finish_probe(int status) {
+  uv_timer_stop(&probe_timeout_timer_);
+  const double seconds = std::chrono::duration<double>(Clock::now() - probe_started_).count();
+  ChildEnd end = decode_wait_status(status);
+  // Whatever the probe left in its group goes with it.
+  send_signal(-probe_pid_, SIGKILL);
+  probe_pid_ = -1;
+  const bool ok = !probe_timed_out_ && end.exited && end.code == 0;
+  std::string reason;
+  if (probe_timed_out_) {
+    reason = "probe '" + options_.probe_cmd + "' timed out after " + std::to_string(options_.probe_timeout.count()) + "ms";
+  } else if (!end.exited) {
+    reason = "probe '" + options_.probe_cmd + "' was killed by " + signal_name(end.signal);
+  } else {
+    reason = "probe '" + options_.probe_cmd + "' exited with " + std::to_string(end.code);
+  }
+  m_probe_runs_.inc();
+  m_probe_seconds_.observe(seconds);
+  if (!ok) m_probe_failures_.inc();
+  ComponentHealth h = probe_streak_.record(ok, reason);
+  if (!ok) spdlog::warn("{}", h.reason);
+  board_.set("probe", h.level, h.reason);
+}
+
+bool InitLoop::request_sync(std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<bool>>();
+  std::future<bool> done = promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    if (!sync_accepting_) return false;
+    sync_pending_.push_back(promise);
+    // Under the lock: run() closes the handle only after it stopped accepting.
+    uv_async_send(&sync_async_);
+  }
+  if (done.wait_for(timeout) != std::future_status::ready) return false;
+  return done.get();
+}
+
+void InitLoop::serve_sync_requests() {
+  std::vector<std::shared_ptr<std::promise<bool>>> requests;
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    requests.swap(sync_pending_);
+  }
+  for (auto& p : requests) {
+    if (machine_.phase() != ShutdownPhase::kRunning) {
+      p->set_value(false);  // stopping: the final flush is already on its way
+      continue;
+    }
+    m_sync_barriers_.inc();
+    hooks_->flush_barrier([p](bool complete) { p->set_value(complete); });
+  }
+}
+
+nlohmann::json InitLoop::status_json() const {
+  const auto phase = static_cast<ShutdownPhase>(phase_.load());
+  return {{"version", CLAUDE_INIT_VERSION},
+          {"pid", getpid()},
+          {"child_pid", m_child_pid_.value()},
+          {"phase", shutdown_phase_name(phase)},
+          {"uptime_seconds", std::chrono::duration<double>(Clock::now() - started_).count()},
+          {"zombies_reaped", m_reaped_.value()},
+          {"signals_forwarded", m_forwarded_.value()},
+          {"probe_failures", m_probe_failures_.value()},
+          {"run_id", options_.run_id},
+          {"trace_id", options_.trace_id}};
+}
+
+RunOutcome InitLoop::outcome() const {
+  RunOutcome o;
+  o.exit_code = exit_code_;
+  o.child_started = child_pid_ > 0 && exec_error_.empty();
+  if (child_end_) {
+    o.child_exit_code = child_end_->exited ? child_end_->code : 0;
+    o.child_signal = child_end_->exited ? 0 : child_end_->signal;
+  } else if (child_pid_ > 0) {
+    o.child_signal = SIGKILL;  // never reaped: stuck after SIGKILL
+  }
+  o.exec_error = exec_error_;
+  o.stop_signal = machine_.stop_signal();
+  o.killed_after_grace = machine_.killed_after_grace();
+  o.flush_complete = machine_.flush_complete();
+  o.clean_stop = !o.killed_after_grace && o.flush_complete && exec_error_.empty();
+  o.started_at = started_wall_;
+  const auto now = Clock::now();
+  if (child_pid_ > 0) o.child_runtime = std::chrono::milliseconds(ms_between(child_started_, child_end_ ? child_ended_ : now));
+  if (auto stop = machine_.stop_started()) o.stop_duration = std::chrono::milliseconds(ms_between(*stop, now));
+  if (machine_.flush_started()) o.flush_duration = std::chrono::milliseconds(ms_between(flush_started_, flush_ended_));
+  o.total_runtime = std::chrono::milliseconds(ms_between(started_, now));
+  return o;
+}
+
+}  // namespace claude

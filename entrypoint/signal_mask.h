@@ -1,0 +1,48 @@
+// Signals without handlers: main blocks every catchable signal before anything else
+// (threads inherit the mask), and the loop reads them from a signalfd. What the init was
+// given — its mask and its ignored signals — is remembered so that the child starts with
+// exactly that.
+#pragma once
+
+#include <signal.h>
+
+#include "core/result.h"
+
+namespace claude {
+
+// The signal state the init inherited from whoever started it.
+struct InheritedSignals {
+  sigset_t mask;     // the blocked set at start
+  sigset_t ignored;  // signals whose disposition was SIG_IGN at start
+};
+
+// Blocks every signal (SIGKILL/SIGSTOP cannot be) and returns what was there before.
+// Call first in main, before any thread exists.
+InheritedSignals block_all_signals();
+
+// In a freshly forked child, before exec: puts back the inherited ignored dispositions
+// (every other one becomes SIG_DFL) and the inherited mask. Async-signal-safe.
+void restore_inherited_signals(const InheritedSignals& inherited);
+
+// A non-blocking, close-on-exec signalfd for every signal; closed on destruction.
+class SignalFd {
+ public:
+  static Result<SignalFd> open();
+  SignalFd(SignalFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  SignalFd& operator=(SignalFd&&) = delete;
+  SignalFd(const SignalFd&) = delete;
+  ~SignalFd();
+  int fd() const { return fd_; }
+  struct Received {
+    int signal = 0;    // 0 when nothing is pending
+    pid_t sender = 0;  // ssi_pid: who sent it (the init itself for a SIGPIPE it caused)
+  };
+  // The next pending signal.
+  Received read_one();
+
+ private:
+  explicit SignalFd(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace claude

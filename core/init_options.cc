@@ -427,7 +427,7 @@ Init options (tini / dumb-init compatible where they overlap):
                                                                  [CLAUDE_INIT_SIGNAL_GROUP]
   -e, --exit-zero CODE      exit 0 when the child exits with CODE (repeatable)
                                                      [CLAUDE_INIT_EXIT_ZERO=CODE,CODE]
-  -p, --pdeathsig SIG       signal the child gets when claude-init dies
+  -p, --pdeathsig SIG       signal claude-init gets (and forwards) when its parent dies
                                                                    [CLAUDE_INIT_PDEATHSIG]
   -r, --rewrite FROM:TO     forward signal FROM as TO (TO 0 drops it), e.g. TERM:INT
                             (repeatable)                 [CLAUDE_INIT_REWRITE=FROM:TO,...]

@@ -1,0 +1,192 @@
+#include "entrypoint/outbox_recovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/sha256.h"
+#include "platform/atomic_file.h"
+
+namespace claude {
+namespace {
+
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expected,
+                   const std::string& root, std::vector<ObservedEntry>& out) {
+  int fd = ::openat(dir_fd, rel_dir.empty() ? "." : rel_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error{"open folder", root + "/" + rel_dir, errno, "", ""};
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return Error{"list folder", root + "/" + rel_dir, errno, "", ""};
+  }
+  std::vector<std::string> subdirs;
+  while (dirent* ent = ::readdir(d)) {
+    if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
+    std::string rel = rel_dir.empty() ? ent->d_name : rel_dir + "/" + ent->d_name;
+    struct stat st{};
+    if (::fstatat(::dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      subdirs.push_back(rel);
+      continue;
+    }
+    ObservedEntry e;
+    e.path = rel;
+    e.mode = st.st_mode & 07777;
+    e.size = static_cast<std::uint64_t>(st.st_size);
+    if (S_ISLNK(st.st_mode)) {
+      e.is_symlink = true;
+      char buf[4096];
+      ssize_t n = ::readlinkat(::dirfd(d), ent->d_name, buf, sizeof buf);
+      if (n >= 0) e.target.assign(buf, static_cast<std::size_t>(n));
+      out.push_back(std::move(e));
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    FdGuard f{::openat(::dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+    if (f.fd < 0) continue;
+    const ExpectedEntry* want = expected.find(rel);
+    std::uint64_t prefix = want && !want->is_symlink ? want->size : UINT64_MAX;
+    Sha256 whole;
+    std::uint64_t offset = 0;
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(f.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      std::string_view chunk(buf, static_cast<std::size_t>(n));
+      if (prefix != UINT64_MAX && offset < prefix && offset + chunk.size() >= prefix) {
+        Sha256 at_prefix = whole;
+        at_prefix.update(chunk.substr(0, static_cast<std::size_t>(prefix - offset)));
+        e.prefix_sha256 = at_prefix.hex_digest();
+      }
+      whole.update(chunk);
+      offset += chunk.size();
+    }
+    if (prefix == 0) e.prefix_sha256 = Sha256().hex_digest();
+    e.whole_sha256 = whole.hex_digest();
+    e.size = offset;
+    out.push_back(std::move(e));
+  }
+  ::closedir(d);
+  for (const std::string& sub : subdirs) {
+    if (auto s = observe_dir(dir_fd, sub, expected, root, out); !s) return s;
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<std::vector<ObservedEntry>> observe_outbox_tree(const std::string& outbox_dir,
+                                                       const TreeState& expected) {
+  std::string root = outbox_dir + "/tree";
+  std::vector<ObservedEntry> out;
+  FdGuard tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (tree.fd < 0) {
+    if (errno == ENOENT) return out;
+    return Error{"open outbox tree", root, errno, "", ""};
+  }
+  if (auto s = observe_dir(tree.fd, "", expected, root, out); !s) return s.error();
+  return out;
+}
+
+Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox& outbox,
+                                      const std::string& run_id, const std::string& trace_id) {
+  OutboxRecovery rec;
+  std::string journal_path = outbox_dir + "/journal.jsonl";
+  std::string text;
+  if (auto r = read_file(journal_path); r.ok()) {
+    text = std::move(r.value());
+  } else if (r.error().sys_errno != ENOENT) {
+    return r.error();
+  }
+  bool torn = false;
+  auto records = parse_journal(text, &torn, journal_path);
+  if (!records) {
+    Error e = records.error();
+    if (e.fix.empty()) e.fix = "move the outbox aside and restart; the live config is intact";
+    return e;
+  }
+  if (torn) {
+    // The init was killed in the middle of a journal line: the operation it described is
+    // handled below like any unjournaled one.
+    std::size_t keep = text.rfind('\n');
+    keep = keep == std::string::npos ? 0 : keep + 1;
+    if (::truncate(journal_path.c_str(), static_cast<off_t>(keep)) != 0) {
+      return Error{"cut torn line of", journal_path, errno, "", "make the outbox writable"};
+    }
+    rec.notes.push_back("cut a torn last line of journal.jsonl");
+  }
+  rec.state.replay(*records);
+  outbox.set_next_seq(next_seq(*records));
+
+  JournalRecord begin;
+  begin.op = JournalOp::kBegin;
+  begin.format = std::string(kOutboxFormat);
+  begin.run_id = run_id;
+  begin.trace_id = trace_id;
+  std::vector<JournalRecord> begin_batch{begin};
+  if (auto s = outbox.journal(begin_batch); !s) return s.error();
+
+  auto observed = observe_outbox_tree(outbox_dir, rec.state);
+  if (!observed) return observed.error();
+  std::vector<JournalRecord> fixes;
+  for (const RecoveryStep& step : plan_recovery(rec.state, *observed)) {
+    std::string where = outbox_dir + "/tree/" + step.path;
+    switch (step.action) {
+      case RecoveryAction::kOk:
+        break;
+      case RecoveryAction::kJournalAsPut:
+      case RecoveryAction::kJournalAsSymlink:
+      case RecoveryAction::kJournalAsDelete:
+        fixes.push_back(step.record);
+        rec.notes.push_back(std::string(action_name(step.action)) + " " + step.path);
+        ++rec.journaled;
+        break;
+      case RecoveryAction::kTruncate:
+        if (::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
+          return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
+        }
+        rec.notes.push_back("truncated " + step.path + " to " + std::to_string(step.truncate_to));
+        ++rec.truncated;
+        break;
+      case RecoveryAction::kStaleTemp:
+        ::unlink(where.c_str());
+        ++rec.temps_removed;
+        break;
+      case RecoveryAction::kCorrupt: {
+        // Only a log put by rename (a full copy after a rewrite) and killed before its
+        // record gets here: the file is complete, so it is journaled as that put; the
+        // start-up diff republishes it from the live dir if it is not current.
+        for (const ObservedEntry& o : *observed) {
+          if (o.path != step.path) continue;
+          JournalRecord put;
+          put.op = JournalOp::kPut;
+          put.path = o.path;
+          put.size = o.size;
+          put.sha256 = o.whole_sha256;
+          put.mode = o.mode;
+          fixes.push_back(put);
+        }
+        rec.notes.push_back("journaled a log put whose record was lost: " + step.path + " (" + step.detail + ")");
+        ++rec.journaled;
+        break;
+      }
+    }
+  }
+  if (auto s = outbox.journal(fixes); !s) return s.error();
+  for (const JournalRecord& r : fixes) rec.state.apply(r);
+  return rec;
+}
+
+}  // namespace claude

@@ -1,0 +1,296 @@
+#include "entrypoint/outbox_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <set>
+
+#include "core/exclude_rules.h"
+#include "core/sha256.h"
+
+namespace claude {
+namespace {
+
+std::string random_hex() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(12, '0');
+  std::uint64_t v = rng();
+  for (char& c : s) {
+    c = kDigits[v & 15];
+    v >>= 4;
+  }
+  return s;
+}
+
+std::string parent_of(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
+}
+
+std::string temp_name_for(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  return dir + "." + base + std::string(kTempMarker) + random_hex();
+}
+
+Status write_all(int fd, std::string_view data, const std::string& what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{"write", what, errno, "", "free space in the outbox or make it writable"};
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+std::string rfc3339_now() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox_dir) {
+  std::unique_ptr<PosixOutbox> out(new PosixOutbox(outbox_dir));
+  std::string tree = outbox_dir + "/tree";
+  if (::mkdir(tree.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Error{"create outbox tree", tree, errno, "", "mount the outbox read-write (--outbox)"};
+  }
+  out->tree_fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (out->tree_fd_ < 0) return Error{"open outbox tree", tree, errno, "", "check --outbox"};
+  std::string journal = outbox_dir + "/journal.jsonl";
+  out->journal_fd_ = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out->journal_fd_ < 0) {
+    return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
+  }
+  return out;
+}
+
+PosixOutbox::~PosixOutbox() {
+  abort();
+  if (tree_fd_ >= 0) ::close(tree_fd_);
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+}
+
+Status PosixOutbox::make_parents(const std::string& rel) {
+  std::string parent = parent_of(rel);
+  if (parent.empty()) return Ok{};
+  std::size_t pos = 0;
+  while (pos <= parent.size()) {
+    std::size_t end = parent.find('/', pos);
+    if (end == std::string::npos) end = parent.size();
+    std::string prefix = parent.substr(0, end);
+    if (::mkdirat(tree_fd_, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error{"create folder", tree_path(prefix), errno, "", "free space in the outbox or make it writable"};
+    }
+    pos = end + 1;
+  }
+  return Ok{};
+}
+
+Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) {
+  if (auto s = make_parents(rel); !s) return s;
+  std::string temp = temp_name_for(rel);
+  int fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
+  staged_.push_back(Staged{rel, temp, fd});
+  // The mode is set on the fd, so the umask cannot widen 0600 credentials.
+  if (::fchmod(fd, mode & 07777) != 0) return Error{"chmod", tree_path(temp), errno, "", ""};
+  if (auto s = write_all(fd, data, tree_path(temp)); !s) return s;
+  bytes_written_ += data.size();
+  return Ok{};
+}
+
+Status PosixOutbox::stage_symlink(const std::string& rel, const std::string& target) {
+  if (auto s = make_parents(rel); !s) return s;
+  std::string temp = temp_name_for(rel);
+  if (::symlinkat(target.c_str(), tree_fd_, temp.c_str()) != 0) {
+    return Error{"create symlink for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
+  }
+  staged_.push_back(Staged{rel, temp, -1});
+  return Ok{};
+}
+
+Status PosixOutbox::commit(std::vector<std::string>* committed) {
+  Status result = Ok{};
+  // One syncfs for a batch costs about as much as one fsync; per-file fdatasync is cheaper
+  // only for one or two files.
+  std::size_t files = 0;
+  for (const Staged& s : staged_) files += s.fd >= 0 ? 1 : 0;
+  if (files > 2) {
+    if (::syncfs(tree_fd_) != 0) result = Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
+  } else {
+    for (const Staged& s : staged_) {
+      if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
+        result = Error{"fdatasync", tree_path(s.temp), errno, "", "free space in the outbox or make it writable"};
+        break;
+      }
+    }
+  }
+  std::set<std::string> dirs;
+  std::size_t done = 0;
+  for (; result.ok() && done < staged_.size(); ++done) {
+    Staged& s = staged_[done];
+    if (s.fd >= 0) {
+      ::close(s.fd);
+      s.fd = -1;
+    }
+    if (::renameat(tree_fd_, s.temp.c_str(), tree_fd_, s.rel.c_str()) != 0) {
+      result = Error{"rename into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
+      break;
+    }
+    s.temp.clear();
+    dirs.insert(parent_of(s.rel));
+    if (committed) committed->push_back(s.rel);
+  }
+  // The renames themselves survive power loss only once their folders are synced.
+  for (const std::string& d : dirs) {
+    int fd = d.empty() ? ::dup(tree_fd_) : ::openat(tree_fd_, d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (::fsync(fd) != 0 && result.ok() && errno != EINVAL) result = Error{"fsync folder", tree_path(d), errno, "", ""};
+      ::close(fd);
+    }
+  }
+  abort();
+  return result;
+}
+
+void PosixOutbox::abort() {
+  for (Staged& s : staged_) {
+    if (s.fd >= 0) ::close(s.fd);
+    if (!s.temp.empty()) ::unlinkat(tree_fd_, s.temp.c_str(), 0);
+  }
+  staged_.clear();
+}
+
+Status PosixOutbox::append(const std::string& rel, std::string_view data, std::uint64_t expected_size) {
+  int fd = ::openat(tree_fd_, rel.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error{"open for append", tree_path(rel), errno, "", ""};
+  struct stat st{};
+  Status result = Ok{};
+  if (::fstat(fd, &st) != 0) {
+    result = Error{"stat", tree_path(rel), errno, "", ""};
+  } else if (static_cast<std::uint64_t>(st.st_size) != expected_size) {
+    result = Error{"append to", tree_path(rel), 0, "size changed", ""};
+  } else {
+    result = write_all(fd, data, tree_path(rel));
+    if (!result.ok()) {
+      // Cut a partial append back so the file still matches its journal.
+      (void)!::ftruncate(fd, static_cast<off_t>(expected_size));
+    } else if (::fdatasync(fd) != 0) {
+      result = Error{"fdatasync", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
+      (void)!::ftruncate(fd, static_cast<off_t>(expected_size));
+    } else {
+      bytes_written_ += data.size();
+    }
+  }
+  ::close(fd);
+  return result;
+}
+
+Status PosixOutbox::remove(const std::string& rel) {
+  if (::unlinkat(tree_fd_, rel.c_str(), 0) != 0 && errno != ENOENT) {
+    return Error{"remove", tree_path(rel), errno, "", "make the outbox writable"};
+  }
+  // Folders left empty go too (rmdir fails harmlessly on a non-empty one).
+  for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
+    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
+  }
+  return Ok{};
+}
+
+Status PosixOutbox::rename(const std::string& from, const std::string& to) {
+  if (auto s = make_parents(to); !s) return s;
+  if (::renameat(tree_fd_, from.c_str(), tree_fd_, to.c_str()) != 0) {
+    return Error{"rename", tree_path(from), errno, "to " + to, ""};
+  }
+  for (std::string dir = parent_of(from); !dir.empty(); dir = parent_of(dir)) {
+    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
+  }
+  return Ok{};
+}
+
+Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
+  if (records.empty()) return Ok{};
+  std::string lines;
+  std::string now = rfc3339_now();
+  for (JournalRecord& r : records) {
+    r.seq = next_seq_++;
+    if (r.time.empty()) r.time = now;
+    lines += to_line(r);
+  }
+  std::string path = dir_ + "/journal.jsonl";
+  struct stat st{};
+  off_t before = ::fstat(journal_fd_, &st) == 0 ? st.st_size : -1;
+  Status s = write_all(journal_fd_, lines, path);
+  if (s.ok() && ::fdatasync(journal_fd_) != 0) s = Error{"fdatasync", path, errno, "", ""};
+  if (!s.ok()) {
+    // Never leave a torn line behind: cut the journal back to where it was.
+    if (before >= 0) (void)!::ftruncate(journal_fd_, before);
+    next_seq_ -= records.size();
+    return s;
+  }
+  bytes_written_ += lines.size();
+  return Ok{};
+}
+
+Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length, const std::string& what) {
+  std::uint64_t done = 0;
+  bool kernel_copy = true;
+  loff_t in_off = 0, out_off = 0;
+  while (done < length && kernel_copy) {
+    ssize_t n = ::copy_file_range(src_fd, &in_off, dst_fd, &out_off, length - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && done == 0) {
+        kernel_copy = false;  // across filesystems (a bind mount): copy by hand
+        break;
+      }
+      return Error{"copy", what, errno, "", ""};
+    }
+    if (n == 0) break;  // the source shrank
+    done += static_cast<std::uint64_t>(n);
+  }
+  Sha256 sha;
+  char buf[65536];
+  if (kernel_copy) {
+    // Hash what landed in the destination, so the digest describes the published bytes.
+    for (std::uint64_t off = 0; off < done;) {
+      ssize_t n = ::pread(dst_fd, buf, std::min<std::uint64_t>(sizeof buf, done - off), static_cast<off_t>(off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Error{"read back", what, n < 0 ? errno : EIO, "", ""};
+      sha.update(std::string_view(buf, static_cast<std::size_t>(n)));
+      off += static_cast<std::uint64_t>(n);
+    }
+    return sha.hex_digest();
+  }
+  for (std::uint64_t off = 0; off < length;) {
+    ssize_t n = ::pread(src_fd, buf, std::min<std::uint64_t>(sizeof buf, length - off), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{"read", what, errno, "", ""};
+    if (n == 0) break;
+    std::string_view chunk(buf, static_cast<std::size_t>(n));
+    if (auto s = write_all(dst_fd, chunk, what); !s) return s.error();
+    sha.update(chunk);
+    off += static_cast<std::uint64_t>(n);
+  }
+  return sha.hex_digest();
+}
+
+}  // namespace claude

@@ -1,0 +1,96 @@
+// The outbox as the publisher sees it: a tree written only by temp + sync + rename or by
+// append + fdatasync, and a journal appended after each completed operation. Puts are
+// staged and committed as a batch so that a burst of files costs one filesystem sync
+// instead of one per file (the ordering guarantee is the same: data is durable before it
+// is renamed into place, and renamed before it is journaled).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/journal.h"
+#include "core/result.h"
+
+namespace claude {
+
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  // Writes `data` to a temp file beside tree/rel (parents created) with `mode`; nothing is
+  // visible until commit().
+  virtual Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) = 0;
+  // A symlink, made visible at commit() like a put.
+  virtual Status stage_symlink(const std::string& rel, const std::string& target) = 0;
+  // Makes every staged entry durable, then renames each into place and syncs the folders.
+  // On an Error nothing more is renamed and the remaining temps are removed; `committed`
+  // (when given) receives the paths that did become visible.
+  virtual Status commit(std::vector<std::string>* committed = nullptr) = 0;
+  // Removes staged temps without publishing them.
+  virtual void abort() = 0;
+  // Appends to tree/rel, durable on return. The file must currently be `expected_size`
+  // bytes long (anything else is an Error with detail "size changed").
+  virtual Status append(const std::string& rel, std::string_view data, std::uint64_t expected_size) = 0;
+  // Removes tree/rel (a missing file is fine) and the parent folders it leaves empty.
+  virtual Status remove(const std::string& rel) = 0;
+  // Renames tree/from to tree/to (parents of `to` created). ENOENT when `from` is missing.
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  // Appends the records to journal.jsonl, durable on return; fills in their seq and time.
+  virtual Status journal(std::vector<JournalRecord>& records) = 0;
+};
+
+// The real outbox under `outbox_dir`: tree/, journal.jsonl. Call recover() (see
+// outbox_recovery.h) before the first write so the journal's seq continues.
+class PosixOutbox final : public Outbox {
+ public:
+  // Creates tree/ when missing. Error when the folder is missing or not writable.
+  static Result<std::unique_ptr<PosixOutbox>> open(const std::string& outbox_dir);
+  ~PosixOutbox() override;
+  PosixOutbox(const PosixOutbox&) = delete;
+  PosixOutbox& operator=(const PosixOutbox&) = delete;
+
+  Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) override;
+  Status stage_symlink(const std::string& rel, const std::string& target) override;
+  Status commit(std::vector<std::string>* committed = nullptr) override;
+  void abort() override;
+  Status append(const std::string& rel, std::string_view data, std::uint64_t expected_size) override;
+  Status remove(const std::string& rel) override;
+  Status rename(const std::string& from, const std::string& to) override;
+  Status journal(std::vector<JournalRecord>& records) override;
+
+  // Where the journal continues (set by recovery).
+  void set_next_seq(std::uint64_t seq) { next_seq_ = seq; }
+  std::uint64_t next_seq() const { return next_seq_; }
+  const std::string& dir() const { return dir_; }
+  std::string tree_path(const std::string& rel) const { return dir_ + "/tree/" + rel; }
+  // Bytes this process wrote into the outbox (data and journal), for the metrics.
+  std::uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  struct Staged {
+    std::string rel, temp;
+    int fd = -1;  // -1 for symlinks
+  };
+  explicit PosixOutbox(std::string dir) : dir_(std::move(dir)) {}
+  Status make_parents(const std::string& rel);
+  std::string dir_;
+  int tree_fd_ = -1;
+  int journal_fd_ = -1;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t bytes_written_ = 0;
+  std::vector<Staged> staged_;
+};
+
+// Copies `length` bytes from src_fd (at its offset 0) to dst_fd with copy_file_range,
+// falling back to read/write when the kernel refuses across filesystems (EXDEV, and
+// EINVAL/ENOSYS/EOPNOTSUPP on older kernels or special filesystems). Returns the sha256 of
+// the bytes copied, read back from dst_fd when the kernel did the copy.
+Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
+                                   const std::string& what);
+
+// RFC 3339 UTC time with milliseconds, for journal and report records.
+std::string rfc3339_now();
+
+}  // namespace claude

@@ -1,0 +1,288 @@
+#include "entrypoint/publisher.h"
+
+#include <cerrno>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sha256.h"
+
+namespace claude {
+
+struct Publisher::Pending {
+  std::string live_path;
+  std::optional<SyncedEntry> entry;  // nullopt: the path leaves the snapshot
+  std::string erase;                 // a second path that leaves it (a rename's source)
+  std::optional<JournalRecord> record;
+};
+
+namespace {
+
+// A file that vanished, or turned into a link or a FIFO, between the event and the read:
+// not an error; the event for that change plans it again.
+bool changed_under_us(const Error& e) {
+  return e.sys_errno == ENOENT || e.sys_errno == ENOTDIR || e.sys_errno == ELOOP || e.sys_errno == EINVAL;
+}
+
+bool is_history(const std::string& path) {
+  return path == "history.jsonl" || (path.size() > 14 && path.ends_with("/history.jsonl"));
+}
+
+std::string last_bytes(std::string_view s, std::size_t n) {
+  return std::string(s.size() > n ? s.substr(s.size() - n) : s);
+}
+
+}  // namespace
+
+std::string Publisher::outbox_path(const std::string& live_path) const {
+  return mapper_.map_rel_path(live_path, Direction::kToHost);
+}
+
+void Publisher::fail(const std::string& path, Error error, PublishResult& result) {
+  result.failed.push_back(path);
+  if (!result.error) result.error = std::move(error);
+}
+
+void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
+                    std::vector<Pending>& done) {
+  LiveFacts facts;
+  auto content = live_.read_whole(op.path, &facts);
+  if (!content) {
+    if (!changed_under_us(content.error())) fail(op.path, content.error(), result);
+    return;
+  }
+  std::string body = std::move(content.value());
+  const bool log = is_append_only(op.path);
+  if (log) {
+    // Only complete lines ever reach the outbox; the partial last line waits for its '\n'.
+    auto nl = body.rfind('\n');
+    body.resize(nl == std::string::npos ? 0 : nl + 1);
+  }
+  if (must_parse_as_json(op.path) && !nlohmann::json::accept(body)) {
+    result.invalid_json.push_back(op.path);  // the last good version stays in the outbox
+    return;
+  }
+  mapper_.learn_from_content(op.path, body);
+  std::string host;
+  if (is_rewritable(op.path)) {
+    auto rewritten = rewrite_content(op.path, body, mapper_.path_map(), Direction::kToHost, rewrite_);
+    if (!rewritten) {
+      result.invalid_json.push_back(op.path);
+      return;
+    }
+    host = std::move(rewritten.value());
+  } else {
+    host = body;
+  }
+  SyncedEntry entry;
+  entry.facts = facts;
+  entry.outbox_path = outbox_path(op.path);
+  entry.sha256 = sha256_hex(host);
+  entry.outbox_size = host.size();
+  entry.outbox_mode = facts.mode;
+  if (log) {
+    entry.live_offset = body.size();
+    entry.tail = last_bytes(body, kTailCheckBytes);
+    entry.running.update(host);
+  }
+  auto it = snapshot_.find(op.path);
+  if (it != snapshot_.end() && it->second.sha256 == entry.sha256 &&
+      it->second.outbox_path == entry.outbox_path && it->second.outbox_mode == entry.outbox_mode) {
+    // Same bytes as the outbox (or the stage) already has: only remember the new facts.
+    entry.in_outbox = it->second.in_outbox;
+    ++result.unchanged;
+    done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
+    return;
+  }
+  if (auto s = outbox_.stage_put(entry.outbox_path, host, facts.mode); !s) {
+    fail(op.path, s.error(), result);
+    return;
+  }
+  entry.in_outbox = true;
+  JournalRecord r;
+  r.op = JournalOp::kPut;
+  r.path = entry.outbox_path;
+  r.size = host.size();
+  r.sha256 = entry.sha256;
+  r.mode = facts.mode;
+  result.bytes += host.size();
+  staged.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
+}
+
+void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
+                       std::vector<Pending>& done) {
+  auto it = snapshot_.find(op.path);
+  if (it == snapshot_.end() || !op.facts) return put(op, result, staged, done);
+  const SyncedEntry& cur = it->second;
+  std::uint64_t start = cur.live_offset - cur.tail.size();
+  // Bounded so one huge burst cannot hold the loop for long; the rest comes next time.
+  constexpr std::uint64_t kMaxChunk = 64ull << 20;
+  auto data = live_.read(op.path, start, kMaxChunk);
+  if (!data) {
+    if (!changed_under_us(data.error())) fail(op.path, data.error(), result);
+    return;
+  }
+  std::string_view bytes = data.value();
+  if (bytes.substr(0, cur.tail.size()) != cur.tail) {
+    // The block before the synced offset changed: truncated, rotated or rewritten.
+    return put(op, result, staged, done);
+  }
+  std::string_view fresh = bytes.substr(cur.tail.size());
+  auto nl = fresh.rfind('\n');
+  fresh = nl == std::string_view::npos ? std::string_view() : fresh.substr(0, nl + 1);
+  SyncedEntry entry = cur;
+  entry.facts = op.facts;
+  if (fresh.empty()) {
+    ++result.unchanged;  // only a partial line so far
+    done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
+    return;
+  }
+  mapper_.learn_from_content(op.path, fresh);
+  std::string host = rewrite_jsonl_lines(fresh, mapper_.path_map(), Direction::kToHost,
+                                         is_history(op.path), rewrite_);
+  if (auto s = outbox_.append(cur.outbox_path, host, cur.outbox_size); !s) {
+    if (s.error().detail == "size changed" || s.error().sys_errno == ENOENT) {
+      return put(op, result, staged, done);  // someone touched the outbox copy: start over
+    }
+    fail(op.path, s.error(), result);
+    return;
+  }
+  JournalRecord r;
+  r.op = JournalOp::kAppend;
+  r.path = cur.outbox_path;
+  r.offset = cur.outbox_size;
+  entry.running.update(host);
+  entry.outbox_size += host.size();
+  entry.sha256 = entry.running.hex_digest();
+  entry.live_offset += fresh.size();
+  entry.tail = last_bytes(cur.tail + std::string(fresh), kTailCheckBytes);
+  r.size = entry.outbox_size;
+  r.sha256 = entry.sha256;
+  result.bytes += host.size();
+  ++result.appends;
+  done.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
+}
+
+PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
+  PublishResult result;
+  std::vector<Pending> done;    // completed, to journal
+  std::vector<Pending> staged;  // puts and links waiting for the commit
+  for (const PlannedOp& op : ops) {
+    switch (op.kind) {
+      case PlanKind::kNothing:
+        break;
+      case PlanKind::kSkip:
+        result.skipped.emplace_back(op.path, op.reason);
+        break;
+      case PlanKind::kPut:
+        put(op, result, staged, done);
+        break;
+      case PlanKind::kAppend:
+        append(op, result, staged, done);
+        break;
+      case PlanKind::kSymlink: {
+        SyncedEntry entry;
+        entry.facts = op.facts;
+        entry.in_outbox = true;
+        entry.outbox_path = outbox_path(op.path);
+        if (auto s = outbox_.stage_symlink(entry.outbox_path, op.facts->link_target); !s) {
+          fail(op.path, s.error(), result);
+          break;
+        }
+        JournalRecord r;
+        r.op = JournalOp::kSymlink;
+        r.path = entry.outbox_path;
+        r.target = op.facts->link_target;
+        staged.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
+        break;
+      }
+      case PlanKind::kDelete: {
+        auto it = snapshot_.find(op.path);
+        if (it == snapshot_.end()) break;
+        if (it->second.in_outbox) {
+          if (auto s = outbox_.remove(it->second.outbox_path); !s) {
+            fail(op.path, s.error(), result);
+            break;
+          }
+        }
+        // Journaled even when only the stage had it: the host deletes its copy too.
+        JournalRecord r;
+        r.op = JournalOp::kDelete;
+        r.path = it->second.outbox_path;
+        ++result.deletes;
+        done.push_back(Pending{op.path, std::nullopt, {}, std::move(r)});
+        break;
+      }
+      case PlanKind::kRename: {
+        auto it = snapshot_.find(op.from);
+        if (it == snapshot_.end()) {
+          put(op, result, staged, done);
+          break;
+        }
+        SyncedEntry entry = it->second;
+        entry.facts = op.facts;
+        std::string to = outbox_path(op.path);
+        if (auto s = outbox_.rename(entry.outbox_path, to); !s) {
+          if (s.error().sys_errno != ENOENT) {
+            fail(op.path, s.error(), result);
+            break;
+          }
+          // The outbox copy is missing: publish the new name whole, drop the old one.
+          JournalRecord d;
+          d.op = JournalOp::kDelete;
+          d.path = entry.outbox_path;
+          done.push_back(Pending{op.from, std::nullopt, {}, std::move(d)});
+          PlannedOp as_put = op;
+          as_put.kind = PlanKind::kPut;
+          put(as_put, result, staged, done);
+          break;
+        }
+        JournalRecord r;
+        r.op = JournalOp::kRename;
+        r.from = entry.outbox_path;
+        r.path = to;
+        entry.outbox_path = to;
+        ++result.renames;
+        done.push_back(Pending{op.path, std::move(entry), op.from, std::move(r)});
+        break;
+      }
+    }
+  }
+
+  if (!staged.empty()) {
+    std::vector<std::string> committed;
+    Status s = outbox_.commit(&committed);
+    std::set<std::string> visible(committed.begin(), committed.end());
+    for (Pending& p : staged) {
+      if (visible.count(p.entry->outbox_path)) {
+        ++result.files;
+        done.push_back(std::move(p));
+      } else {
+        fail(p.live_path, s.ok() ? Error{"commit", p.entry->outbox_path, EIO, "", ""} : s.error(), result);
+      }
+    }
+  }
+
+  std::vector<JournalRecord> records;
+  for (const Pending& p : done) {
+    if (p.record) records.push_back(*p.record);
+  }
+  if (auto s = outbox_.journal(records); !s) {
+    // Without a durable record nothing counts as published: retry every path (a retried put
+    // rewrites the same bytes, a retried append finds the size changed and puts whole).
+    for (const Pending& p : done) fail(p.live_path, s.error(), result);
+    return result;
+  }
+  for (Pending& p : done) {
+    if (!p.erase.empty()) snapshot_.erase(p.erase);
+    if (p.entry) {
+      snapshot_[p.live_path] = std::move(*p.entry);
+    } else {
+      snapshot_.erase(p.live_path);
+    }
+    result.done.push_back(p.live_path);
+  }
+  return result;
+}
+
+}  // namespace claude

@@ -1,0 +1,43 @@
+// The run's reports in <outbox>/reports/: events.jsonl (one JSON object per notable thing,
+// appended), metrics.jsonl (periodic snapshots while there is activity) and run.json (the
+// final report, written atomically). Every record is versioned and carries the run and
+// trace ids. Only names, counts and error messages go in: never file contents, so no token
+// can leak through a report.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace claude {
+
+inline constexpr std::string_view kEventsFormat = "claude-events/1";
+inline constexpr std::string_view kMetricsFormat = "claude-metrics/1";
+inline constexpr std::string_view kReportFormat = "claude-report/1";
+
+class ReportWriter {
+ public:
+  ReportWriter() = default;
+  // Creates <outbox_dir>/reports when missing.
+  Status open(const std::string& outbox_dir, std::string run_id, std::string trace_id);
+  bool is_open() const { return !dir_.empty(); }
+
+  // Appends {"format":"claude-events/1","time","run_id","trace_id","event":name,...fields}.
+  // A failure (full or read-only outbox) is returned, never thrown; callers count it.
+  Status event(std::string_view name, nlohmann::json fields = nlohmann::json::object());
+  // Appends {"format":"claude-metrics/1","time","run_id","trace_id",...values}.
+  Status metrics(nlohmann::json values);
+  // Writes run.json atomically; `report` gets format and the ids added.
+  Status run_report(nlohmann::json report);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Status append_line(const std::string& file, nlohmann::json record);
+  std::string dir_, run_id_, trace_id_;
+};
+
+}  // namespace claude

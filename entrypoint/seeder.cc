@@ -1,0 +1,256 @@
+#include "entrypoint/seeder.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "core/sha256.h"
+#include "entrypoint/outbox_tree.h"
+#include "entrypoint/sync_live_tree.h"
+
+namespace claude {
+namespace {
+
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
+
+std::pair<std::string, std::string> split_parent(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  if (slash == std::string::npos) return {"", rel};
+  return {rel.substr(0, slash), rel.substr(slash + 1)};
+}
+
+// Opens a staged file beneath the stage tree without following links.
+int open_staged(int tree_fd, const std::string& rel) {
+  auto [parent, name] = split_parent(rel);
+  FdGuard dir{open_dir_beneath(tree_fd, parent)};
+  if (dir.fd < 0) return -1;
+  return ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
+Result<std::string> read_fd(int fd, const std::string& what) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{"read", what, errno, "", kRestage};
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+Status make_parents(int root_fd, const std::string& rel, const std::string& root) {
+  std::string parent = split_parent(rel).first;
+  for (std::size_t pos = 0; !parent.empty() && pos <= parent.size();) {
+    std::size_t end = parent.find('/', pos);
+    if (end == std::string::npos) end = parent.size();
+    std::string prefix = parent.substr(0, end);
+    if (::mkdirat(root_fd, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error{"create folder", root + "/" + prefix, errno, "", "make the live dir's parent writable"};
+    }
+    pos = end + 1;
+  }
+  return Ok{};
+}
+
+std::string random_hex() {
+  std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace
+
+bool dir_is_populated(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  bool any = false;
+  while (dirent* ent = ::readdir(d)) {
+    if (std::strcmp(ent->d_name, ".") != 0 && std::strcmp(ent->d_name, "..") != 0) {
+      any = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  return any;
+}
+
+Result<std::optional<Manifest>> load_stage_manifest(const std::string& stage_dir) {
+  struct stat st{};
+  if (::stat(stage_dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<Manifest>{};
+    return Error{"open stage", stage_dir, errno, "", "check --stage"};
+  }
+  std::string path = stage_dir + "/manifest.json";
+  FdGuard fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  if (fd.fd < 0) return Error{"open stage manifest", path, errno, "", kRestage};
+  auto text = read_fd(fd.fd, path);
+  if (!text) return text.error();
+  auto manifest = Manifest::parse(*text, path);
+  if (!manifest) {
+    Error e = manifest.error();
+    if (e.path.empty()) e.path = path;
+    if (e.fix.empty()) e.fix = kRestage;
+    return e;
+  }
+  return std::optional<Manifest>(std::move(manifest.value()));
+}
+
+Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& manifest,
+                                  const std::string& live_dir, ProjectDirMapper& mapper,
+                                  const RewriteOptions& rewrite) {
+  SeedOutcome out;
+  std::string tree = stage_dir + "/tree";
+  FdGuard tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (tree_fd.fd < 0 && !(errno == ENOENT && manifest.files.empty() && manifest.symlinks.empty())) {
+    return Error{"open stage tree", tree, errno, "", kRestage};
+  }
+
+  // Pass 1: verify everything before writing anything, and learn the working directories
+  // (project folder names are mapped by encoding learned paths, never by decoding).
+  for (const ManifestFile& f : manifest.files) {
+    std::string where = tree + "/" + f.path;
+    FdGuard fd{open_staged(tree_fd.fd, f.path)};
+    if (fd.fd < 0) return Error{"open staged file", where, errno, "", kRestage};
+    struct stat st{};
+    if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Error{"check staged file", where, 0, "not a regular file", kRestage};
+    }
+    std::string content;
+    if (f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path)) {
+      auto r = read_fd(fd.fd, where);
+      if (!r) return r.error();
+      content = std::move(r.value());
+      if (auto s = verify_entry(f, content.size(), sha256_hex(content)); !s) {
+        Error e = s.error();
+        e.path = where;
+        return e;
+      }
+      mapper.learn_from_content(f.path, content);
+    } else {
+      Sha256 sha;
+      std::uint64_t size = 0;
+      char buf[65536];
+      for (;;) {
+        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error{"read", where, errno, "", kRestage};
+        if (n == 0) break;
+        sha.update(std::string_view(buf, static_cast<std::size_t>(n)));
+        size += static_cast<std::uint64_t>(n);
+      }
+      if (auto s = verify_entry(f, size, sha.hex_digest()); !s) {
+        Error e = s.error();
+        e.path = where;
+        return e;
+      }
+    }
+    SyncedEntry base;
+    base.outbox_path = f.path;
+    base.sha256 = f.sha256;
+    base.outbox_size = f.size;
+    base.outbox_mode = f.mode & 07777;
+    out.baseline[mapper.map_rel_path(f.path, Direction::kToContainer)] = std::move(base);
+  }
+
+  if (dir_is_populated(live_dir)) {
+    // A restart of the same container: the live dir holds the container's own changes.
+    out.warnings.push_back("live dir " + live_dir + " is already populated; not seeding over it");
+    return out;
+  }
+
+  // Pass 2: copy. A missing live dir is built beside it and renamed into place; an existing
+  // empty one (a mount point) is filled in place.
+  struct stat live_st{};
+  bool exists = ::stat(live_dir.c_str(), &live_st) == 0;
+  std::string target = exists ? live_dir : live_dir + ".claude-init-seed." + random_hex();
+  if (!exists && ::mkdir(target.c_str(), 0700) != 0) {
+    return Error{"create live dir", target, errno, "", "make the live dir's parent writable (--live-dir)"};
+  }
+  FdGuard live_fd{::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (live_fd.fd < 0) return Error{"open live dir", target, errno, "", "check --live-dir"};
+  auto fail = [&](Error e) -> Result<SeedOutcome> {
+    if (!exists) {
+      std::error_code ignored;  // best effort: drop the half-built copy
+      std::filesystem::remove_all(target, ignored);
+    }
+    return e;
+  };
+
+  for (const ManifestFile& f : manifest.files) {
+    std::string where = tree + "/" + f.path;
+    std::string rel = mapper.map_rel_path(f.path, Direction::kToContainer);
+    if (auto s = make_parents(live_fd.fd, rel, target); !s) return fail(s.error());
+    FdGuard src{open_staged(tree_fd.fd, f.path)};
+    if (src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
+    std::uint32_t mode = f.mode & 07777;
+    if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
+    FdGuard dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)};
+    if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
+    if (is_rewritable(f.path)) {
+      auto content = read_fd(src.fd, where);
+      if (!content) return fail(content.error());
+      if (sha256_hex(*content) != f.sha256) {
+        return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
+      }
+      auto container = rewrite_content(f.path, *content, mapper.path_map(), Direction::kToContainer, rewrite);
+      if (!container) return fail(container.error());
+      std::string_view data = *container;
+      while (!data.empty()) {
+        ssize_t n = ::write(dst.fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(Error{"write", target + "/" + rel, errno, "", "free space in the container"});
+        data.remove_prefix(static_cast<std::size_t>(n));
+      }
+      out.bytes += container->size();
+    } else {
+      // Files nothing is rewritten in are copied by the kernel where it can.
+      auto sha = copy_fd_hashed(src.fd, dst.fd, f.size, target + "/" + rel);
+      if (!sha) return fail(sha.error());
+      if (*sha != f.sha256) return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
+      out.bytes += f.size;
+    }
+    if (::fchmod(dst.fd, mode) != 0) return fail(Error{"chmod", target + "/" + rel, errno, "", ""});
+    struct stat st{};
+    if (::fstat(dst.fd, &st) == 0) out.baseline[rel].facts = facts_from_stat(st);
+    ++out.files;
+  }
+  for (const ManifestSymlink& l : manifest.symlinks) {
+    std::string rel = mapper.map_rel_path(l.path, Direction::kToContainer);
+    if (auto s = make_parents(live_fd.fd, rel, target); !s) return fail(s.error());
+    if (::symlinkat(l.target.c_str(), live_fd.fd, rel.c_str()) != 0 && errno != EEXIST) {
+      return fail(Error{"create symlink", target + "/" + rel, errno, "", ""});
+    }
+    struct stat st{};
+    if (::fstatat(live_fd.fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      SyncedEntry base;
+      base.facts = facts_from_stat(st);
+      base.facts->link_target = l.target;
+      base.outbox_path = l.path;
+      out.baseline[rel] = std::move(base);
+    }
+  }
+  if (!exists && ::rename(target.c_str(), live_dir.c_str()) != 0) {
+    return fail(Error{"move seeded live dir into place", live_dir, errno, "", "make the live dir's parent writable"});
+  }
+  out.copied = true;
+  return out;
+}
+
+}  // namespace claude

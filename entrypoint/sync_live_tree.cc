@@ -1,0 +1,206 @@
+#include "entrypoint/sync_live_tree.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace claude {
+namespace {
+
+// Closes an fd on scope exit.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
+  auto slash = rel_path.rfind('/');
+  if (slash == std::string::npos) return {"", rel_path};
+  return {rel_path.substr(0, slash), rel_path.substr(slash + 1)};
+}
+
+bool vanished(int e) { return e == ENOENT || e == ENOTDIR; }
+
+}  // namespace
+
+LiveFacts facts_from_stat(const struct stat& st) {
+  LiveFacts f;
+  f.size = static_cast<std::uint64_t>(st.st_size);
+  f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+  f.inode = static_cast<std::uint64_t>(st.st_ino);
+  f.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  if (S_ISREG(st.st_mode)) {
+    f.kind = EntryKind::kFile;
+  } else if (S_ISDIR(st.st_mode)) {
+    f.kind = EntryKind::kDirectory;
+  } else if (S_ISLNK(st.st_mode)) {
+    f.kind = EntryKind::kSymlink;
+  } else {
+    f.kind = EntryKind::kOther;
+    f.other_type = S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" : "device";
+  }
+  return f;
+}
+
+int open_dir_beneath(int root_fd, const std::string& rel_dir) {
+  int fd = ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || rel_dir.empty()) return fd;
+  std::size_t start = 0;
+  while (start <= rel_dir.size()) {
+    std::size_t end = rel_dir.find('/', start);
+    if (end == std::string::npos) end = rel_dir.size();
+    std::string part = rel_dir.substr(start, end - start);
+    if (!part.empty()) {
+      // O_NOFOLLOW on each component: a folder replaced by a link fails with ELOOP or
+      // ENOTDIR instead of leading out of the tree.
+      int next = ::openat(fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int e = errno;
+      ::close(fd);
+      if (next < 0) {
+        errno = e;
+        return -1;
+      }
+      fd = next;
+    }
+    start = end + 1;
+  }
+  return fd;
+}
+
+Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& root) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error{"open live folder", root, errno, "", "check --live-dir"};
+  return std::unique_ptr<PosixLiveTree>(new PosixLiveTree(root, fd));
+}
+
+PosixLiveTree::~PosixLiveTree() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+Result<std::optional<LiveFacts>> PosixLiveTree::stat(const std::string& rel_path) {
+  auto [parent, name] = split_parent(rel_path);
+  FdGuard dir{open_dir_beneath(root_fd_, parent)};
+  if (dir.fd < 0) {
+    if (vanished(errno) || errno == ELOOP) return std::optional<LiveFacts>{};
+    return Error{"open folder", root_ + "/" + parent, errno, "", ""};
+  }
+  struct stat st{};
+  if (::fstatat(dir.fd, name.empty() ? "." : name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (vanished(errno)) return std::optional<LiveFacts>{};
+    return Error{"stat", root_ + "/" + rel_path, errno, "", ""};
+  }
+  LiveFacts facts = facts_from_stat(st);
+  if (facts.kind == EntryKind::kSymlink) {
+    char buf[4096];
+    ssize_t n = ::readlinkat(dir.fd, name.c_str(), buf, sizeof buf);
+    if (n < 0) {
+      if (vanished(errno)) return std::optional<LiveFacts>{};
+      return Error{"read link", root_ + "/" + rel_path, errno, "", ""};
+    }
+    facts.link_target.assign(buf, static_cast<std::size_t>(n));
+  }
+  return std::optional<LiveFacts>(std::move(facts));
+}
+
+Result<std::vector<std::pair<std::string, LiveFacts>>> PosixLiveTree::list(const std::string& rel_dir) {
+  std::vector<std::pair<std::string, LiveFacts>> out;
+  int fd = open_dir_beneath(root_fd_, rel_dir);
+  if (fd < 0) {
+    if (vanished(errno) || errno == ELOOP) return out;
+    return Error{"open folder", root_ + "/" + rel_dir, errno, "", ""};
+  }
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    ::close(fd);
+    return Error{"list folder", root_ + "/" + rel_dir, e, "", ""};
+  }
+  while (dirent* ent = ::readdir(d)) {
+    if (std::strcmp(ent->d_name, ".") == 0 || std::strcmp(ent->d_name, "..") == 0) continue;
+    struct stat st{};
+    if (::fstatat(::dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished
+    LiveFacts facts = facts_from_stat(st);
+    if (facts.kind == EntryKind::kSymlink) {
+      char buf[4096];
+      ssize_t n = ::readlinkat(::dirfd(d), ent->d_name, buf, sizeof buf);
+      if (n < 0) continue;
+      facts.link_target.assign(buf, static_cast<std::size_t>(n));
+    }
+    out.emplace_back(ent->d_name, std::move(facts));
+  }
+  ::closedir(d);
+  return out;
+}
+
+namespace {
+
+// Opens a regular file beneath root_fd without following any link; -1/errno on failure
+// (ELOOP for a link, EINVAL for something that is not a regular file).
+int open_file_beneath(int root_fd, const std::string& rel_path) {
+  auto [parent, name] = split_parent(rel_path);
+  FdGuard dir{open_dir_beneath(root_fd, parent)};
+  if (dir.fd < 0) return -1;
+  // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
+  int fd = ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64_t offset,
+                                        std::uint64_t max_bytes) {
+  FdGuard f{open_file_beneath(root_fd_, rel_path)};
+  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  std::string out;
+  char buf[65536];
+  while (out.size() < max_bytes) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, max_bytes - out.size()));
+    ssize_t n = ::pread(f.fd, buf, want, static_cast<off_t>(offset + out.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{"read", root_ + "/" + rel_path, errno, "", ""};
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveFacts* facts_out) {
+  FdGuard f{open_file_beneath(root_fd_, rel_path)};
+  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  // The facts are taken before reading: if the file changes while it is read, the next
+  // event sees facts different from these and publishes again.
+  struct stat st{};
+  if (::fstat(f.fd, &st) != 0) return Error{"stat", root_ + "/" + rel_path, errno, "", ""};
+  if (facts_out) *facts_out = facts_from_stat(st);
+  std::string out;
+  out.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{"read", root_ + "/" + rel_path, errno, "", ""};
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace claude

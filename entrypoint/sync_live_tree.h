@@ -1,0 +1,69 @@
+// Read access to the live config tree, never through a symlink: every component of a path
+// is opened with O_NOFOLLOW relative to the root's fd, so a link (or a folder swapped for
+// a link) can never make the sync engine read or list anything outside the tree.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "core/sync_planner.h"
+
+namespace claude {
+
+class LiveTree {
+ public:
+  virtual ~LiveTree() = default;
+  // lstat of rel_path ("" is the root): nullopt when it (or a parent) does not exist or a
+  // parent is not a folder; an Error for other failures.
+  virtual Result<std::optional<LiveFacts>> stat(const std::string& rel_path) = 0;
+  // The entries of a folder with their lstat facts, "." and ".." left out. A folder that
+  // vanished is an empty list.
+  virtual Result<std::vector<std::pair<std::string, LiveFacts>>> list(const std::string& rel_dir) = 0;
+  // Up to max_bytes of a regular file from offset. ENOENT (sys_errno) when it vanished;
+  // ELOOP when a component is a symlink.
+  virtual Result<std::string> read(const std::string& rel_path, std::uint64_t offset,
+                                   std::uint64_t max_bytes) = 0;
+  // The whole regular file, and in facts_out the fstat of the same open file taken before
+  // reading: a write during the read makes the next look see different facts and publish
+  // again, so a publish never records facts newer than the bytes it sent.
+  virtual Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) = 0;
+};
+
+// The real tree under `root` (which must exist and be a folder).
+class PosixLiveTree final : public LiveTree {
+ public:
+  static Result<std::unique_ptr<PosixLiveTree>> open(const std::string& root);
+  ~PosixLiveTree() override;
+  PosixLiveTree(const PosixLiveTree&) = delete;
+  PosixLiveTree& operator=(const PosixLiveTree&) = delete;
+
+  Result<std::optional<LiveFacts>> stat(const std::string& rel_path) override;
+  Result<std::vector<std::pair<std::string, LiveFacts>>> list(const std::string& rel_dir) override;
+  Result<std::string> read(const std::string& rel_path, std::uint64_t offset,
+                           std::uint64_t max_bytes) override;
+  Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) override;
+
+  const std::string& root() const { return root_; }
+  int root_fd() const { return root_fd_; }
+
+ private:
+  PosixLiveTree(std::string root, int fd) : root_(std::move(root)), root_fd_(fd) {}
+  std::string root_;
+  int root_fd_ = -1;
+};
+
+// lstat-style facts from a struct stat (exposed for the seeder and the tests).
+LiveFacts facts_from_stat(const struct stat& st);
+
+// Opens rel_dir ("" = the root itself) under root_fd, one component at a time with
+// O_NOFOLLOW; -1 with errno set on failure. The caller closes the fd.
+int open_dir_beneath(int root_fd, const std::string& rel_dir);
+
+}  // namespace claude

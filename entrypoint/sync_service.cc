@@ -1,0 +1,561 @@
+#include "entrypoint/sync_service.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "entrypoint/outbox_recovery.h"
+#include "entrypoint/seeder.h"
+
+namespace claude {
+
+struct SyncService::Metrics {
+  explicit Metrics(MetricsRegistry& r)
+      : events(r.counter("claude_init_sync_events_total", "inotify events read")),
+        files(r.counter("claude_init_sync_files_published_total", "whole files and links published")),
+        appends(r.counter("claude_init_sync_appends_total", "session-log appends published")),
+        deletes(r.counter("claude_init_sync_deletes_total", "deletions published")),
+        renames(r.counter("claude_init_sync_renames_total", "renames published")),
+        bytes(r.counter("claude_init_sync_bytes_published_total", "content bytes written to the outbox")),
+        rescans(r.counter("claude_init_sync_rescans_total", "rescans after an overflow or a lost watch")),
+        errors(r.counter("claude_init_sync_errors_total", "failed outbox operations")),
+        invalid_json(r.counter("claude_init_sync_invalid_json_total", "JSON files held back because they did not parse")),
+        skipped(r.counter("claude_init_sync_skipped_total", "entries never synced (links out of the tree, FIFOs, devices)")),
+        watches(r.gauge("claude_init_sync_watches", "inotify watches in use")),
+        pending(r.gauge("claude_init_sync_pending", "paths waiting to be published")),
+        lag(r.histogram("claude_init_sync_lag_seconds", "first change to published",
+                        {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30})) {}
+  Counter &events, &files, &appends, &deletes, &renames, &bytes, &rescans, &errors, &invalid_json, &skipped;
+  Gauge &watches, &pending;
+  Histogram& lag;
+};
+
+namespace {
+
+std::string random_id() {
+  std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  if (dir.empty()) return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
+
+uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
+  auto* t = new uv_timer_t;
+  uv_timer_init(loop, t);
+  t->data = data;
+  // Timers must not keep the loop alive on their own: the init decides when it ends.
+  uv_unref(reinterpret_cast<uv_handle_t*>(t));
+  return t;
+}
+
+void close_timer(uv_timer_t*& t) {
+  if (!t) return;
+  uv_timer_stop(t);
+  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  t = nullptr;
+}
+
+}  // namespace
+
+SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoard& health,
+                         MetricsRegistry& metrics, SyncTuning tuning)
+    : loop_(loop),
+      options_(options),
+      health_(health),
+      tuning_(tuning),
+      m_(std::make_unique<Metrics>(metrics)),
+      coalescer_(tuning.coalescer) {
+  metrics.computed_gauge("claude_init_sync_watches_used", "inotify watches in use (same as claude_init_sync_watches)",
+                         [g = &m_->watches] { return static_cast<double>(g->value()); });
+  started_at_ = std::chrono::system_clock::now();
+  due_timer_ = new_timer(loop_, this);
+  metrics_timer_ = new_timer(loop_, this);
+  unwatched_timer_ = new_timer(loop_, this);
+}
+
+SyncService::~SyncService() {
+  close_timer(due_timer_);
+  close_timer(metrics_timer_);
+  close_timer(unwatched_timer_);
+}
+
+bool SyncService::excluded(const std::string& path, bool is_dir) const { return excludes_.excluded(path, is_dir); }
+
+Status SyncService::seed() {
+  health_.set("sync", HealthLevel::kOk, "");
+  health_.set_ready(false, "seeding");
+  auto fail = [&](Error e) -> Status {
+    seed_failed_ = true;
+    health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());
+    health_.set_ready(false, "seed refused: " + e.message());
+    return e;
+  };
+
+  auto manifest = load_stage_manifest(options_.stage_dir);
+  if (!manifest) return fail(manifest.error());
+  manifest_ = std::move(manifest.value());
+  run_id_ = !options_.run_id.empty() ? options_.run_id : manifest_ && !manifest_->run_id.empty() ? manifest_->run_id : random_id();
+  trace_id_ = !options_.trace_id.empty() ? options_.trace_id
+              : manifest_ && !manifest_->trace_id.empty() ? manifest_->trace_id
+                                                          : random_id();
+
+  std::vector<PathMapping> pairs = manifest_ ? manifest_->mapping.mappings() : std::vector<PathMapping>{};
+  for (const std::string& m : options_.path_maps) {
+    auto eq = m.find('=');
+    pairs.push_back(PathMapping{m.substr(0, eq), m.substr(eq + 1)});
+  }
+  auto map = PathMap::create(pairs);
+  if (!map) return fail(map.error());
+  mapper_ = std::make_unique<ProjectDirMapper>(std::move(map.value()));
+  rewrite_.free_text = options_.rewrite_free_text;
+  excludes_ = ExcludeRules::defaults();
+  for (const std::string& g : options_.sync_excludes) excludes_.add_pattern(g);
+
+  SeedOutcome seeded;
+  if (manifest_) {
+    auto r = seed_live_dir(options_.stage_dir, *manifest_, options_.live_dir, *mapper_, rewrite_);
+    if (!r) return fail(r.error());
+    seeded = std::move(r.value());
+    for (const std::string& w : seeded.warnings) spdlog::info("{}", w);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.live_dir, ec);
+    if (ec) return fail(Error{"create live dir", options_.live_dir, ec.value(), "", "check --live-dir"});
+    spdlog::info("no stage at {}: starting from the live dir as it is", options_.stage_dir);
+  }
+  snapshot_ = std::move(seeded.baseline);
+  // A restart leaves no trustworthy facts: the first look at each file compares content.
+  if (!seeded.copied) {
+    for (auto& [path, entry] : snapshot_) entry.facts.reset();
+  }
+
+  auto live = PosixLiveTree::open(options_.live_dir);
+  if (!live) return fail(live.error());
+  live_ = std::move(live.value());
+
+  struct stat st{};
+  outbox_wanted_ = ::stat(options_.outbox_dir.c_str(), &st) == 0;
+  if (!outbox_wanted_) {
+    spdlog::warn("no outbox at {}: changes in {} will not be synced out", options_.outbox_dir, options_.live_dir);
+    health_.set("sync", HealthLevel::kDegraded, "no outbox mounted at " + options_.outbox_dir);
+  } else {
+    (void)ensure_outbox();  // a full or read-only outbox is retried; the child still starts
+  }
+  if (reports_.is_open()) {
+    (void)reports_.event(seeded.copied ? "seeded" : "seed_kept_live_dir",
+                         {{"files", seeded.files}, {"bytes", seeded.bytes}, {"live_dir", options_.live_dir}});
+  }
+
+  // Watches before the start-up scan, so that nothing the child does slips between them.
+  auto watcher = InotifyWatcher::create(loop_, options_.live_dir);
+  if (!watcher) return fail(watcher.error());
+  watcher_ = std::move(watcher.value());
+  return Ok{};
+}
+
+bool SyncService::ensure_outbox() {
+  if (outbox_) return true;
+  if (!outbox_wanted_) return false;
+  auto outbox = PosixOutbox::open(options_.outbox_dir);
+  if (!outbox) {
+    record_error(outbox.error());
+    return false;
+  }
+  auto rec = recover_outbox(options_.outbox_dir, **outbox, run_id_, trace_id_);
+  if (!rec) {
+    record_error(rec.error());
+    return false;
+  }
+  outbox_ = std::move(outbox.value());
+  if (auto s = reports_.open(options_.outbox_dir, run_id_, trace_id_); !s) record_error(s.error());
+  for (const std::string& note : rec->notes) (void)reports_.event("outbox_recovered", {{"detail", note}});
+  // What the outbox already holds is the baseline for its paths (over the stage's).
+  for (const auto& [host_path, expected] : rec->state.entries()) {
+    std::string live_path = mapper_->map_rel_path(host_path, Direction::kToContainer);
+    SyncedEntry& e = snapshot_[live_path];
+    e.in_outbox = true;
+    e.outbox_path = host_path;
+    e.sha256 = expected.sha256;
+    e.outbox_size = expected.size;
+    e.outbox_mode = expected.mode;
+    if (expected.is_symlink) {
+      LiveFacts f;
+      f.kind = EntryKind::kSymlink;
+      f.link_target = expected.target;
+      e.facts = f;
+    } else {
+      e.facts.reset();
+    }
+    if (started_) note(live_path, Urgency::kNow);
+  }
+  publisher_ = std::make_unique<Publisher>(*live_, *outbox_, *mapper_, rewrite_, snapshot_);
+  return true;
+}
+
+Status SyncService::start() {
+  if (seed_failed_ || !watcher_) return Ok{};
+  started_ = true;
+  if (auto s = watcher_->start([this](std::vector<WatchEvent>& ev) { on_events(ev); }); !s) {
+    health_.set("sync", HealthLevel::kUnhealthy, s.error().message());
+    return s;
+  }
+  // The start-up scan: every live file, and every path the baseline knows (it may be gone).
+  scan_subtree("", Urgency::kNow);
+  note_snapshot_under("");
+  m_->watches.set(static_cast<std::int64_t>(watcher_->watch_count()));
+  // Publish what changed before the watches existed, now, so readiness means "in sync".
+  while (!coalescer_.empty() && outbox_) {
+    if (!run_batch(true)) break;
+  }
+  arm_due_timer();
+  health_.set_ready(true, "");
+  set_sync_health();
+  (void)reports_.event("started", {{"watches", watcher_->watch_count()}, {"files", snapshot_.size()}});
+  return Ok{};
+}
+
+void SyncService::note(const std::string& path, Urgency urgency) {
+  coalescer_.note(path, urgency, SyncClock::now());
+}
+
+void SyncService::note_snapshot_under(const std::string& rel_dir) {
+  auto it = rel_dir.empty() ? snapshot_.begin() : snapshot_.lower_bound(rel_dir);
+  for (; it != snapshot_.end() && under(it->first, rel_dir); ++it) note(it->first, Urgency::kNow);
+}
+
+void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency) {
+  auto added = watcher_->add(rel_dir);
+  if (!added) {
+    record_error(added.error());
+    return;
+  }
+  if (*added == InotifyWatcher::AddResult::kGone) {
+    note_snapshot_under(rel_dir);
+    return;
+  }
+  if (*added == InotifyWatcher::AddResult::kLimit) {
+    if (unwatched_.insert(rel_dir).second) {
+      spdlog::warn("inotify watch limit reached at {}/{}: scanning it every {} ms instead; raise "
+                   "fs.inotify.max_user_watches on the host",
+                   options_.live_dir, rel_dir, tuning_.unwatched_scan_interval.count());
+      (void)reports_.event("watch_limit", {{"path", rel_dir}});
+    }
+    if (!unwatched_armed_) {
+      unwatched_armed_ = true;
+      uv_timer_start(unwatched_timer_, &SyncService::on_unwatched_timer,
+                     static_cast<std::uint64_t>(tuning_.unwatched_scan_interval.count()),
+                     static_cast<std::uint64_t>(tuning_.unwatched_scan_interval.count()));
+    }
+  } else {
+    unwatched_.erase(rel_dir);
+  }
+  // Listed after the watch exists: anything created from here on also raises an event.
+  auto entries = live_->list(rel_dir);
+  if (!entries) {
+    record_error(entries.error());
+    return;
+  }
+  for (auto& [name, facts] : *entries) {
+    std::string rel = join(rel_dir, name);
+    bool is_dir = facts.kind == EntryKind::kDirectory;
+    if (excluded(rel, is_dir)) continue;
+    if (is_dir) {
+      scan_subtree(rel, urgency);
+    } else {
+      note(rel, urgency);
+    }
+  }
+}
+
+void SyncService::on_events(std::vector<WatchEvent>& events) {
+  m_->events.inc(events.size());
+  activity_since_metrics_ = true;
+  for (WatchEvent& ev : events) {
+    switch (ev.kind) {
+      case WatchEvent::Kind::kFile:
+        if (!excluded(ev.path, false)) note(ev.path, urgency_for(ev.path, ev.finished));
+        break;
+      case WatchEvent::Kind::kDirCreated:
+        if (!excluded(ev.path, true)) scan_subtree(ev.path, Urgency::kNow);
+        break;
+      case WatchEvent::Kind::kDirGone:
+        watcher_->remove_subtree(ev.path);
+        unwatched_.erase(ev.path);
+        note_snapshot_under(ev.path);
+        break;
+      case WatchEvent::Kind::kDirMoved:
+        watcher_->move_subtree(ev.from, ev.path);
+        note_snapshot_under(ev.from);
+        if (excluded(ev.path, true)) {
+          watcher_->remove_subtree(ev.path);
+        } else {
+          scan_subtree(ev.path, Urgency::kNow);
+        }
+        break;
+      case WatchEvent::Kind::kRescan:
+        m_->rescans.inc();
+        if (ev.path.empty()) {
+          spdlog::warn("inotify queue overflowed: rescanning {}", options_.live_dir);
+          (void)reports_.event("rescan", {{"reason", "inotify queue overflow"}});
+        }
+        scan_subtree(ev.path, Urgency::kNow);
+        note_snapshot_under(ev.path);
+        break;
+    }
+  }
+  m_->watches.set(static_cast<std::int64_t>(watcher_->watch_count()));
+  arm_due_timer();
+}
+
+void SyncService::arm_due_timer() {
+  m_->pending.set(static_cast<std::int64_t>(coalescer_.size()));
+  auto due = coalescer_.next_due();
+  if (!due) {
+    uv_timer_stop(due_timer_);  // idle: no wake-ups at all
+    return;
+  }
+  auto now = SyncClock::now();
+  auto wait = *due <= now ? std::chrono::milliseconds(0)
+                          : std::chrono::ceil<std::chrono::milliseconds>(*due - now);
+  uv_timer_start(due_timer_, &SyncService::on_due_timer, static_cast<std::uint64_t>(wait.count()), 0);
+}
+
+void SyncService::on_due_timer(uv_timer_t* t) {
+  auto* self = static_cast<SyncService*>(t->data);
+  if (!self->ensure_outbox()) {
+    // Still no usable outbox: try again after the backoff, keeping every pending change.
+    self->backoff_ = std::clamp(self->backoff_ * 2, self->tuning_.retry_min, self->tuning_.retry_max);
+    uv_timer_start(self->due_timer_, &SyncService::on_due_timer, static_cast<std::uint64_t>(self->backoff_.count()), 0);
+    self->set_sync_health();
+    return;
+  }
+  (void)self->run_batch(false);
+  self->arm_due_timer();
+}
+
+bool SyncService::run_batch(bool everything) {
+  if (!ensure_outbox()) return false;
+  auto now = SyncClock::now();
+  std::vector<ChangeCoalescer::Taken> taken =
+      everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
+                 : coalescer_.take_due(now, tuning_.batch_limit);
+  if (taken.empty()) return true;
+  activity_since_metrics_ = true;
+  arm_metrics_timer();
+  std::vector<Observation> observed;
+  observed.reserve(taken.size());
+  std::map<std::string, SyncClock::time_point> first_seen;
+  for (const auto& t : taken) {
+    first_seen[t.path] = t.first_seen;
+    auto facts = live_->stat(t.path);
+    if (!facts) {
+      record_error(facts.error());
+      continue;
+    }
+    if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
+    observed.push_back(Observation{t.path, std::move(facts.value())});
+  }
+  PublishResult res = publisher_->publish(plan_batch(observed, snapshot_));
+  m_->files.inc(res.files);
+  m_->appends.inc(res.appends);
+  m_->deletes.inc(res.deletes);
+  m_->renames.inc(res.renames);
+  m_->bytes.inc(res.bytes);
+  m_->invalid_json.inc(res.invalid_json.size());
+  auto done_at = SyncClock::now();
+  for (const std::string& p : res.done) {
+    auto it = first_seen.find(p);
+    if (it != first_seen.end()) m_->lag.observe(std::chrono::duration<double>(done_at - it->second).count());
+  }
+  for (auto& [path, reason] : res.skipped) {
+    if (!warned_skips_.insert(path).second) continue;
+    m_->skipped.inc();
+    spdlog::warn("not syncing {}: {}", path, reason);
+    skipped_.emplace_back(path, reason);
+    (void)reports_.event("skipped", {{"path", path}, {"reason", reason}});
+  }
+  if (!res.failed.empty()) {
+    m_->errors.inc(res.failed.size());
+    record_error(*res.error);
+    ++consecutive_failures_;
+    backoff_ = std::clamp(backoff_ * 2, tuning_.retry_min, tuning_.retry_max);
+    for (const std::string& p : res.failed) {
+      auto it = first_seen.find(p);
+      coalescer_.retry_at(p, done_at + backoff_, it != first_seen.end() ? it->second : done_at);
+    }
+    set_sync_health();
+    return false;
+  }
+  if (consecutive_failures_ > 0) {
+    spdlog::info("outbox writable again: publishing resumed");
+    (void)reports_.event("publish_resumed", {{"after_failures", consecutive_failures_}});
+  }
+  consecutive_failures_ = 0;
+  backoff_ = std::chrono::milliseconds(0);
+  set_sync_health();
+  return true;
+}
+
+void SyncService::record_error(const Error& e) {
+  std::string msg = e.message();
+  spdlog::error("sync: {}", msg);
+  // Consecutive identical errors (a full outbox retried) are kept once.
+  if (errors_.empty() || errors_.back() != msg) {
+    errors_.push_back(msg);
+    if (errors_.size() > 50) errors_.erase(errors_.begin());
+    (void)reports_.event("error", {{"message", msg}});
+  }
+}
+
+void SyncService::set_sync_health() {
+  if (seed_failed_) return;
+  auto lag = coalescer_.oldest_first_seen();
+  auto now = SyncClock::now();
+  if (!outbox_wanted_) {
+    health_.set("sync", HealthLevel::kDegraded, "no outbox mounted at " + options_.outbox_dir);
+  } else if (!outbox_ || consecutive_failures_ >= tuning_.unhealthy_after_failures) {
+    health_.set("sync", HealthLevel::kUnhealthy,
+                "outbox not writable: " + (errors_.empty() ? std::string("unknown error") : errors_.back()));
+  } else if (watcher_ && !watcher_->failure().empty()) {
+    health_.set("sync", HealthLevel::kUnhealthy, "watcher stalled: " + watcher_->failure());
+  } else if (lag && now - *lag > tuning_.lag_threshold) {
+    health_.set("sync", HealthLevel::kUnhealthy,
+                "sync lag " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *lag).count()) + "s");
+  } else if (!unwatched_.empty()) {
+    health_.set("sync", HealthLevel::kDegraded,
+                "inotify watch limit reached: " + std::to_string(unwatched_.size()) + " folder(s) scanned periodically");
+  } else {
+    health_.set("sync", HealthLevel::kOk, "");
+  }
+}
+
+void SyncService::arm_metrics_timer() {
+  if (metrics_armed_ || !reports_.is_open()) return;
+  metrics_armed_ = true;
+  uv_timer_start(metrics_timer_, &SyncService::on_metrics_timer,
+                 static_cast<std::uint64_t>(tuning_.metrics_interval.count()), 0);
+}
+
+nlohmann::json SyncService::counters_json() const {
+  return {{"events", m_->events.value()},     {"files_published", m_->files.value()},
+          {"appends", m_->appends.value()},   {"deletes", m_->deletes.value()},
+          {"renames", m_->renames.value()},   {"bytes_published", m_->bytes.value()},
+          {"rescans", m_->rescans.value()},   {"errors", m_->errors.value()},
+          {"invalid_json", m_->invalid_json.value()}, {"skipped", m_->skipped.value()},
+          {"watches", m_->watches.value()},   {"pending", coalescer_.size()},
+          {"lag_count", m_->lag.count()},     {"lag_sum_seconds", m_->lag.sum()}};
+}
+
+void SyncService::on_metrics_timer(uv_timer_t* t) {
+  auto* self = static_cast<SyncService*>(t->data);
+  self->metrics_armed_ = false;
+  (void)self->reports_.metrics(self->counters_json());
+  // Re-armed only by new activity: an idle engine writes nothing and never wakes.
+  if (self->activity_since_metrics_) {
+    self->activity_since_metrics_ = false;
+    self->arm_metrics_timer();
+  }
+}
+
+void SyncService::on_unwatched_timer(uv_timer_t* t) {
+  auto* self = static_cast<SyncService*>(t->data);
+  std::set<std::string> dirs = self->unwatched_;
+  for (const std::string& d : dirs) {
+    self->scan_subtree(d, Urgency::kNow);
+    self->note_snapshot_under(d);
+  }
+  if (self->unwatched_.empty()) {
+    self->unwatched_armed_ = false;
+    uv_timer_stop(t);
+    (void)self->reports_.event("watch_limit_cleared");
+  }
+  self->m_->watches.set(static_cast<std::int64_t>(self->watcher_->watch_count()));
+  self->set_sync_health();
+  self->arm_due_timer();
+}
+
+bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (seed_failed_ || !watcher_ || !started_) return true;
+  // Everything the kernel has queued, then a full rescan: a change that raised no event
+  // (or whose event is still in flight) is found by the diff.
+  watcher_->drain();
+  scan_subtree("", Urgency::kNow);
+  note_snapshot_under("");
+  bool complete = true;
+  while (!coalescer_.empty()) {
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+      complete = false;
+      break;
+    }
+    if (!run_batch(true)) {
+      complete = false;
+      break;
+    }
+  }
+  arm_due_timer();
+  return complete;
+}
+
+void SyncService::flush_barrier(std::function<void(bool complete)> done) {
+  bool complete = flush_all(std::nullopt);
+  (void)reports_.event("flush", {{"complete", complete}, {"reason", "barrier"}});
+  done(complete);
+}
+
+void SyncService::flush(std::chrono::steady_clock::time_point deadline, std::function<void(bool complete)> done) {
+  bool complete = flush_all(deadline);
+  (void)reports_.event("flush", {{"complete", complete}, {"reason", "shutdown"}});
+  done(complete);
+}
+
+void SyncService::write_final_report(const RunOutcome& o) {
+  if (seed_failed_ || !reports_.is_open()) return;  // nothing goes to the outbox after a refused seed
+  auto iso = [](std::chrono::system_clock::time_point t) {
+    auto secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  };
+  nlohmann::json skipped = nlohmann::json::array();
+  for (auto& [path, reason] : skipped_) skipped.push_back({{"path", path}, {"reason", reason}});
+  nlohmann::json report = {
+      {"started_at", iso(o.started_at.time_since_epoch().count() ? o.started_at : started_at_)},
+      {"ended_at", rfc3339_now()},
+      {"exit_code", o.exit_code},
+      {"child", {{"started", o.child_started}, {"exit_code", o.child_exit_code},
+                 {"signal", o.child_signal ? signal_name(o.child_signal) : ""}, {"exec_error", o.exec_error}}},
+      {"stop_signal", o.stop_signal ? signal_name(o.stop_signal) : ""},
+      {"killed_after_grace", o.killed_after_grace},
+      {"flush_complete", o.flush_complete},
+      {"clean_stop", o.clean_stop},
+      {"durations_ms", {{"child", o.child_runtime.count()}, {"stop", o.stop_duration.count()},
+                        {"flush", o.flush_duration.count()}, {"total", o.total_runtime.count()}}},
+      {"counts", counters_json()},
+      {"errors", errors_},
+      {"skipped", skipped},
+  };
+  if (auto s = reports_.run_report(std::move(report)); !s) spdlog::error("final report: {}", s.error().message());
+}
+
+std::unique_ptr<SyncHooks> make_sync_service(uv_loop_t* loop, const InitOptions& options, HealthBoard& health,
+                                             MetricsRegistry& metrics) {
+  SyncTuning tuning;
+  tuning.coalescer.settle = options.settle;
+  return std::make_unique<SyncService>(loop, options, health, metrics, tuning);
+}
+
+}  // namespace claude

@@ -1,0 +1,130 @@
+// The sync engine behind SyncHooks: seed the live dir from the stage, watch it, and publish
+// every settled change to the outbox in host form, up to the final flush at shutdown.
+//
+//   seed():  stage manifest verified → live dir seeded (or kept, on a restart) → outbox
+//            recovered against its journal → inotify watches on every live folder
+//   start(): the start-up scan (diff against the seed baseline), then events
+//   events → ChangeCoalescer (settle/cap) → plan_batch (diff against the snapshot) →
+//            Publisher (temp + rename / append, then journal) → metrics, health, reports
+//
+// Everything runs on the init's loop thread; timers are armed only while something is
+// pending, so an idle engine never wakes up.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/change_coalescer.h"
+#include "core/config_rewrite.h"
+#include "core/exclude_rules.h"
+#include "core/init_options.h"
+#include "core/manifest.h"
+#include "core/sync_planner.h"
+#include "entrypoint/health_board.h"
+#include "entrypoint/inotify_watcher.h"
+#include "entrypoint/metrics_registry.h"
+#include "entrypoint/outbox_tree.h"
+#include "entrypoint/publisher.h"
+#include "entrypoint/report_writer.h"
+#include "entrypoint/sync_hooks.h"
+#include "entrypoint/sync_live_tree.h"
+
+namespace claude {
+
+// Tunables with their defaults (the flags that set them are in core/init_options.h).
+struct SyncTuning {
+  CoalescerConfig coalescer;
+  std::size_t batch_limit = 512;                        // paths per publish batch
+  int unhealthy_after_failures = 3;                     // consecutive failed batches
+  std::chrono::milliseconds lag_threshold{30000};       // oldest unpublished change
+  std::chrono::milliseconds retry_min{100}, retry_max{5000};
+  std::chrono::milliseconds unwatched_scan_interval{2000};
+  std::chrono::milliseconds metrics_interval{10000};
+};
+
+class SyncService final : public SyncHooks {
+ public:
+  SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoard& health, MetricsRegistry& metrics,
+              SyncTuning tuning = {});
+  ~SyncService() override;
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+
+  Status seed() override;
+  Status start() override;
+  void flush(std::chrono::steady_clock::time_point deadline, std::function<void(bool complete)> done) override;
+  void flush_barrier(std::function<void(bool complete)> done) override;
+  void write_final_report(const RunOutcome& outcome) override;
+
+ private:
+  struct Metrics;
+  void on_events(std::vector<WatchEvent>& events);
+  // Adds the watch, then lists the folder (in that order, so nothing created in between is
+  // missed) and notes every file under it; folders recurse.
+  void scan_subtree(const std::string& rel_dir, Urgency urgency);
+  void note_snapshot_under(const std::string& rel_dir);
+  void note(const std::string& path, Urgency urgency);
+  bool excluded(const std::string& path, bool is_dir) const;
+  // Publishes up to one batch of due paths (all pending when `everything`); returns false
+  // when an outbox error stopped it.
+  bool run_batch(bool everything);
+  // Drains and publishes everything (a barrier); false when something could not be published
+  // or the deadline passed.
+  bool flush_all(std::optional<std::chrono::steady_clock::time_point> deadline);
+  bool ensure_outbox();
+  void arm_due_timer();
+  void arm_metrics_timer();
+  void set_sync_health();
+  void record_error(const Error& e);
+  nlohmann::json counters_json() const;
+  static void on_due_timer(uv_timer_t* t);
+  static void on_metrics_timer(uv_timer_t* t);
+  static void on_unwatched_timer(uv_timer_t* t);
+
+  uv_loop_t* loop_;
+  InitOptions options_;
+  HealthBoard& health_;
+  SyncTuning tuning_;
+  std::unique_ptr<Metrics> m_;
+
+  std::string run_id_, trace_id_;
+  std::chrono::system_clock::time_point started_at_;
+  std::optional<Manifest> manifest_;
+  std::unique_ptr<ProjectDirMapper> mapper_;
+  RewriteOptions rewrite_;
+  ExcludeRules excludes_;
+  std::unique_ptr<PosixLiveTree> live_;
+  std::unique_ptr<PosixOutbox> outbox_;
+  bool outbox_wanted_ = false;
+  std::unique_ptr<Publisher> publisher_;
+  std::unique_ptr<InotifyWatcher> watcher_;
+  ReportWriter reports_;
+  ChangeCoalescer coalescer_;
+  SyncSnapshot snapshot_;
+  SyncSnapshot journal_baseline_;  // outbox journal state, merged once the outbox is up
+
+  std::set<std::string> unwatched_;        // folders past the watch limit
+  std::set<std::string> warned_skips_;     // report each skipped entry once
+  std::vector<std::pair<std::string, std::string>> skipped_;
+  std::vector<std::string> errors_;        // most recent errors (bounded)
+  int consecutive_failures_ = 0;
+  std::chrono::milliseconds backoff_{0};
+  bool activity_since_metrics_ = false;
+  bool started_ = false;
+  bool seed_failed_ = false;
+
+  uv_timer_t* due_timer_ = nullptr;
+  uv_timer_t* metrics_timer_ = nullptr;
+  uv_timer_t* unwatched_timer_ = nullptr;
+  bool metrics_armed_ = false;
+  bool unwatched_armed_ = false;
+};
+
+}  // namespace claude

@@ -49,7 +49,8 @@ e2e_cleanup() {
   if [ -n "${E2E_COMPOSE_PROJECT:-}" ]; then
     e2e_compose_all down --volumes --remove-orphans >/dev/null 2>&1
   fi
-  # Containers ran as root and may have left root-owned files; we are root or use sudo.
+  # A test may have made the outbox immutable (chattr +i) to make it unwritable.
+  chattr -R -i "$E2E_WORK" >/dev/null 2>&1
   rm -rf "$E2E_WORK"
   if [ "$E2E_ENGINE_STARTED" = 1 ]; then
     "$E2E_ROOT/scripts/docker-engine.sh" stop >&2
@@ -111,6 +112,9 @@ claude_json = {
     "hasCompletedOnboarding": True,
     "lastOnboardingVersion": "2.1.0",
     "userID": "e2e-user-0000",
+    # The stand-in's key (tests/e2e/with-stand-in-api.sh) approved, as the CLI records it
+    # (its last 20 characters), so the interactive CLI asks nothing before its prompt.
+    "customApiKeyResponses": {"approved": ["tand-in-not-a-secret"], "rejected": []},
     "projects": {
         project: {"allowedTools": [], "mcpServers": {}, "hasTrustDialogAccepted": True,
                   "projectOnboardingSeenCount": 1},
@@ -196,10 +200,11 @@ e2e_wait_health() {
 
 # e2e_wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds.
 e2e_wait_until() {
-  local deadline=$((SECONDS + $1)) what=$2
+  local secs=$1 what=$2
+  local deadline=$((SECONDS + secs))
   shift 2
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${deadline}s waiting for: $what"
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
     sleep 0.2
   done
 }
@@ -300,6 +305,63 @@ print(f"outbox consistent: {len(records)} journal records, {len(state)} paths")
 PY
 }
 
-# The run folders claude-host made in this home, newest last.
-e2e_runs() { ls -1tr "$HOME/.claude-docker/runs" 2>/dev/null; }
+# The run folders claude-host made in this home, oldest first (run ids sort by time).
+e2e_runs() { ls -1 "$HOME/.claude-docker/runs" 2>/dev/null | sort; }
 e2e_latest_run() { e2e_runs | tail -n 1; }
+
+# --- claude-host ------------------------------------------------------------------------
+
+# e2e_stage [stage options]: `claude-host stage` of the demo project; sets E2E_RUN,
+# E2E_STAGE_DIR, E2E_OUTBOX_DIR, E2E_COMPOSE_ENV and E2E_RUN_ARGS (the `docker run`
+# arguments claude-host prints, without `docker run` itself and without the image).
+e2e_stage() {
+  local before after out
+  before=$(e2e_runs | tr '\n' ' ')
+  out=$E2E_WORK/stage-$RANDOM.out
+  (cd "$E2E_PROJECT" && "$CLAUDE_HOST" stage --project "$E2E_PROJECT" --image "$E2E_IMAGE" "$@") >"$out" 2>&1 ||
+    fail "claude-host stage failed: $(cat "$out")"
+  after=$(e2e_latest_run)
+  [ -n "$after" ] && [[ " $before " != *" $after "* ]] || fail "claude-host stage made no new run under $HOME/.claude-docker/runs: $(cat "$out")"
+  E2E_RUN=$after
+  E2E_STAGE_DIR=$HOME/.claude-docker/runs/$E2E_RUN/stage
+  E2E_OUTBOX_DIR=$HOME/.claude-docker/runs/$E2E_RUN/outbox
+  E2E_COMPOSE_ENV=$HOME/.claude-docker/runs/$E2E_RUN/compose.env
+  [ -f "$E2E_STAGE_DIR/manifest.json" ] || fail "no manifest in $E2E_STAGE_DIR"
+  mapfile -t E2E_RUN_ARGS < <(cd "$E2E_PROJECT" && "$CLAUDE_HOST" stage --run "$E2E_RUN" --print-docker-args --args-only)
+  e2e_log "staged run $E2E_RUN"
+}
+
+# e2e_docker_run_staged NAME [docker options] -- COMMAND...: starts the staged run's
+# container detached, with the e2e arguments; prints nothing, sets E2E_CONTAINER.
+e2e_docker_run_staged() {
+  local name=$1
+  shift
+  local opts=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  local args
+  mapfile -t args < <(e2e_docker_args)
+  E2E_CONTAINER=e2e-$name-$(basename "$E2E_WORK" | tr 'A-Z.' 'a-z-')
+  docker run -d --name "$E2E_CONTAINER" "${E2E_RUN_ARGS[@]}" "${args[@]}" "${opts[@]}" "$E2E_IMAGE" "$@" >/dev/null ||
+    fail "docker run of the staged run $E2E_RUN failed"
+}
+
+# e2e_readback [RUN]: `claude-host readback`, output in $E2E_WORK/readback-RUN.out.
+e2e_readback() {
+  local run=${1:-$E2E_RUN}
+  "$CLAUDE_HOST" readback --run "$run" >"$E2E_WORK/readback-$run.out" 2>&1 ||
+    fail "claude-host readback --run $run failed: $(cat "$E2E_WORK/readback-$run.out")"
+  e2e_log "read back $run: $(tail -n 3 "$E2E_WORK/readback-$run.out" | tr '\n' ' ')"
+}
+
+# e2e_host_run [docker options] -- COMMAND...: the one command users type, with the e2e
+# arguments passed through to docker. Its exit status is returned, not checked.
+e2e_host_run() {
+  local opts=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=(--docker-arg "$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  local args a
+  mapfile -t args < <(e2e_docker_args)
+  for a in "${args[@]}"; do opts+=(--docker-arg "$a"); done
+  (cd "$E2E_PROJECT" && "$CLAUDE_HOST" run --project "$E2E_PROJECT" --image "$E2E_IMAGE" "${opts[@]}" -- "$@")
+}

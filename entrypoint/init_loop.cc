@@ -298,8 +298,16 @@ void InitLoop::finish_probe(int status) {
   m_probe_runs_.inc();
   m_probe_seconds_.observe(seconds);
   if (!ok) m_probe_failures_.inc();
+  const HealthState snapshot = board_.snapshot();
+  const auto previous = snapshot.components().find("probe");
+  const HealthLevel before = previous == snapshot.components().end() ? HealthLevel::kOk : previous->second.level;
   ComponentHealth h = probe_streak_.record(ok, reason);
-  if (!ok) spdlog::warn("{}", h.reason);
+  // One line per change of level, not one per probe run: a failing probe every few
+  // seconds would bury the container's log.
+  if (h.level != before) {
+    spdlog::log(h.level == HealthLevel::kOk ? spdlog::level::info : spdlog::level::warn, "probe {}: {}",
+                health_level_name(h.level), ok ? "passed again" : h.reason);
+  }
   board_.set("probe", h.level, h.reason);
 }
 

@@ -8,8 +8,11 @@
 //                              line; write "ready" first (after the handlers are in place
 //                              and the inherited mask is lifted); exit 0 on --exit-on
 //                              (default TERM); --ignore SIGs are set to SIG_IGN
-//   orphans K [SECONDS]        make K orphaned grandchildren that exit at once, wait for
-//                              its own children, print "orphans done", then sleep SECONDS
+//   orphans K [SECONDS [--wait-reaped]]
+//                              make K orphaned grandchildren that exit at once, wait for
+//                              its own children (and, with --wait-reaped, until its parent
+//                              has reaped every orphan), print "orphans done", then sleep
+//                              SECONDS
 //   group FILE K [--ignore-term]
 //                              start K processes in its process group that record
 //                              signals to FILE.<i> (ignoring SIGTERM if asked), wait until
@@ -33,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -151,6 +155,7 @@ int mode_orphans(int argc, char** argv) {
   if (argc < 3) return 2;
   int k = std::atoi(argv[2]);
   int linger = argc > 3 ? std::atoi(argv[3]) : 0;
+  const bool wait_reaped = argc > 4 && std::strcmp(argv[4], "--wait-reaped") == 0;
   for (int i = 0; i < k; ++i) {
     pid_t p = fork();
     if (p < 0) {
@@ -172,6 +177,18 @@ int mode_orphans(int argc, char** argv) {
     }
   }
   while (waitpid(-1, nullptr, 0) > 0) {
+  }
+  if (wait_reaped) {
+    // Until the parent (the init) has reaped every orphan: its children list is then
+    // this process alone. Used by the benchmark to time the reaping itself.
+    std::string path = "/proc/" + std::to_string(getppid()) + "/task/" + std::to_string(getppid()) + "/children";
+    const std::string self = std::to_string(getpid()) + " ";
+    for (;;) {
+      std::ifstream in(path);
+      std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (all.empty() || all == self) break;
+      usleep(500);
+    }
   }
   std::printf("orphans done\n");
   std::fflush(stdout);

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# claude-init side by side with Debian's tini, tini-static, dumb-init and catatonit:
+#   exec     wall time of `X -- /bin/true` (hyperfine), and its overhead over /bin/true
+#   rss      idle resident memory running `sleep` (claude-init with its health endpoint up)
+#   wakeups  context switches of all the init's threads over an idle period (default 60 s)
+#   reap     time for a PID-1 init to reap 10 000 orphaned grandchildren
+#   size     stripped binary size
+# Prints a table, writes bench/results/init.json and bench/results/init.png.
+# Usage: bench/init_bench.sh [BUILD_DIR]   (env: IDLE_SECONDS, EXEC_RUNS, REAP_RUNS, ORPHANS)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+ours=$build/entrypoint/claude-init
+child=$build/tests/init_test_child
+idle_seconds=${IDLE_SECONDS:-60}
+exec_runs=${EXEC_RUNS:-500}
+reap_runs=${REAP_RUNS:-5}
+orphans=${ORPHANS:-10000}
+results=$here/results
+mkdir -p "$results"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in hyperfine unshare python3 strip; do
+  command -v "$tool" >/dev/null || { echo "init_bench: $tool is missing (scripts/install-deps.sh bench)" >&2; exit 1; }
+done
+[ -x "$ours" ] && [ -x "$child" ] || { echo "init_bench: build first (make build): $ours, $child" >&2; exit 1; }
+
+# name|binary|arguments before the command (each init's own way of saying "run this")
+inits=("claude-init|$ours|--no-sync --")
+for spec in "tini|/usr/bin/tini|-s --" "tini-static|/usr/bin/tini-static|-s --" \
+            "dumb-init|/usr/bin/dumb-init|" "catatonit|/usr/bin/catatonit|--"; do
+  IFS='|' read -r name bin _ <<<"$spec"
+  if [ -x "$bin" ]; then inits+=("$spec"); else echo "init_bench: $name not installed ($bin), left out" >&2; fi
+done
+if [ ! -x /usr/bin/catatonit ] && [ -x /usr/libexec/podman/catatonit ]; then
+  inits+=("catatonit|/usr/libexec/podman/catatonit|--")
+fi
+
+json="$work/results.json"
+echo '{}' >"$json"
+put() {  # put NAME KEY VALUE
+  python3 - "$json" "$1" "$2" "$3" <<'PY'
+import json, sys
+path, name, key, value = sys.argv[1:]
+d = json.load(open(path))
+d.setdefault(name, {})[key] = float(value)
+json.dump(d, open(path, "w"))
+PY
+}
+
+# --- exec overhead ------------------------------------------------------------------
+echo "== exec: X -- /bin/true ($exec_runs runs each)" >&2
+cmds=(/bin/true)
+names=(baseline)
+for spec in "${inits[@]}"; do
+  IFS='|' read -r name bin args <<<"$spec"
+  # claude-init runs with its health endpoint on (the default), on a port of its own.
+  [ "$name" = claude-init ] && args="--health-port 47391 $args"
+  cmds+=("$bin $args /bin/true")
+  names+=("$name")
+done
+hyperfine -N --warmup 50 --runs "$exec_runs" --export-json "$work/exec.json" "${cmds[@]}" >/dev/null 2>&1 \
+  || hyperfine --shell=none --warmup 50 --runs "$exec_runs" --export-json "$work/exec.json" "${cmds[@]}" >/dev/null
+python3 - "$work/exec.json" "$json" "${names[@]}" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))["results"]
+out = json.load(open(sys.argv[2]))
+names = sys.argv[3:]
+base = data[0]["median"]
+for name, r in zip(names, data):
+    out.setdefault(name, {})["exec_ms"] = r["median"] * 1000
+    out[name]["exec_overhead_ms"] = (r["median"] - base) * 1000
+json.dump(out, open(sys.argv[2], "w"))
+PY
+
+# --- idle RSS and wake-ups (all inits idle at once) ---------------------------------
+echo "== idle: RSS and context switches over ${idle_seconds}s" >&2
+switches() {  # voluntary + involuntary context switches of every thread of a pid
+  local total=0 t v
+  for t in /proc/"$1"/task/*; do
+    v=$(awk '/^(voluntary|nonvoluntary)_ctxt_switches:/{s+=$2} END{print s+0}' "$t/status" 2>/dev/null || echo 0)
+    total=$((total + v))
+  done
+  echo "$total"
+}
+declare -A idle_pid
+for spec in "${inits[@]}"; do
+  IFS='|' read -r name bin args <<<"$spec"
+  [ "$name" = claude-init ] && args="--health-port 47392 $args"
+  # shellcheck disable=SC2086
+  $bin $args sleep $((idle_seconds + 30)) >/dev/null 2>&1 &
+  idle_pid[$name]=$!
+  pids+=($!)
+done
+sleep 2
+if ! curl -fs http://127.0.0.1:47392/healthz >/dev/null; then
+  echo "init_bench: claude-init's health endpoint is not up" >&2; exit 1
+fi
+declare -A start_sw
+for name in "${!idle_pid[@]}"; do
+  p=${idle_pid[$name]}
+  put "$name" rss_kib "$(awk '/^VmRSS:/{print $2}' /proc/"$p"/status)"
+  put "$name" threads "$(ls /proc/"$p"/task | wc -l)"
+  start_sw[$name]=$(switches "$p")
+done
+sleep "$idle_seconds"
+for name in "${!idle_pid[@]}"; do
+  p=${idle_pid[$name]}
+  put "$name" idle_wakeups $(( $(switches "$p") - ${start_sw[$name]} ))
+  kill -TERM "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+done
+
+# --- reaping 10 000 orphans as PID 1 -------------------------------------------------
+echo "== reap: $orphans orphaned grandchildren, PID 1 in a fresh pid namespace ($reap_runs runs)" >&2
+cmds=()
+names=()
+for spec in "${inits[@]}"; do
+  IFS='|' read -r name bin args <<<"$spec"
+  [ "$name" = claude-init ] && args="--health-port 47393 $args"
+  cmds+=("unshare --pid --fork --mount-proc $bin $args $child orphans $orphans 0 --wait-reaped")
+  names+=("$name")
+done
+hyperfine -N --warmup 1 --runs "$reap_runs" --export-json "$work/reap.json" "${cmds[@]}" >/dev/null 2>&1 \
+  || hyperfine --shell=none --warmup 1 --runs "$reap_runs" --export-json "$work/reap.json" "${cmds[@]}" >/dev/null
+python3 - "$work/reap.json" "$json" "${names[@]}" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))["results"]
+out = json.load(open(sys.argv[2]))
+for name, r in zip(sys.argv[3:], data):
+    out.setdefault(name, {})["reap_ms"] = r["median"] * 1000
+json.dump(out, open(sys.argv[2], "w"))
+PY
+
+# --- stripped size -----------------------------------------------------------------------
+for spec in "${inits[@]}"; do
+  IFS='|' read -r name bin _ <<<"$spec"
+  strip -o "$work/stripped" "$bin"
+  put "$name" size_kib "$(( $(stat -c %s "$work/stripped") / 1024 ))"
+  put "$name" static "$(file -L "$bin" | grep -q 'statically linked' && echo 1 || echo 0)"
+done
+
+cp "$json" "$results/init.json"
+python3 "$here/plot_init.py" "$results/init.json" "$results/init.png"

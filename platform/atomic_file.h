@@ -6,12 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/exclude_rules.h"
 #include "core/result.h"
 
 namespace claude {
 
-// The temp-name marker; every reader of a published tree ignores names containing it.
-inline constexpr std::string_view kTempMarker = ".claude-init-tmp.";
+// The temp-name marker (kTempMarker) is defined once, in core/exclude_rules.h: every
+// reader of a published tree ignores names containing it.
 
 // Temp file for `dest` (".<name>.claude-init-tmp.<hex>" beside it), created with `mode`;
 // removed on destruction unless commit() succeeded.

@@ -1,0 +1,218 @@
+#include "entrypoint/publisher.h"
+
+#include <cerrno>
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "core/sha256.h"
+
+using namespace claude;
+
+namespace {
+
+class FakeLiveTree final : public LiveTree {
+ public:
+  std::map<std::string, std::string> files;
+  std::uint64_t next_inode = 100;
+  std::map<std::string, LiveFacts> facts_by_path;
+
+  void write(const std::string& path, std::string content, bool new_inode = false) {
+    files[path] = std::move(content);
+    LiveFacts& f = facts_by_path[path];
+    if (f.inode == 0 || new_inode) f.inode = ++next_inode;
+    f.kind = EntryKind::kFile;
+    f.size = files[path].size();
+    f.mtime_ns += 1;
+    f.mode = 0644;
+  }
+  Observation observe(const std::string& path) {
+    auto it = facts_by_path.find(path);
+    if (it == facts_by_path.end() || !files.count(path)) return {path, std::nullopt};
+    return {path, it->second};
+  }
+
+  Result<std::optional<LiveFacts>> stat(const std::string& p) override { return observe(p).facts; }
+  Result<std::vector<std::pair<std::string, LiveFacts>>> list(const std::string&) override {
+    return std::vector<std::pair<std::string, LiveFacts>>{};
+  }
+  Result<std::string> read(const std::string& p, std::uint64_t offset, std::uint64_t max) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    const std::string& s = files[p];
+    return offset >= s.size() ? std::string() : s.substr(offset, max);
+  }
+  Result<std::string> read_whole(const std::string& p, LiveFacts* facts) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    if (facts) *facts = facts_by_path[p];
+    return files[p];
+  }
+};
+
+class FakeOutbox final : public Outbox {
+ public:
+  std::map<std::string, std::string> tree;
+  std::map<std::string, std::string> staged;
+  std::vector<JournalRecord> journaled;
+  int fail_errno = 0;  // every write fails with this when set
+
+  Status stage_put(const std::string& rel, std::string_view data, std::uint32_t) override {
+    if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    staged[rel] = std::string(data);
+    return Ok{};
+  }
+  Status stage_symlink(const std::string& rel, const std::string& target) override {
+    staged[rel] = "->" + target;
+    return Ok{};
+  }
+  Status commit(std::vector<std::string>* committed) override {
+    if (fail_errno) return Error{"sync", "", fail_errno, "", ""};
+    for (auto& [k, v] : staged) {
+      tree[k] = v;
+      if (committed) committed->push_back(k);
+    }
+    staged.clear();
+    return Ok{};
+  }
+  void abort() override { staged.clear(); }
+  Status append(const std::string& rel, std::string_view data, std::uint64_t expected) override {
+    if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    if (!tree.count(rel)) return Error{"open", rel, ENOENT, "", ""};
+    if (tree[rel].size() != expected) return Error{"append to", rel, 0, "size changed", ""};
+    tree[rel] += data;
+    return Ok{};
+  }
+  Status remove(const std::string& rel) override {
+    if (fail_errno) return Error{"remove", rel, fail_errno, "", ""};
+    tree.erase(rel);
+    return Ok{};
+  }
+  Status rename(const std::string& from, const std::string& to) override {
+    if (!tree.count(from)) return Error{"rename", from, ENOENT, "", ""};
+    tree[to] = tree[from];
+    tree.erase(from);
+    return Ok{};
+  }
+  Status journal(std::vector<JournalRecord>& records) override {
+    if (fail_errno) return Error{"write", "journal.jsonl", fail_errno, "", ""};
+    for (auto& r : records) {
+      r.seq = journaled.size() + 1;
+      journaled.push_back(r);
+    }
+    return Ok{};
+  }
+};
+
+struct Rig {
+  FakeLiveTree live;
+  FakeOutbox outbox;
+  ProjectDirMapper mapper{PathMap::create({{"/home/al/proj", "/workspace/proj"}, {"/home/al", "/root"}}).value()};
+  SyncSnapshot snapshot;
+  Publisher publisher{live, outbox, mapper, RewriteOptions{}, snapshot};
+
+  PublishResult sync(std::vector<std::string> paths) {
+    std::vector<Observation> obs;
+    for (auto& p : paths) obs.push_back(live.observe(p));
+    return publisher.publish(plan_batch(obs, snapshot));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a .json that does not parse is held back and published once it parses") {
+  Rig rig;
+  rig.live.write("settings.json", R"({"a":1})");
+  rig.sync({"settings.json"});
+  REQUIRE(rig.outbox.tree["settings.json"] == R"({"a":1})");
+  rig.live.write("settings.json", R"({"a":1, "b":)");  // the first half of a write
+  auto res = rig.sync({"settings.json"});
+  CHECK(res.invalid_json == std::vector<std::string>{"settings.json"});
+  CHECK(rig.outbox.tree["settings.json"] == R"({"a":1})");  // the last good version stays
+  rig.live.write("settings.json", R"({"a":1, "b":2})");
+  rig.sync({"settings.json"});
+  CHECK(rig.outbox.tree["settings.json"] == R"({"a":1, "b":2})");
+}
+
+TEST_CASE("a session log sends only new complete lines, rewritten to host paths, journaled with the whole-file hash") {
+  Rig rig;
+  const std::string log = "projects/-workspace-proj/s.jsonl";
+  rig.live.write(log, "{\"cwd\":\"/workspace/proj\",\"n\":1}\n{\"cwd\":\"/workspace/pr");
+  rig.sync({log});
+  const std::string out = "projects/-home-al-proj/s.jsonl";
+  REQUIRE(rig.outbox.tree.count(out));
+  CHECK(rig.outbox.tree[out] == "{\"cwd\":\"/home/al/proj\",\"n\":1}\n");
+  rig.live.write(log, rig.live.files[log] + "oj\",\"n\":2}\n{\"cwd\":\"/workspace/proj\",\"n\":3}\n");
+  auto res = rig.sync({log});
+  CHECK(res.appends == 1);
+  CHECK(rig.outbox.tree[out] ==
+        "{\"cwd\":\"/home/al/proj\",\"n\":1}\n{\"cwd\":\"/home/al/proj\",\"n\":2}\n{\"cwd\":\"/home/al/proj\",\"n\":3}\n");
+  const JournalRecord& last = rig.outbox.journaled.back();
+  CHECK(last.op == JournalOp::kAppend);
+  CHECK(last.offset == 30);
+  CHECK(last.size == rig.outbox.tree[out].size());
+  CHECK(last.sha256 == sha256_hex(rig.outbox.tree[out]));
+}
+
+TEST_CASE("a rewritten log (the synced block changed) falls back to a whole put") {
+  Rig rig;
+  const std::string log = "history.jsonl";
+  rig.live.write(log, "{\"display\":\"a\"}\n{\"display\":\"b\"}\n");
+  rig.sync({log});
+  rig.live.write(log, "{\"display\":\"X\"}\n{\"display\":\"b\"}\n{\"display\":\"c\"}\n");
+  auto res = rig.sync({log});
+  CHECK(res.appends == 0);
+  CHECK(res.files == 1);
+  CHECK(rig.outbox.tree[log] == rig.live.files[log]);
+  CHECK(rig.outbox.journaled.back().op == JournalOp::kPut);
+}
+
+TEST_CASE("an outbox error publishes nothing, journals nothing, and the retry succeeds") {
+  Rig rig;
+  rig.outbox.fail_errno = ENOSPC;
+  rig.live.write(".credentials.json", R"({"claudeAiOauth":{"refreshToken":"r2"}})");
+  auto res = rig.sync({".credentials.json"});
+  CHECK(res.failed == std::vector<std::string>{".credentials.json"});
+  REQUIRE(res.error);
+  CHECK(res.error->sys_errno == ENOSPC);
+  CHECK(rig.outbox.tree.empty());
+  CHECK(rig.outbox.journaled.empty());
+  CHECK(rig.snapshot.empty());
+  rig.outbox.fail_errno = 0;
+  res = rig.sync({".credentials.json"});
+  CHECK(res.failed.empty());
+  CHECK(rig.outbox.tree[".credentials.json"] == rig.live.files[".credentials.json"]);
+}
+
+TEST_CASE("a seeded file whose content did not change is not published again") {
+  Rig rig;
+  const std::string host = "{\"projects\":{\"/home/al/proj\":{}}}";
+  rig.live.write(".claude.json", "{\"projects\":{\"/workspace/proj\":{}}}");
+  SyncedEntry seeded;
+  seeded.outbox_path = ".claude.json";
+  seeded.sha256 = sha256_hex(host);
+  seeded.outbox_mode = 0644;
+  rig.snapshot[".claude.json"] = seeded;  // the baseline from the stage, facts unknown
+  auto res = rig.sync({".claude.json"});
+  CHECK(res.unchanged == 1);
+  CHECK(rig.outbox.tree.empty());
+  CHECK(rig.outbox.journaled.empty());
+  // Now that its facts are known, a later look costs nothing at all.
+  CHECK(plan_batch({rig.live.observe(".claude.json")}, rig.snapshot).empty());
+}
+
+TEST_CASE("deletes and renames propagate to the outbox and the journal") {
+  Rig rig;
+  rig.live.write("agents/a.md", "A");
+  rig.live.write("agents/b.md", "B");
+  rig.sync({"agents/a.md", "agents/b.md"});
+  // mv agents/a.md agents/c.md; rm agents/b.md
+  rig.live.files["agents/c.md"] = rig.live.files["agents/a.md"];
+  rig.live.facts_by_path["agents/c.md"] = rig.live.facts_by_path["agents/a.md"];
+  rig.live.files.erase("agents/a.md");
+  rig.live.files.erase("agents/b.md");
+  auto res = rig.sync({"agents/a.md", "agents/b.md", "agents/c.md"});
+  CHECK(res.renames == 1);
+  CHECK(res.deletes == 1);
+  CHECK(rig.outbox.tree == std::map<std::string, std::string>{{"agents/c.md", "A"}});
+  CHECK(rig.outbox.journaled[rig.outbox.journaled.size() - 2].op == JournalOp::kRename);
+  CHECK(rig.outbox.journaled.back().op == JournalOp::kDelete);
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Real inotify on a temp live dir, claude-init as PID 1: a burst of 1 000 files, appends at
+# 100 lines/s, a rename storm, mkdir-then-write, deletes, a JSON file written in two halves
+# (never published torn), a truncated log, symlinks in and out of the tree, FIFOs, and the
+# `claude-init sync` barrier. After each step the outbox equals the live dir and its journal.
+source "$(dirname "$0")/sync_common.bash"
+
+start_sync
+
+# A burst of 1 000 files, checked by polling (no barrier): events alone converge.
+mkdir -p "$LIVE/todos"
+for i in $(seq 1 1000); do echo "{\"n\":$i}" >"$LIVE/todos/t$i.json"; done
+wait_until 20 files_in "$OUTBOX/tree/todos" 1000 || fail "burst: $(ls "$OUTBOX/tree/todos" | wc -l) of 1000 files in the outbox"
+outbox_matches_live >/dev/null || { outbox_matches_live; fail "burst: outbox differs"; }
+pass "a burst of 1000 files reaches the outbox without a barrier"
+
+# mkdir then write at once, several levels deep: the scan after the watch catches it.
+mkdir -p "$LIVE/projects/-w-a/deep/er" && echo '{"cwd":"/w/a"}' >"$LIVE/projects/-w-a/deep/er/s.jsonl"
+wait_until 10 test -f "$OUTBOX/tree/projects/-w-a/deep/er/s.jsonl" || fail "mkdir-then-write was missed"
+pass "mkdir -p then write is published"
+
+# Appends at 100 lines/s for 2 s, with a partial line held back until its newline.
+log="$LIVE/projects/-w-a/session.jsonl"
+python3 - "$log" <<'PY'
+import sys, time, os
+with open(sys.argv[1], "a") as f:
+    for i in range(200):
+        f.write('{"cwd":"/w/a","i":%d,"pad":"%s"}\n' % (i, "x" * 50)); f.flush()
+        time.sleep(0.01)
+    f.write('{"partial":'); f.flush()
+PY
+wait_until 10 lines_in "$OUTBOX/tree/projects/-w-a/session.jsonl" 200 || fail "appends: $(wc -l <"$OUTBOX/tree/projects/-w-a/session.jsonl") of 200 lines"
+appends=$(grep -c '"op":"append","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl" || true)
+[ "$appends" -ge 10 ] || fail "appends were not incremental ($appends append records)"
+tail -c 12 "$OUTBOX/tree/projects/-w-a/session.jsonl" | grep -q '}$' || fail "a partial line reached the outbox"
+echo '"done"}' >>"$log"
+wait_until 10 lines_in "$OUTBOX/tree/projects/-w-a/session.jsonl" 201 || fail "the completed line was not appended"
+pass "200 appends at 100/s arrive as $appends append records; the partial line waits for its newline"
+
+# Truncation, then rotation (a new inode under the same name): whole copies, not appends.
+: >"$log"; echo '{"after":"truncate"}' >>"$log"
+wait_until 10 cmp -s "$log" "$OUTBOX/tree/projects/-w-a/session.jsonl" || fail "truncated log not republished"
+mv "$log" "$log.old"; echo '{"rotated":1}' >"$log"
+wait_until 10 cmp -s "$log" "$OUTBOX/tree/projects/-w-a/session.jsonl" || fail "rotated log not republished"
+pass "a truncated and a rotated log are republished whole"
+
+# A rename storm: 300 files renamed back and forth, then a folder renamed.
+mkdir -p "$LIVE/agents"
+for i in $(seq 1 300); do echo "agent $i" >"$LIVE/agents/a$i.md"; done
+for round in 1 2 3; do
+  for i in $(seq 1 300); do mv "$LIVE/agents/a$i.md" "$LIVE/agents/b$i.md"; done
+  for i in $(seq 1 300); do mv "$LIVE/agents/b$i.md" "$LIVE/agents/a$i.md"; done
+done
+mv "$LIVE/agents" "$LIVE/agents2"
+barrier || fail "barrier after the rename storm"
+outbox_matches_live >/dev/null || { outbox_matches_live; fail "rename storm: outbox differs"; }
+[ ! -e "$OUTBOX/tree/agents" ] || fail "the renamed folder's old name is still in the outbox"
+pass "a rename storm and a folder rename converge (barrier)"
+
+# Deletes: files and a whole folder.
+rm -f "$LIVE/todos/t1"*.json
+rm -rf "$LIVE/agents2"
+barrier || fail "barrier after deletes"
+outbox_matches_live >/dev/null || { outbox_matches_live; fail "deletes: outbox differs"; }
+grep -q '"op":"delete","path":"agents2/a1.md"' "$OUTBOX/journal.jsonl" || fail "folder delete not journaled"
+pass "deletes of files and a folder propagate and are journaled"
+
+# A JSON file written in two halves, with a pause: a reader of the outbox never sees it torn.
+echo '{"v":0}' >"$LIVE/settings.json"
+barrier
+python3 - "$OUTBOX/tree/settings.json" "$WORK/torn" <<'PY' &
+import json, sys, time, os
+torn = seen = 0; end = time.time() + 4
+while time.time() < end:
+    try:
+        with open(sys.argv[1]) as f: text = f.read()
+        json.loads(text); seen += 1
+    except FileNotFoundError: pass
+    except ValueError: torn += 1
+open(sys.argv[2], "w").write("%d %d\n" % (torn, seen))
+PY
+reader=$!
+python3 - "$LIVE/settings.json" <<'PY'
+import sys, time
+for v in range(1, 21):
+    doc = '{"v": %d, "hooks": {"PreToolUse": [{"command": "/usr/bin/true %s"}]}}' % (v, "y" * 3000)
+    with open(sys.argv[1], "w") as f:
+        f.write(doc[: len(doc) // 2]); f.flush(); time.sleep(0.05)
+        f.write(doc[len(doc) // 2 :])
+    time.sleep(0.05)
+PY
+wait "$reader"
+read -r torn seen <"$WORK/torn"
+[ "$torn" = 0 ] || fail "a torn settings.json was seen in the outbox $torn times"
+barrier
+grep -q '"v": 20' "$OUTBOX/tree/settings.json" || fail "the final settings.json was not published"
+held=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^claude_init_sync_invalid_json_total/ {print $2}')
+[ "${held:-0}" -ge 1 ] || fail "no half-written JSON was ever held back (metric $held)"
+pass "a JSON written in two halves is never published torn ($seen good reads, $held halves held back)"
+
+# Symlinks: inside the tree copied as links; out of it and FIFOs skipped, with a warning.
+echo secret >"$WORK/outside.txt"
+mkdir -p "$LIVE/commands"
+echo "# c" >"$LIVE/commands/real.md"
+ln -s real.md "$LIVE/commands/inside.md"
+ln -s "$WORK/outside.txt" "$LIVE/commands/outside.md"
+ln -s ../../outside.txt "$LIVE/commands/climb.md"
+mkfifo "$LIVE/commands/pipe"
+barrier
+[ "$(readlink "$OUTBOX/tree/commands/inside.md")" = real.md ] || fail "the link inside the tree was not copied as a link"
+[ ! -e "$OUTBOX/tree/commands/outside.md" ] && [ ! -L "$OUTBOX/tree/commands/outside.md" ] || fail "a link leaving the tree was synced"
+[ ! -L "$OUTBOX/tree/commands/climb.md" ] || fail "a climbing link was synced"
+[ ! -e "$OUTBOX/tree/commands/pipe" ] || fail "a FIFO was synced"
+! grep -rq secret "$OUTBOX/tree" || fail "content behind an outside link reached the outbox"
+grep -q '"event":"skipped","path":"commands/outside.md"' "$OUTBOX/reports/events.jsonl" 2>/dev/null ||
+  grep -q 'commands/outside.md' "$OUTBOX/reports/events.jsonl" || fail "the skipped link is not in the events log"
+pass "links inside the tree are copied, links out of it and FIFOs are skipped and reported"
+
+# Excluded paths never reach the outbox.
+mkdir -p "$LIVE/debug" "$LIVE/statsig"
+echo x >"$LIVE/debug/log.txt"; echo x >"$LIVE/statsig/s"; echo '{}' >"$LIVE/.claude.json.tmp.1.ab"
+echo '{}' >"$LIVE/.claude.json"
+barrier
+[ ! -e "$OUTBOX/tree/debug" ] && [ ! -e "$OUTBOX/tree/statsig" ] && [ ! -e "$OUTBOX/tree/.claude.json.tmp.1.ab" ] || fail "an excluded path was synced"
+pass "excluded paths (debug/, statsig/, CLI temp files) are not synced"
+
+stop_sync
+"$CHECK" "$OUTBOX" --live "$LIVE" || { grep inside.md "$OUTBOX/journal.jsonl"; ls -la "$OUTBOX/tree/commands"; fail "final outbox check"; }
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["format"]=="claude-report/1", r; assert r["counts"]["files_published"]>=1000, r["counts"]; assert r["skipped"], r' "$OUTBOX/reports/run.json" || fail "run.json"
+pass "final report written; outbox matches its journal and the live dir"

@@ -147,4 +147,5 @@ for spec in "${inits[@]}"; do
 done
 
 cp "$json" "$results/init.json"
-python3 "$here/plot_init.py" "$results/init.json" "$results/init.png"
+# Debian's python3-matplotlib lives with /usr/bin/python3 (a python3 earlier on PATH may lack it).
+/usr/bin/python3 "$here/plot_init.py" "$results/init.json" "$results/init.png"

@@ -67,7 +67,13 @@ TEST_CASE("durations accept s, ms, m and bare seconds") {
   CHECK(parse_ok({"--grace=3"}).grace == std::chrono::seconds(3));
   CHECK(parse_ok({"--grace", "1.5s"}).grace == std::chrono::milliseconds(1500));
   CHECK(parse_ok({"--grace", "2m"}).grace == std::chrono::minutes(2));
+  CHECK(parse_ok({"--grace", ".25s"}).grace == std::chrono::milliseconds(250));
+  CHECK(parse_ok({"--grace", "0"}).grace == std::chrono::milliseconds(0));
   CHECK(parse_err({"--grace", "soon"}).path == "--grace");
+  for (const char* bad : {"1.", "1.2.3", "-1", "s", "1e3", "1,5s", "99999999999"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_init_options({"claude-init", "--grace", bad}, {}).ok());
+  }
   CHECK(parse_err({"--grace"}).detail == "needs a value");
 }
 

@@ -62,7 +62,7 @@ void HealthServer::stop() {
   if (!thread_.joinable()) return;
   // Server::stop() does nothing until the thread has entered listen(); wait for that
   // (briefly: it is the thread's first step) so that the join below cannot hang.
-  for (int i = 0; i < 1000 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 100000 && !server_->is_running(); ++i) std::this_thread::yield();
   server_->stop();
   thread_.join();
 }

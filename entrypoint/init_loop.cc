@@ -118,6 +118,8 @@ int InitLoop::run(SyncHooks& hooks) {
   probe_timer_.data = this;
   uv_timer_init(loop_, &probe_timeout_timer_);
   probe_timeout_timer_.data = this;
+  uv_timer_init(loop_, &health_start_timer_);
+  health_start_timer_.data = this;
   uv_async_init(loop_, &sync_async_, [](uv_async_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->serve_sync_requests(); });
   sync_async_.data = this;
   handles_open_ = true;
@@ -127,15 +129,12 @@ int InitLoop::run(SyncHooks& hooks) {
     board_.set("sync", HealthLevel::kUnhealthy, st.error().message());
   }
 
-  // Everything the child does not need starts after it runs (exec latency is measured).
+  // Everything the child does not need starts after it runs, and the endpoint a little
+  // later still: a command that is over within kHealthStartDelay never pays for the
+  // server's threads, and no health check asks that early.
   if (options_.health_port != 0) {
-    server_ = std::make_unique<HealthServer>(board_, metrics_, HealthServerHooks{
-        [this] { return status_json(); },
-        [this](std::chrono::milliseconds timeout) { return request_sync(timeout); }});
-    if (Status st = server_->start(options_.health_addr, options_.health_port); !st) {
-      spdlog::warn("health endpoint off: {}", st.error().message());
-      server_.reset();
-    }
+    uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
+                   static_cast<uint64_t>(kHealthStartDelay.count()), 0);
   }
   if (!options_.probe_cmd.empty()) {
     auto interval = static_cast<uint64_t>(options_.probe_interval.count());
@@ -159,11 +158,22 @@ int InitLoop::run(SyncHooks& hooks) {
   terminal_->restore();
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&signal_poll_), reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                          reinterpret_cast<uv_handle_t*>(&probe_timer_), reinterpret_cast<uv_handle_t*>(&probe_timeout_timer_),
-                         reinterpret_cast<uv_handle_t*>(&sync_async_)}) {
+                         reinterpret_cast<uv_handle_t*>(&health_start_timer_), reinterpret_cast<uv_handle_t*>(&sync_async_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
   uv_run(loop_, UV_RUN_NOWAIT);
   return exit_code_;
+}
+
+void InitLoop::start_health_server() {
+  if (machine_.phase() != ShutdownPhase::kRunning) return;  // stopping: no one will ask
+  server_ = std::make_unique<HealthServer>(board_, metrics_, HealthServerHooks{
+      [this] { return status_json(); },
+      [this](std::chrono::milliseconds timeout) { return request_sync(timeout); }});
+  if (Status st = server_->start(options_.health_addr, options_.health_port); !st) {
+    spdlog::warn("health endpoint off: {}", st.error().message());
+    server_.reset();
+  }
 }
 
 void InitLoop::on_signals() {
@@ -219,6 +229,7 @@ void InitLoop::apply(const ShutdownMachine::Actions& actions) {
       }
       case ShutdownAction::Kind::kStartFlush:
         uv_timer_stop(&probe_timer_);
+        uv_timer_stop(&health_start_timer_);
         flush_started_ = Clock::now();
         hooks_->flush(a.deadline, [this](bool complete) {
           flush_ended_ = Clock::now();

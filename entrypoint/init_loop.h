@@ -44,7 +44,11 @@ class InitLoop {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // How long after the child's start the health endpoint comes up.
+  static constexpr std::chrono::milliseconds kHealthStartDelay{50};
+
   int refuse_to_start(SyncHooks& hooks, const std::string& why);
+  void start_health_server();
   void on_signals();
   void reap();
   void apply(const ShutdownMachine::Actions& actions);
@@ -71,6 +75,7 @@ class InitLoop {
   uv_timer_t shutdown_timer_{};
   uv_timer_t probe_timer_{};
   uv_timer_t probe_timeout_timer_{};
+  uv_timer_t health_start_timer_{};
   uv_async_t sync_async_{};
   bool handles_open_ = false;
 

@@ -1,17 +1,19 @@
 #include "entrypoint/metrics_registry.h"
 
 #include <cmath>
-#include <charconv>
+#include <cstdio>
 
 namespace claude {
 namespace {
 
-// The shortest text that round-trips, with no locale (iostreams would pull it in).
+// Plain decimal text with no locale: snprintf, which the static binary has anyway
+// (std::to_chars for double alone would add 170 KiB to it).
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";
   char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
 }
 
 void header(std::string& out, const std::string& name, const std::string& help, const char* type) {

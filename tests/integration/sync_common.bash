@@ -38,3 +38,11 @@ health_json() { curl -s "http://127.0.0.1:$PORT/status"; }
 files_in() { [ "$(ls "$1" 2>/dev/null | wc -l)" = "$2" ]; }
 # lines_in FILE N: FILE has exactly N lines.
 lines_in() { [ "$(wc -l <"$1" 2>/dev/null)" = "$2" ]; }
+# wait_slow SECONDS CMD...: like wait_until, polling every 0.5 s (for checks that walk big trees).
+wait_slow() {
+  local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+  until "$@" 2>/dev/null; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}

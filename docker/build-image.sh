@@ -5,7 +5,7 @@
 # present is reused, so CI and a run of end-to-end tests build it once.
 #
 #   docker/build-image.sh [options]
-#     --tag NAME              also tag the result NAME (default claude-init:local)
+#     --tag NAME              also tag the result NAME (default claude-init:latest)
 #     --base IMAGE            runtime base (default: the local debootstrap base, built if missing)
 #     --builder IMAGE         build-stage base (default: the local debootstrap builder)
 #     --claude-source SRC     binary (default): the native CLI from the npm package, installed
@@ -23,7 +23,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-tag=claude-init:local
+tag=claude-init:latest
 base=""
 builder=""
 claude_source=binary

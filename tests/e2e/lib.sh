@@ -21,6 +21,10 @@ chmod 0755 "$E2E_WORK"
 # Every container a test starts carries this label, so cleanup finds them all.
 E2E_LABEL=claude-init-e2e=$(basename "$E2E_WORK")
 E2E_ENGINE_STARTED=0
+# claude-host passes ANTHROPIC_* and CLAUDE_CODE_* to the container by name: none of the
+# caller's may leak into a test (the stand-in sets its own inside).
+for v in ${!ANTHROPIC_@} ${!CLAUDE_CODE_@}; do unset "$v"; done
+unset CLAUDE_CONFIG_DIR CLAUDE_HOST_IMAGE
 E2E_STARTED_AT=$SECONDS
 
 e2e_log() { printf '[%s %s] %s\n' "$E2E_NAME" "$(date +%H:%M:%S)" "$*" >&2; }
@@ -77,7 +81,6 @@ e2e_ensure_image() {
     fail "the image did not build (docker/build-image.sh output above)"
   fi
   E2E_IMAGE=$(printf '%s\n' "$out" | tail -n 1)
-  export CLAUDE_HOST_IMAGE=$E2E_IMAGE
   E2E_CLAUDE_VERSION=$(docker run --rm --network none --entrypoint /usr/local/bin/claude "$E2E_IMAGE" --version)
   e2e_log "image $E2E_IMAGE, Claude Code $E2E_CLAUDE_VERSION"
 }
@@ -99,45 +102,9 @@ e2e_make_home() {
   export USER=${USER:-root}
   E2E_PROJECT=$HOME/src/demo.project
   E2E_PROJECT_KEY=$(e2e_encode_path "$E2E_PROJECT")
-  mkdir -p "$E2E_PROJECT/bin" "$HOME/.claude/projects/$E2E_PROJECT_KEY" "$HOME/.claude/commands"
-  printf '#!/bin/sh\necho demo mcp server\n' >"$E2E_PROJECT/bin/mcp-server"
-  chmod +x "$E2E_PROJECT/bin/mcp-server"
-  echo "# demo project" >"$E2E_PROJECT/README.md"
-  python3 - "$HOME" "$E2E_PROJECT" "$E2E_PROJECT_KEY" <<'PY'
-import json, os, sys
-home, project, key = sys.argv[1:4]
-claude_json = {
-    "numStartups": 4,
-    "installMethod": "native",
-    "hasCompletedOnboarding": True,
-    "lastOnboardingVersion": "2.1.0",
-    "userID": "e2e-user-0000",
-    # The stand-in's key (tests/e2e/with-stand-in-api.sh) approved, as the CLI records it
-    # (its last 20 characters), so the interactive CLI asks nothing before its prompt.
-    "customApiKeyResponses": {"approved": ["tand-in-not-a-secret"], "rejected": []},
-    "projects": {
-        project: {"allowedTools": [], "mcpServers": {}, "hasTrustDialogAccepted": True,
-                  "projectOnboardingSeenCount": 1},
-        home + "/src/other": {"allowedTools": ["Bash(ls:*)"], "mcpServers": {}},
-    },
-}
-with open(os.path.join(home, ".claude.json"), "w") as f:
-    json.dump(claude_json, f, indent=2)
-settings = {"permissions": {"allow": ["Read(" + project + "/**)"]}, "includeCoAuthoredBy": False}
-with open(os.path.join(home, ".claude", "settings.json"), "w") as f:
-    json.dump(settings, f, indent=2)
-with open(os.path.join(home, ".claude", "CLAUDE.md"), "w") as f:
-    f.write("Be brief.\n")
-with open(os.path.join(home, ".claude", "commands", "hello.md"), "w") as f:
-    f.write("Say hello.\n")
-# An older session of this project, so that the container starts with history.
-rec = {"type": "user", "cwd": project, "sessionId": "0ld5e55i-0000-4000-8000-000000000000",
-       "message": {"role": "user", "content": "an older question"}, "uuid": "u-old-1",
-       "timestamp": "2026-11-01T10:00:00.000Z", "version": "2.1.0"}
-with open(os.path.join(home, ".claude", "projects", key,
-                       "0ld5e55i-0000-4000-8000-000000000000.jsonl"), "w") as f:
-    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
-PY
+  mkdir -p "$HOME"
+  [ "$(python3 "$E2E_LIB_DIR/make-demo-home.py" "$HOME" "$E2E_PROJECT")" = "$E2E_PROJECT_KEY" ] ||
+    fail "make-demo-home.py and e2e_encode_path disagree on the folder name of $E2E_PROJECT"
   e2e_log "demo home $HOME, project $E2E_PROJECT"
 }
 
@@ -175,13 +142,14 @@ e2e_ready() {
 
 # --- containers -------------------------------------------------------------------------
 
-# Arguments for `docker run` that every test container gets: the label for cleanup, no
-# network (the stand-in API is on the container's loopback), the limits of the compose
-# file, a stop timeout that covers claude-init's grace, and the test programs.
+# Arguments for `docker run` that every test container gets on top of claude-host's:
+# the label for cleanup, no network (the stand-in API is on the container's loopback),
+# the test programs, and PATH with tests/e2e/shim first, so that `claude` (what
+# claude-host run starts) is the real CLI with the stand-in API beside it.
 e2e_docker_args() {
-  printf '%s\n' --label "$E2E_LABEL" --network none --memory 2g --cpus 2 --pids-limit 100 \
-    --stop-timeout 20 \
-    -v "$E2E_LIB_DIR:/opt/e2e/lib:ro" -v "$FAKE_API:/opt/e2e/bin/fake_anthropic_api:ro"
+  printf '%s\n' --label "$E2E_LABEL" --network none \
+    -v "$E2E_LIB_DIR:/opt/e2e/lib:ro" -v "$FAKE_API:/opt/e2e/bin/fake_anthropic_api:ro" \
+    -e "PATH=/opt/e2e/lib/shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 
 # e2e_wait_health CONTAINER STATUS SECONDS: polls until the health status is STATUS.
@@ -311,23 +279,45 @@ e2e_latest_run() { e2e_runs | tail -n 1; }
 
 # --- claude-host ------------------------------------------------------------------------
 
-# e2e_stage [stage options]: `claude-host stage` of the demo project; sets E2E_RUN,
-# E2E_STAGE_DIR, E2E_OUTBOX_DIR, E2E_COMPOSE_ENV and E2E_RUN_ARGS (the `docker run`
-# arguments claude-host prints, without `docker run` itself and without the image).
+# e2e_stage [stage options]: `claude-host stage --json` of the demo project; sets E2E_RUN,
+# E2E_STAGE_DIR, E2E_OUTBOX_DIR, E2E_COMPOSE_ENV and E2E_RUN_ARGS: the `docker run`
+# arguments claude-host chose (mounts, limits, environment), without `docker run`, the
+# image, --rm, -i/-it and --name, which the tests set themselves.
 e2e_stage() {
-  local before after out
-  before=$(e2e_runs | tr '\n' ' ')
-  out=$E2E_WORK/stage-$RANDOM.out
-  (cd "$E2E_PROJECT" && "$CLAUDE_HOST" stage --project "$E2E_PROJECT" --image "$E2E_IMAGE" "$@") >"$out" 2>&1 ||
-    fail "claude-host stage failed: $(cat "$out")"
-  after=$(e2e_latest_run)
-  [ -n "$after" ] && [[ " $before " != *" $after "* ]] || fail "claude-host stage made no new run under $HOME/.claude-docker/runs: $(cat "$out")"
-  E2E_RUN=$after
-  E2E_STAGE_DIR=$HOME/.claude-docker/runs/$E2E_RUN/stage
-  E2E_OUTBOX_DIR=$HOME/.claude-docker/runs/$E2E_RUN/outbox
-  E2E_COMPOSE_ENV=$HOME/.claude-docker/runs/$E2E_RUN/compose.env
+  local out=$E2E_WORK/stage-$RANDOM.json
+  (cd "$E2E_PROJECT" && "$CLAUDE_HOST" stage --project "$E2E_PROJECT" --image "$E2E_IMAGE" --json "$@") >"$out" 2>"$out.err" ||
+    fail "claude-host stage failed: $(cat "$out" "$out.err")"
+  local parsed
+  parsed=$(python3 - "$out" "$E2E_IMAGE" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+args = j["docker_args"]
+assert args[:2] == ["docker", "run"] and args[-1] == sys.argv[2], args
+args = args[2:-1]
+out, skip = [], False
+for i, a in enumerate(args):
+    if skip:
+        skip = False
+        continue
+    if a in ("--rm", "-i", "-it", "-t"):
+        continue
+    if a == "--name":
+        skip = True
+        continue
+    out.append(a)
+print(j["run_id"])
+print(j["stage_dir"]); print(j["outbox_dir"]); print(j["compose_env"])
+for a in out:
+    print(a)
+PY
+) || fail "claude-host stage --json printed something unexpected: $(head -c 2000 "$out")"
+  mapfile -t E2E_RUN_ARGS <<<"$parsed"
+  E2E_RUN=${E2E_RUN_ARGS[0]}
+  E2E_STAGE_DIR=${E2E_RUN_ARGS[1]}
+  E2E_OUTBOX_DIR=${E2E_RUN_ARGS[2]}
+  E2E_COMPOSE_ENV=${E2E_RUN_ARGS[3]}
+  E2E_RUN_ARGS=("${E2E_RUN_ARGS[@]:4}")
   [ -f "$E2E_STAGE_DIR/manifest.json" ] || fail "no manifest in $E2E_STAGE_DIR"
-  mapfile -t E2E_RUN_ARGS < <(cd "$E2E_PROJECT" && "$CLAUDE_HOST" stage --run "$E2E_RUN" --print-docker-args --args-only)
   e2e_log "staged run $E2E_RUN"
 }
 
@@ -354,8 +344,10 @@ e2e_readback() {
   e2e_log "read back $run: $(tail -n 3 "$E2E_WORK/readback-$run.out" | tr '\n' ' ')"
 }
 
-# e2e_host_run [docker options] -- COMMAND...: the one command users type, with the e2e
-# arguments passed through to docker. Its exit status is returned, not checked.
+# e2e_host_run [docker options] -- CLAUDE ARGS...: the one command users type,
+# `claude-host run`, with the e2e docker arguments (no network, the stand-in API on the
+# container's loopback through the `claude` shim first on PATH). Its exit status is
+# returned, not checked.
 e2e_host_run() {
   local opts=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=(--docker-arg "$1"); shift; done

@@ -7,6 +7,8 @@
 #
 # The command is exec'd, so it is claude-init's direct child and gets its signals and the
 # terminal; the API server stays behind as an orphan that claude-init reaps at the end.
+# With E2E_AFTER set, the command runs as a child instead and then `sh -c "$E2E_AFTER"`
+# runs (a test's look at the container from inside); the command's status is returned.
 set -eu
 api=${E2E_FAKE_API:-/opt/e2e/bin/fake_anthropic_api}
 portfile=/tmp/stand-in-api.port
@@ -29,4 +31,13 @@ ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$portfile")"
 export ANTHROPIC_BASE_URL
 export ANTHROPIC_API_KEY="${ANTHROPIC_API_KEY:-sk-ant-stand-in-not-a-secret}"
 export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 IS_SANDBOX=1
+if [ -n "${E2E_AFTER:-}" ]; then
+  after=$E2E_AFTER
+  unset E2E_AFTER  # a `claude` inside it must not run it again
+  set +e
+  "$@"
+  rc=$?
+  sh -c "$after" || exit 125
+  exit "$rc"
+fi
 exec "$@"

@@ -75,17 +75,15 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   out->tree_fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (out->tree_fd_ < 0) return Error{"open outbox tree", tree, errno, "", "check --outbox"};
   std::string journal = outbox_dir + "/journal.jsonl";
-  out->journal_fd_ = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out->journal_fd_ < 0) {
-    return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
-  }
+  int fd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
+  ::close(fd);
   return out;
 }
 
 PosixOutbox::~PosixOutbox() {
   abort();
   if (tree_fd_ >= 0) ::close(tree_fd_);
-  if (journal_fd_ >= 0) ::close(journal_fd_);
 }
 
 Status PosixOutbox::make_parents(const std::string& rel) {
@@ -109,10 +107,16 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   std::string temp = temp_name_for(rel);
   int fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
-  staged_.push_back(Staged{rel, temp, fd});
   // The mode is set on the fd, so the umask cannot widen 0600 credentials.
-  if (::fchmod(fd, mode & 07777) != 0) return Error{"chmod", tree_path(temp), errno, "", ""};
-  if (auto s = write_all(fd, data, tree_path(temp)); !s) return s;
+  Status s = ::fchmod(fd, mode & 07777) == 0 ? write_all(fd, data, tree_path(temp))
+                                             : Status(Error{"chmod", tree_path(temp), errno, "", ""});
+  if (!s) {
+    // A full outbox must not keep the half-written temp around until the next commit.
+    ::close(fd);
+    ::unlinkat(tree_fd_, temp.c_str(), 0);
+    return s;
+  }
+  staged_.push_back(Staged{rel, temp, fd});
   bytes_written_ += data.size();
   return Ok{};
 }
@@ -236,16 +240,25 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
     lines += to_line(r);
   }
   std::string path = dir_ + "/journal.jsonl";
+  // Opened per write, not held: an fd held open for writing would keep the outbox from
+  // being remounted read-only (or unmounted) by the host while the run goes on.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    next_seq_ -= records.size();
+    return Error{"open journal", path, errno, "", "free space in the outbox or make it writable"};
+  }
   struct stat st{};
-  off_t before = ::fstat(journal_fd_, &st) == 0 ? st.st_size : -1;
-  Status s = write_all(journal_fd_, lines, path);
-  if (s.ok() && ::fdatasync(journal_fd_) != 0) s = Error{"fdatasync", path, errno, "", ""};
+  off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
+  Status s = write_all(fd, lines, path);
+  if (s.ok() && ::fdatasync(fd) != 0) s = Error{"fdatasync", path, errno, "", ""};
   if (!s.ok()) {
     // Never leave a torn line behind: cut the journal back to where it was.
-    if (before >= 0) (void)!::ftruncate(journal_fd_, before);
+    if (before >= 0) (void)!::ftruncate(fd, before);
+    ::close(fd);
     next_seq_ -= records.size();
     return s;
   }
+  ::close(fd);
   bytes_written_ += lines.size();
   return Ok{};
 }

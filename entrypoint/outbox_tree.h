@@ -77,7 +77,6 @@ class PosixOutbox final : public Outbox {
   Status make_parents(const std::string& rel);
   std::string dir_;
   int tree_fd_ = -1;
-  int journal_fd_ = -1;
   std::uint64_t next_seq_ = 0;
   std::uint64_t bytes_written_ = 0;
   std::vector<Staged> staged_;

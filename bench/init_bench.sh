@@ -54,6 +54,25 @@ json.dump(d, open(path, "w"))
 PY
 }
 
+# time_commands KEY WARMUP RUNS: runs hyperfine over cmds[] (named names[]) and records
+# each median in ms as KEY; with a first name "baseline", also KEY_overhead (minus it).
+time_commands() {
+  local key=$1 warmup=$2 runs=$3
+  hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$work/$key.json" "${cmds[@]}" >/dev/null
+  python3 - "$work/$key.json" "$json" "$key" "${names[@]}" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1]))["results"]
+out = json.load(open(sys.argv[2]))
+key, names = sys.argv[3], sys.argv[4:]
+base = data[0]["median"] if names[0] == "baseline" else None
+for name, r in zip(names, data):
+    out.setdefault(name, {})[key] = r["median"] * 1000
+    if base is not None:
+        out[name][key.replace("_ms", "_overhead_ms")] = (r["median"] - base) * 1000
+json.dump(out, open(sys.argv[2], "w"))
+PY
+}
+
 # --- exec overhead ------------------------------------------------------------------
 echo "== exec: X -- /bin/true ($exec_runs runs each)" >&2
 cmds=(/bin/true)
@@ -65,19 +84,7 @@ for spec in "${inits[@]}"; do
   cmds+=("$bin $args /bin/true")
   names+=("$name")
 done
-hyperfine -N --warmup 50 --runs "$exec_runs" --export-json "$work/exec.json" "${cmds[@]}" >/dev/null 2>&1 \
-  || hyperfine --shell=none --warmup 50 --runs "$exec_runs" --export-json "$work/exec.json" "${cmds[@]}" >/dev/null
-python3 - "$work/exec.json" "$json" "${names[@]}" <<'PY'
-import json, sys
-data = json.load(open(sys.argv[1]))["results"]
-out = json.load(open(sys.argv[2]))
-names = sys.argv[3:]
-base = data[0]["median"]
-for name, r in zip(names, data):
-    out.setdefault(name, {})["exec_ms"] = r["median"] * 1000
-    out[name]["exec_overhead_ms"] = (r["median"] - base) * 1000
-json.dump(out, open(sys.argv[2], "w"))
-PY
+time_commands exec_ms 50 "$exec_runs"
 
 # --- idle RSS and wake-ups (all inits idle at once) ---------------------------------
 echo "== idle: RSS and context switches over ${idle_seconds}s" >&2
@@ -127,16 +134,7 @@ for spec in "${inits[@]}"; do
   cmds+=("unshare --pid --fork --mount-proc $bin $args $child orphans $orphans 0 --wait-reaped")
   names+=("$name")
 done
-hyperfine -N --warmup 1 --runs "$reap_runs" --export-json "$work/reap.json" "${cmds[@]}" >/dev/null 2>&1 \
-  || hyperfine --shell=none --warmup 1 --runs "$reap_runs" --export-json "$work/reap.json" "${cmds[@]}" >/dev/null
-python3 - "$work/reap.json" "$json" "${names[@]}" <<'PY'
-import json, sys
-data = json.load(open(sys.argv[1]))["results"]
-out = json.load(open(sys.argv[2]))
-for name, r in zip(sys.argv[3:], data):
-    out.setdefault(name, {})["reap_ms"] = r["median"] * 1000
-json.dump(out, open(sys.argv[2], "w"))
-PY
+time_commands reap_ms 1 "$reap_runs"
 
 # --- stripped size -----------------------------------------------------------------------
 for spec in "${inits[@]}"; do

@@ -445,6 +445,9 @@ Error parse_error(std::string_view rel_path, std::string_view content) {
     }
     detail = "invalid JSON at line " + std::to_string(line) + " column " +
              std::to_string(column) + " (byte " + std::to_string(byte) + "): " + e.what();
+  } catch (const nlohmann::json::exception& e) {
+    // Well-formed but not representable, such as a number out of range.
+    detail = std::string("unreadable JSON: ") + e.what();
   }
   return Error{"rewrite paths in", std::string(rel_path), 0, std::move(detail),
                "fix the file (or restore it from a backup) and try again"};

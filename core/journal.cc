@@ -32,7 +32,7 @@ Result<JournalRecord> parse_record(std::string_view line) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line.begin(), line.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     return bad(std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) return bad("not a JSON object");

@@ -42,7 +42,9 @@ struct JournalRecord {
   bool operator==(const JournalRecord&) const = default;
 };
 
-// The record as one compact JSON line ending in '\n'.
+// The record as one compact JSON line ending in '\n'. Paths must be UTF-8 (check_rel_path
+// refuses others; the caller skips such names): a byte that is not would be written as
+// U+FFFD and name a different file.
 std::string to_line(const JournalRecord& record);
 
 // Parses a whole journal. The first record must be a begin of a known format (major 1);

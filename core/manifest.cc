@@ -126,7 +126,7 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     return bad(file_name, std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) return bad(file_name, "not a JSON object");

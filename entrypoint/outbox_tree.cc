@@ -197,9 +197,6 @@ Status PosixOutbox::append(const std::string& rel, std::string_view data, std::u
     if (!result.ok()) {
       // Cut a partial append back so the file still matches its journal.
       (void)!::ftruncate(fd, static_cast<off_t>(expected_size));
-    } else if (::fdatasync(fd) != 0) {
-      result = Error{"fdatasync", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
-      (void)!::ftruncate(fd, static_cast<off_t>(expected_size));
     } else {
       bytes_written_ += data.size();
     }
@@ -250,7 +247,6 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
   struct stat st{};
   off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
   Status s = write_all(fd, lines, path);
-  if (s.ok() && ::fdatasync(fd) != 0) s = Error{"fdatasync", path, errno, "", ""};
   if (!s.ok()) {
     // Never leave a torn line behind: cut the journal back to where it was.
     if (before >= 0) (void)!::ftruncate(fd, before);
@@ -260,6 +256,11 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
   }
   ::close(fd);
   bytes_written_ += lines.size();
+  return Ok{};
+}
+
+Status PosixOutbox::sync() {
+  if (::syncfs(tree_fd_) != 0) return Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
   return Ok{};
 }
 

@@ -30,15 +30,20 @@ class Outbox {
   virtual Status commit(std::vector<std::string>* committed = nullptr) = 0;
   // Removes staged temps without publishing them.
   virtual void abort() = 0;
-  // Appends to tree/rel, durable on return. The file must currently be `expected_size`
+  // Appends to tree/rel (not synced: a per-append fsync would write a block and a
+  // filesystem commit for every log line). The file must currently be `expected_size`
   // bytes long (anything else is an Error with detail "size changed").
   virtual Status append(const std::string& rel, std::string_view data, std::uint64_t expected_size) = 0;
   // Removes tree/rel (a missing file is fine) and the parent folders it leaves empty.
   virtual Status remove(const std::string& rel) = 0;
   // Renames tree/from to tree/to (parents of `to` created). ENOENT when `from` is missing.
   virtual Status rename(const std::string& from, const std::string& to) = 0;
-  // Appends the records to journal.jsonl, durable on return; fills in their seq and time.
+  // Appends the records to journal.jsonl; fills in their seq and time. Like append(), this
+  // is not synced on its own: on ext4 (data=ordered) a journal line never reaches the disk
+  // before the data written ahead of it, and sync() makes everything durable at a barrier.
   virtual Status journal(std::vector<JournalRecord>& records) = 0;
+  // Makes everything written so far durable (one syncfs).
+  virtual Status sync() = 0;
 };
 
 // The real outbox under `outbox_dir`: tree/, journal.jsonl. Call recover() (see
@@ -59,6 +64,7 @@ class PosixOutbox final : public Outbox {
   Status remove(const std::string& rel) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status journal(std::vector<JournalRecord>& records) override;
+  Status sync() override;
 
   // Where the journal continues (set by recovery).
   void set_next_seq(std::uint64_t seq) { next_seq_ = seq; }

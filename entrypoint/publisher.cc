@@ -34,6 +34,21 @@ std::string last_bytes(std::string_view s, std::size_t n) {
 
 }  // namespace
 
+JournalRecord* Publisher::unjournaled_for(const std::string& outbox_path) {
+  for (JournalRecord& r : unjournaled_) {
+    if (r.path == outbox_path) return &r;
+  }
+  return nullptr;
+}
+
+Status Publisher::flush_appends() {
+  if (unjournaled_.empty()) return Ok{};
+  std::vector<JournalRecord> records = unjournaled_;
+  if (auto s = outbox_.journal(records); !s) return s;
+  unjournaled_.clear();
+  return Ok{};
+}
+
 std::string Publisher::outbox_path(const std::string& live_path) const {
   return mapper_.map_rel_path(live_path, Direction::kToHost);
 }
@@ -147,20 +162,25 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
     fail(op.path, s.error(), result);
     return;
   }
-  JournalRecord r;
-  r.op = JournalOp::kAppend;
-  r.path = cur.outbox_path;
-  r.offset = cur.outbox_size;
   entry.running.update(host);
   entry.outbox_size += host.size();
   entry.sha256 = entry.running.hex_digest();
   entry.live_offset += fresh.size();
   entry.tail = last_bytes(cur.tail + std::string(fresh), kTailCheckBytes);
-  r.size = entry.outbox_size;
-  r.sha256 = entry.sha256;
+  JournalRecord* held = unjournaled_for(cur.outbox_path);
+  if (!held) {
+    JournalRecord r;
+    r.op = JournalOp::kAppend;
+    r.path = cur.outbox_path;
+    r.offset = cur.outbox_size;
+    unjournaled_.push_back(std::move(r));
+    held = &unjournaled_.back();
+  }
+  held->size = entry.outbox_size;
+  held->sha256 = entry.sha256;
   result.bytes += host.size();
   ++result.appends;
-  done.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
+  done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
 }
 
 PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
@@ -263,11 +283,27 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
     }
   }
 
+  // A held append record goes out before any other record of the same path, so the
+  // journal keeps each path's operations in order.
   std::vector<JournalRecord> records;
   for (const Pending& p : done) {
-    if (p.record) records.push_back(*p.record);
+    if (!p.record) continue;
+    for (const std::string* path : {&p.record->path, &p.record->from}) {
+      if (path->empty()) continue;
+      for (auto it = unjournaled_.begin(); it != unjournaled_.end(); ++it) {
+        if (it->path == *path) {
+          records.push_back(*it);
+          unjournaled_.erase(it);
+          break;
+        }
+      }
+    }
+    records.push_back(*p.record);
   }
   if (auto s = outbox_.journal(records); !s) {
+    for (const JournalRecord& r : records) {
+      if (r.op == JournalOp::kAppend) unjournaled_.push_back(r);  // still owed
+    }
     // Without a durable record nothing counts as published: retry every path (a retried put
     // rewrites the same bytes, a retried append finds the size changed and puts whole).
     for (const Pending& p : done) fail(p.live_path, s.error(), result);

@@ -48,6 +48,15 @@ class Publisher {
   // write for everything.
   PublishResult publish(const std::vector<PlannedOp>& ops);
 
+  // Log appends are journaled lazily: consecutive appends to one log share one record
+  // (offset of the first, size and sha256 after the last), written by the next journal
+  // write that touches that path, by any later publish once `hold` has passed, or by
+  // flush_appends(). Bytes appended but not journaled yet are cut back by recovery after a
+  // kill and republished from the live dir, so the outbox always matches its journal; this
+  // keeps the journal from growing as fast as the logs it describes.
+  Status flush_appends();
+  bool has_unjournaled_appends() const { return !unjournaled_.empty(); }
+
   // The host-form outbox path of a live path (project folder names mapped).
   std::string outbox_path(const std::string& live_path) const;
 
@@ -58,6 +67,10 @@ class Publisher {
   void append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
               std::vector<Pending>& done);
   void fail(const std::string& path, Error error, PublishResult& result);
+
+  // Unjournaled append records by outbox path, in the order they were first held.
+  std::vector<JournalRecord> unjournaled_;
+  JournalRecord* unjournaled_for(const std::string& outbox_path);
 
   LiveTree& live_;
   Outbox& outbox_;

@@ -92,6 +92,7 @@ class FakeOutbox final : public Outbox {
     tree.erase(from);
     return Ok{};
   }
+  Status sync() override { return Ok{}; }
   Status journal(std::vector<JournalRecord>& records) override {
     if (fail_errno) return Error{"write", "journal.jsonl", fail_errno, "", ""};
     for (auto& r : records) {
@@ -145,11 +146,17 @@ TEST_CASE("a session log sends only new complete lines, rewritten to host paths,
   CHECK(res.appends == 1);
   CHECK(rig.outbox.tree[out] ==
         "{\"cwd\":\"/home/al/proj\",\"n\":1}\n{\"cwd\":\"/home/al/proj\",\"n\":2}\n{\"cwd\":\"/home/al/proj\",\"n\":3}\n");
+  const std::size_t records_before = rig.outbox.journaled.size();
+  CHECK(rig.publisher.has_unjournaled_appends());  // held, to share one record
+  rig.live.write(log, rig.live.files[log] + "{\"cwd\":\"/workspace/proj\",\"n\":4}\n");
+  CHECK(rig.sync({log}).appends == 1);
+  REQUIRE(rig.publisher.flush_appends().ok());
   const JournalRecord& last = rig.outbox.journaled.back();
   CHECK(last.op == JournalOp::kAppend);
-  CHECK(last.offset == 30);
+  CHECK(last.offset == 30);  // one record for both appends
   CHECK(last.size == rig.outbox.tree[out].size());
   CHECK(last.sha256 == sha256_hex(rig.outbox.tree[out]));
+  CHECK(rig.outbox.journaled.size() == records_before + 1);
 }
 
 TEST_CASE("a rewritten log (the synced block changed) falls back to a whole put") {

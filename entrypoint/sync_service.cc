@@ -83,12 +83,14 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
   due_timer_ = new_timer(loop_, this);
   metrics_timer_ = new_timer(loop_, this);
   unwatched_timer_ = new_timer(loop_, this);
+  journal_timer_ = new_timer(loop_, this);
 }
 
 SyncService::~SyncService() {
   close_timer(due_timer_);
   close_timer(metrics_timer_);
   close_timer(unwatched_timer_);
+  close_timer(journal_timer_);
 }
 
 bool SyncService::excluded(const std::string& path, bool is_dir) const { return excludes_.excluded(path, is_dir); }
@@ -280,6 +282,7 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency) {
 }
 
 void SyncService::on_events(std::vector<WatchEvent>& events) {
+  if (stopped_) return;
   m_->events.inc(events.size());
   activity_since_metrics_ = true;
   for (WatchEvent& ev : events) {
@@ -334,6 +337,7 @@ void SyncService::arm_due_timer() {
 
 void SyncService::on_due_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
+  if (self->stopped_) return;
   if (!self->ensure_outbox()) {
     // Still no usable outbox: try again after the backoff, keeping every pending change.
     self->backoff_ = std::clamp(self->backoff_ * 2, self->tuning_.retry_min, self->tuning_.retry_max);
@@ -398,6 +402,7 @@ bool SyncService::run_batch(bool everything) {
     set_sync_health();
     return false;
   }
+  arm_journal_timer();
   if (consecutive_failures_ > 0) {
     spdlog::info("outbox writable again: publishing resumed");
     (void)reports_.event("publish_resumed", {{"after_failures", consecutive_failures_}});
@@ -406,6 +411,23 @@ bool SyncService::run_batch(bool everything) {
   backoff_ = std::chrono::milliseconds(0);
   set_sync_health();
   return true;
+}
+
+void SyncService::arm_journal_timer() {
+  if (journal_armed_ || !publisher_ || !publisher_->has_unjournaled_appends()) return;
+  journal_armed_ = true;
+  uv_timer_start(journal_timer_, &SyncService::on_journal_timer,
+                 static_cast<std::uint64_t>(tuning_.journal_hold.count()), 0);
+}
+
+void SyncService::on_journal_timer(uv_timer_t* t) {
+  auto* self = static_cast<SyncService*>(t->data);
+  self->journal_armed_ = false;
+  if (auto s = self->publisher_->flush_appends(); !s) {
+    self->record_error(s.error());
+    self->m_->errors.inc();
+  }
+  self->arm_journal_timer();  // only re-armed while records are still owed (a failure)
 }
 
 void SyncService::record_error(const Error& e) {
@@ -504,6 +526,20 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       break;
     }
   }
+  // A barrier is also a durability point: held log records are journaled and everything
+  // written to the outbox reaches the disk before the caller is told it is done.
+  if (publisher_) {
+    if (auto s = publisher_->flush_appends(); !s) {
+      record_error(s.error());
+      complete = false;
+    }
+  }
+  if (outbox_) {
+    if (auto s = outbox_->sync(); !s) {
+      record_error(s.error());
+      complete = false;
+    }
+  }
   arm_due_timer();
   return complete;
 }
@@ -516,6 +552,10 @@ void SyncService::flush_barrier(std::function<void(bool complete)> done) {
 
 void SyncService::flush(std::chrono::steady_clock::time_point deadline, std::function<void(bool complete)> done) {
   bool complete = flush_all(deadline);
+  // The final flush is the last publication: what changes after it (the child is gone;
+  // anything else is not the user's session) would otherwise be published unjournaled.
+  stopped_ = true;
+  uv_timer_stop(due_timer_);
   (void)reports_.event("flush", {{"complete", complete}, {"reason", "shutdown"}});
   done(complete);
 }

@@ -47,6 +47,8 @@ struct SyncTuning {
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
   std::chrono::milliseconds unwatched_scan_interval{2000};
   std::chrono::milliseconds metrics_interval{10000};
+  // How long log appends may go unjournaled so that a burst of appends shares one record.
+  std::chrono::milliseconds journal_hold{250};
 };
 
 class SyncService final : public SyncHooks {
@@ -87,6 +89,8 @@ class SyncService final : public SyncHooks {
   static void on_due_timer(uv_timer_t* t);
   static void on_metrics_timer(uv_timer_t* t);
   static void on_unwatched_timer(uv_timer_t* t);
+  static void on_journal_timer(uv_timer_t* t);
+  void arm_journal_timer();
 
   uv_loop_t* loop_;
   InitOptions options_;
@@ -119,10 +123,13 @@ class SyncService final : public SyncHooks {
   bool activity_since_metrics_ = false;
   bool started_ = false;
   bool seed_failed_ = false;
+  bool stopped_ = false;  // after the final flush nothing more is published
 
   uv_timer_t* due_timer_ = nullptr;
   uv_timer_t* metrics_timer_ = nullptr;
   uv_timer_t* unwatched_timer_ = nullptr;
+  uv_timer_t* journal_timer_ = nullptr;
+  bool journal_armed_ = false;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sync benchmark (see bench/README.md, "Sync engine"): claude-init vs lsyncd (delay 0.1 s),
+# an inotifywait -m -r + rsync loop and rsync polling, on two loop devices with ext4 (or
+# tmpfs when loop devices are unavailable), in one run. Prints a table, writes
+# bench/results/sync.json and bench/results/sync.png. Needs root. ~8 minutes
+# (SYNC_BENCH_QUICK=1: ~3 minutes, shorter append and idle phases).
+set -euo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+INIT=$BUILD/entrypoint/claude-init
+[ -x "$INIT" ] || { echo "build claude-init first (make build)" >&2; exit 1; }
+for t in lsyncd inotifywait rsync python3; do command -v $t >/dev/null || { echo "missing $t (scripts/install-deps.sh bench)" >&2; exit 1; }; done
+WORK=$(mktemp -d /tmp/sync-bench.XXXXXX)
+SRC=$WORK/src; DST=$WORK/dst; mkdir -p "$SRC" "$DST"
+LOOPS=()
+cleanup() {
+  pkill -P $$ 2>/dev/null || true
+  umount "$SRC" "$DST" 2>/dev/null || true
+  for l in "${LOOPS[@]:-}"; do [ -n "$l" ] && losetup -d "$l" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+kind="ext4 on loop devices"
+if truncate -s 1200M "$WORK/src.img" "$WORK/dst.img" && s=$(losetup -f --show "$WORK/src.img") && LOOPS+=("$s") &&
+   d=$(losetup -f --show "$WORK/dst.img") && LOOPS+=("$d"); then
+  mkfs.ext4 -q "$s" && mkfs.ext4 -q "$d"
+  mount "$s" "$SRC" && mount "$d" "$DST"
+  dev=$(basename "$d")
+else
+  kind="tmpfs (no loop devices)"
+  mount -t tmpfs -o size=1200m tmpfs "$SRC"; mount -t tmpfs -o size=1200m tmpfs "$DST"; dev=none
+fi
+echo "sync benchmark on $kind (source $SRC, outbox $DST)"
+python3 "$(dirname "$0")/sync_bench.py" "$SRC" "$DST" "$dev" "$INIT" "$kind"

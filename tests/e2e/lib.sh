@@ -29,7 +29,7 @@ E2E_STARTED_AT=$SECONDS
 
 e2e_log() { printf '[%s %s] %s\n' "$E2E_NAME" "$(date +%H:%M:%S)" "$*" >&2; }
 fail() {
-  printf '\n[%s] FAIL: %s\n' "$E2E_NAME" "$*" >&2
+  printf '\n[%s] FAIL: %b\n' "$E2E_NAME" "$*" >&2
   e2e_diagnostics >&2 || true
   exit 1
 }
@@ -74,13 +74,19 @@ e2e_ensure_engine() {
   "$E2E_ROOT/scripts/docker-engine.sh" ensure >&2 || fail "the Docker engine cannot start (see above); end-to-end tests need it"
 }
 
-# Builds (or reuses, by content hash) the image; sets E2E_IMAGE.
+# Builds (or reuses, by content hash) the image; sets E2E_IMAGE. CLAUDE_E2E_IMAGE names
+# an existing image to use instead (for iterating on a test without rebuilding).
 e2e_ensure_image() {
   local out
-  if ! out=$("$E2E_ROOT/docker/build-image.sh" --tag claude-init:e2e); then
+  if [ -n "${CLAUDE_E2E_IMAGE:-}" ]; then
+    docker image inspect "$CLAUDE_E2E_IMAGE" >/dev/null 2>&1 || fail "CLAUDE_E2E_IMAGE=$CLAUDE_E2E_IMAGE does not exist"
+    E2E_IMAGE=$CLAUDE_E2E_IMAGE
+    e2e_log "using CLAUDE_E2E_IMAGE=$E2E_IMAGE, not an image built from this tree"
+  elif ! out=$("$E2E_ROOT/docker/build-image.sh" --tag claude-init:e2e); then
     fail "the image did not build (docker/build-image.sh output above)"
+  else
+    E2E_IMAGE=$(printf '%s\n' "$out" | tail -n 1)
   fi
-  E2E_IMAGE=$(printf '%s\n' "$out" | tail -n 1)
   E2E_CLAUDE_VERSION=$(docker run --rm --network none --entrypoint /usr/local/bin/claude "$E2E_IMAGE" --version)
   e2e_log "image $E2E_IMAGE, Claude Code $E2E_CLAUDE_VERSION"
 }

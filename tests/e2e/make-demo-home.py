@@ -3,7 +3,8 @@ and `make demo`. Never point it at a real home: it overwrites ~/.claude.json the
 
 usage: make-demo-home.py HOME PROJECT
   HOME/.claude.json        onboarding done, PROJECT trusted, the stand-in API's key
-                           approved (its last 20 characters, as the CLI records it)
+                           approved (its last 20 characters, as the CLI records it),
+                           bypass-permissions mode accepted
   HOME/.claude/            settings.json (a permission rule with PROJECT's path),
                            CLAUDE.md, commands/hello.md, and an older session of PROJECT
                            under projects/<encoded PROJECT>/
@@ -46,6 +47,7 @@ def main():
         "lastOnboardingVersion": "2.1.0",
         "userID": "demo-user-0000",
         "customApiKeyResponses": {"approved": ["tand-in-not-a-secret"], "rejected": []},
+        "bypassPermissionsModeAccepted": True,
         "projects": {
             project: {"allowedTools": [], "mcpServers": {}, "hasTrustDialogAccepted": True,
                       "projectOnboardingSeenCount": 1},

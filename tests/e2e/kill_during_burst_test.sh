@@ -5,12 +5,8 @@
 source "$(dirname "$0")/lib.sh" "$@"
 e2e_ready
 
-e2e_stage
-e2e_docker_run_staged kill -- /opt/e2e/lib/burst-writer.sh burst /workspace/demo.project/.burst-truth
+e2e_start_burst kill
 c=$E2E_CONTAINER
-outbox_log=$E2E_OUTBOX_DIR/tree/projects/$E2E_PROJECT_KEY/burst.jsonl
-e2e_wait_until 60 "the burst reaches the outbox" test -s "$outbox_log"
-sleep 1
 docker kill -s KILL "$c" >/dev/null
 e2e_wait_until 30 "the container is gone" sh -c "[ \"\$(docker inspect -f '{{.State.Running}}' $c)\" = false ]"
 code=$(docker inspect -f '{{.State.ExitCode}}' "$c")

@@ -342,6 +342,18 @@ e2e_docker_run_staged() {
     fail "docker run of the staged run $E2E_RUN failed"
 }
 
+# e2e_start_burst NAME: stages a run and starts its container with the burst writer
+# (tests/e2e/burst-writer.sh burst, step count to $E2E_PROJECT/.burst-truth); returns
+# once the burst shows in the outbox and has run at full speed for a second. Sets
+# E2E_CONTAINER and E2E_BURST_LOG (the burst's session log in the outbox).
+e2e_start_burst() {
+  e2e_stage
+  e2e_docker_run_staged "$1" -- /opt/e2e/lib/burst-writer.sh burst "/workspace/$(basename "$E2E_PROJECT")/.burst-truth"
+  E2E_BURST_LOG=$E2E_OUTBOX_DIR/tree/projects/$E2E_PROJECT_KEY/burst.jsonl
+  e2e_wait_until 60 "the burst reaches the outbox" test -s "$E2E_BURST_LOG"
+  sleep 1  # the stop or kill must land mid-burst, with the writer at full speed
+}
+
 # e2e_readback [RUN]: `claude-host readback`, output in $E2E_WORK/readback-RUN.out.
 e2e_readback() {
   local run=${1:-$E2E_RUN}

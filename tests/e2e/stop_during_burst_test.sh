@@ -6,12 +6,9 @@
 source "$(dirname "$0")/lib.sh" "$@"
 e2e_ready
 
-e2e_stage
-e2e_docker_run_staged stop -- /opt/e2e/lib/burst-writer.sh burst /workspace/demo.project/.burst-truth
+e2e_start_burst stop
 c=$E2E_CONTAINER
-outbox_log=$E2E_OUTBOX_DIR/tree/projects/$E2E_PROJECT_KEY/burst.jsonl
-e2e_wait_until 60 "the burst reaches the outbox" test -s "$outbox_log"
-sleep 1  # let the burst run at full speed for a moment: the stop must land mid-burst
+outbox_log=$E2E_BURST_LOG
 started=$SECONDS
 docker stop -t 20 "$c" >/dev/null
 e2e_log "docker stop took $((SECONDS - started)) s"

@@ -94,18 +94,12 @@ int InitLoop::run(SyncHooks& hooks) {
   auto spawned = spawn_process(spec);
   if (!spawned) return refuse_to_start(hooks, "refusing to start: " + spawned.error().message());
   child_pid_ = spawned->pid;
+  child_report_fd_ = spawned->report_fd;
   child_started_ = Clock::now();
   m_child_pid_.set(child_pid_);
-  if (spawned->exec_errno != 0) {
-    // The child exits 126/127 on its own; the reaper sees it like any other exit.
-    exec_error_ = exec_failure_message(options_.command.front(), spawned->exec_errno);
-    spdlog::error("{}", exec_error_);
-    board_.set("child", HealthLevel::kUnhealthy, exec_error_);
-  } else {
-    spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
-                  spec.take_terminal ? " in the terminal's foreground" : "");
-    board_.set("child", HealthLevel::kOk);
-  }
+  spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
+                spec.take_terminal ? " in the terminal's foreground" : "");
+  board_.set("child", HealthLevel::kOk);
 
   // Signals that arrived while the child was starting are still queued in the signalfd;
   // the first loop iteration forwards them.
@@ -141,7 +135,7 @@ int InitLoop::run(SyncHooks& hooks) {
     uv_timer_start(&probe_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_probe(); },
                    interval, interval);
   }
-  if (exec_error_.empty()) board_.set_ready(true);
+  board_.set_ready(true);
 
   uv_run(loop_, UV_RUN_DEFAULT);
 
@@ -204,6 +198,12 @@ void InitLoop::reap() {
     }
   }));
   if (child_now) {
+    if (int err = exec_errno_after_exit(child_report_fd_); err != 0) {
+      // The child exited 126/127 from its failed exec; say why, once.
+      exec_error_ = exec_failure_message(options_.command.front(), err);
+      spdlog::error("{}", exec_error_);
+      board_.set("child", HealthLevel::kUnhealthy, exec_error_);
+    }
     exit_code_ = init_exit_code(*child_end_, options_.exit_zero_codes);
     m_child_pid_.set(0);
     const bool group_empty = process_group_empty(child_pid_);
@@ -280,6 +280,7 @@ void InitLoop::start_probe() {
     return;
   }
   probe_pid_ = spawned->pid;
+  probe_report_fd_ = spawned->report_fd;
   probe_started_ = Clock::now();
   probe_timed_out_ = false;
   uv_timer_start(&probe_timeout_timer_, [](uv_timer_t* h) {
@@ -294,6 +295,7 @@ void InitLoop::finish_probe(int status) {
   uv_timer_stop(&probe_timeout_timer_);
   const double seconds = std::chrono::duration<double>(Clock::now() - probe_started_).count();
   ChildEnd end = decode_wait_status(status);
+  const int exec_err = exec_errno_after_exit(probe_report_fd_);
   // Whatever the probe left in its group goes with it.
   send_signal(-probe_pid_, SIGKILL);
   probe_pid_ = -1;
@@ -301,6 +303,8 @@ void InitLoop::finish_probe(int status) {
   std::string reason;
   if (probe_timed_out_) {
     reason = "probe '" + options_.probe_cmd + "' timed out after " + std::to_string(options_.probe_timeout.count()) + "ms";
+  } else if (exec_err != 0) {
+    reason = "probe: " + exec_failure_message("/bin/sh", exec_err);
   } else if (!end.exited) {
     reason = "probe '" + options_.probe_cmd + "' was killed by " + signal_name(end.signal);
   } else {

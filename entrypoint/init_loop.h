@@ -81,6 +81,7 @@ class InitLoop {
 
   // The child.
   pid_t child_pid_ = -1;
+  int child_report_fd_ = -1;  // exec report, read once the child is reaped
   std::optional<ChildEnd> child_end_;
   std::string exec_error_;
   int exit_code_ = 0;
@@ -93,6 +94,7 @@ class InitLoop {
 
   // The probe.
   pid_t probe_pid_ = -1;
+  int probe_report_fd_ = -1;
   Clock::time_point probe_started_{};
   bool probe_timed_out_ = false;
   ProbeStreak probe_streak_;

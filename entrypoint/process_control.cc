@@ -73,15 +73,21 @@ Result<Spawned> spawn_process(const SpawnSpec& spec) {
   // Also from the parent: whichever of the two runs first, the group exists before the
   // init forwards anything to it.
   setpgid(pid, pid);
-  Spawned out{pid, 0};
+  return Spawned{pid, report[0]};
+}
+
+int exec_errno_after_exit(int& report_fd) {
+  if (report_fd < 0) return 0;
+  // The child has exited, so its end is closed: this read cannot block. EOF means the
+  // exec succeeded (the close-on-exec end went away with it); four bytes are its errno.
   int err = 0;
   ssize_t n;
   do {
-    n = ::read(report[0], &err, sizeof err);
+    n = ::read(report_fd, &err, sizeof err);
   } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof err)) out.exec_errno = err;
-  ::close(report[0]);
-  return out;
+  ::close(report_fd);
+  report_fd = -1;
+  return n == static_cast<ssize_t>(sizeof err) ? err : 0;
 }
 
 size_t reap_exited(const std::function<void(pid_t, int)>& on_reaped) {

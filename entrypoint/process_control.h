@@ -25,13 +25,19 @@ struct SpawnSpec {
 };
 
 struct Spawned {
-  pid_t pid = -1;     // always a child to reap, even when exec failed
-  int exec_errno = 0; // 0 when exec succeeded; else why it failed (the child exits 126/127)
+  pid_t pid = -1;      // always a child to reap, even when exec failed
+  int report_fd = -1;  // read end of the exec report; hand it to exec_errno_after_exit()
 };
 
 // Forks and execs. The child leads a new process group (setpgid); with take_terminal it
 // also becomes the terminal's foreground group. An Error only when fork() itself failed.
+// It does not wait for the exec: the init goes straight back to its loop, and learns
+// whether the exec failed once the child has been reaped.
 Result<Spawned> spawn_process(const SpawnSpec& spec);
+
+// Once the child is reaped: 0 when its exec succeeded, else the exec's errno (the child
+// then exited 126/127). Closes `report_fd` and sets it to -1.
+int exec_errno_after_exit(int& report_fd);
 
 // Calls `on_reaped(pid, wait_status)` for every exited child, never blocking; returns
 // how many were reaped.

@@ -30,4 +30,6 @@ else
   mount -t tmpfs -o size=1200m tmpfs "$SRC"; mount -t tmpfs -o size=1200m tmpfs "$DST"; dev=none
 fi
 echo "sync benchmark on $kind (source $SRC, outbox $DST)"
-python3 "$(dirname "$0")/sync_bench.py" "$SRC" "$DST" "$dev" "$INIT" "$kind"
+# Debian's python3 (python3-matplotlib) for the plot, whatever python3 is first on PATH.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+"$PY" "$(dirname "$0")/sync_bench.py" "$SRC" "$DST" "$dev" "$INIT" "$kind"

@@ -86,6 +86,16 @@ for spec in "${inits[@]}"; do
 done
 time_commands exec_ms 50 "$exec_runs"
 
+# CPU time (init + child, as perf's task-clock) is steadier than wall time on a busy
+# machine: scheduling delays inflate the wall time, not the CPU time.
+if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
+  for i in "${!cmds[@]}"; do
+    # shellcheck disable=SC2086
+    cpu=$(perf stat -x, -e task-clock -r 200 ${cmds[$i]} 2>&1 >/dev/null | awk -F, '/task-clock/{print $1}')
+    put "${names[$i]}" cpu_ms "$cpu"
+  done
+fi
+
 # --- idle RSS and wake-ups (all inits idle at once) ---------------------------------
 echo "== idle: RSS and context switches over ${idle_seconds}s" >&2
 switches() {  # voluntary + involuntary context switches of every thread of a pid
@@ -106,7 +116,7 @@ for spec in "${inits[@]}"; do
   pids+=($!)
 done
 sleep 2
-if ! curl -fs http://127.0.0.1:47392/healthz >/dev/null; then
+if ! "$ours" health --health-port 47392 >/dev/null; then
   echo "init_bench: claude-init's health endpoint is not up" >&2; exit 1
 fi
 declare -A start_sw

@@ -23,15 +23,17 @@ def main():
     data = json.load(open(results_path))
     names = [n for n in ["claude-init", "tini", "tini-static", "dumb-init", "catatonit"] if n in data]
 
-    header = f"{'init':<13}{'exec ms':>9}{'overhead':>10}{'RSS KiB':>9}{'threads':>9}{'wakeups':>9}{'reap ms':>9}{'size KiB':>10}{'static':>8}"
+    header = f"{'init':<13}{'exec ms':>9}{'overhead':>10}{'CPU ms':>8}{'RSS KiB':>9}{'threads':>9}{'wakeups':>9}{'reap ms':>9}{'size KiB':>10}{'static':>8}"
     print(header)
     print("-" * len(header))
     for n in names:
         r = data[n]
-        print(f"{n:<13}{r.get('exec_ms', 0):>9.2f}{r.get('exec_overhead_ms', 0):>+10.2f}{r.get('rss_kib', 0):>9.0f}"
+        print(f"{n:<13}{r.get('exec_ms', 0):>9.2f}{r.get('exec_overhead_ms', 0):>+10.2f}{r.get('cpu_ms', 0):>8.2f}{r.get('rss_kib', 0):>9.0f}"
               f"{r.get('threads', 0):>9.0f}{r.get('idle_wakeups', 0):>9.0f}{r.get('reap_ms', 0):>9.0f}"
               f"{r.get('size_kib', 0):>10.0f}{'yes' if r.get('static') else 'no':>8}")
-    print(f"(baseline /bin/true: {data.get('baseline', {}).get('exec_ms', 0):.2f} ms)")
+    base = data.get("baseline", {})
+    print(f"(baseline /bin/true: {base.get('exec_ms', 0):.2f} ms wall, {base.get('cpu_ms', 0):.2f} ms CPU;"
+          " CPU = init + child task-clock from perf stat)")
 
     ours = data.get("claude-init", {})
     checks = []

@@ -54,6 +54,19 @@ json.dump(d, open(path, "w"))
 PY
 }
 
+# add_commands PORT PREFIX COMMAND: appends "PREFIX INIT ARGS COMMAND" for every init to
+# cmds[] and its name to names[]; claude-init keeps its health endpoint on (the default),
+# on PORT.
+add_commands() {
+  local port=$1 prefix=$2 command=$3 spec name bin args
+  for spec in "${inits[@]}"; do
+    IFS='|' read -r name bin args <<<"$spec"
+    [ "$name" = claude-init ] && args="--health-port $port $args"
+    cmds+=("${prefix:+$prefix }$bin $args $command")
+    names+=("$name")
+  done
+}
+
 # time_commands KEY WARMUP RUNS: runs hyperfine over cmds[] (named names[]) and records
 # each median in ms as KEY; with a first name "baseline", also KEY_overhead (minus it).
 time_commands() {
@@ -77,13 +90,7 @@ PY
 echo "== exec: X -- /bin/true ($exec_runs runs each)" >&2
 cmds=(/bin/true)
 names=(baseline)
-for spec in "${inits[@]}"; do
-  IFS='|' read -r name bin args <<<"$spec"
-  # claude-init runs with its health endpoint on (the default), on a port of its own.
-  [ "$name" = claude-init ] && args="--health-port 47391 $args"
-  cmds+=("$bin $args /bin/true")
-  names+=("$name")
-done
+add_commands 47391 "" "/bin/true"
 time_commands exec_ms 50 "$exec_runs"
 
 # CPU time (init + child, as perf's task-clock) is steadier than wall time on a busy
@@ -138,12 +145,7 @@ done
 echo "== reap: $orphans orphaned grandchildren, PID 1 in a fresh pid namespace ($reap_runs runs)" >&2
 cmds=()
 names=()
-for spec in "${inits[@]}"; do
-  IFS='|' read -r name bin args <<<"$spec"
-  [ "$name" = claude-init ] && args="--health-port 47393 $args"
-  cmds+=("unshare --pid --fork --mount-proc $bin $args $child orphans $orphans 0 --wait-reaped")
-  names+=("$name")
-done
+add_commands 47393 "unshare --pid --fork --mount-proc" "$child orphans $orphans 0 --wait-reaped"
 time_commands reap_ms 1 "$reap_runs"
 
 # --- stripped size -----------------------------------------------------------------------

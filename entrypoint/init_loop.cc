@@ -150,6 +150,9 @@ int InitLoop::run(SyncHooks& hooks) {
   if (server_) server_->stop();
   if (probe_pid_ > 0) send_signal(-probe_pid_, SIGKILL);
   terminal_->restore();
+  // A sync engine that answers its flush late may still call back while the handles
+  // close below; with this, such a call changes nothing and arms no timer.
+  handles_open_ = false;
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&signal_poll_), reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
                          reinterpret_cast<uv_handle_t*>(&probe_timer_), reinterpret_cast<uv_handle_t*>(&probe_timeout_timer_),
                          reinterpret_cast<uv_handle_t*>(&health_start_timer_), reinterpret_cast<uv_handle_t*>(&sync_async_)}) {

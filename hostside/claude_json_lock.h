@@ -1,0 +1,29 @@
+// The Claude Code CLI's own lock on a config file: a folder "<file>.lock" made with
+// mkdir (proper-lockfile). A writer of the host's ~/.claude.json takes it, re-reads the
+// file, merges and renames under it, so that a `claude` running on the host loses nothing.
+#pragma once
+
+#include <string>
+
+#include "core/result.h"
+
+namespace claude::host {
+
+class ClaudeJsonLock {
+ public:
+  // Makes "<file>.lock", waiting up to timeout_ms while someone else holds it. A lock
+  // folder not touched for stale_ms is left over from a killed writer and is taken over
+  // (the CLI refreshes its lock's mtime while it holds it, and treats 10 s as stale).
+  static Result<ClaudeJsonLock> acquire(const std::string& file, int timeout_ms = 10000, int stale_ms = 10000);
+
+  ClaudeJsonLock(ClaudeJsonLock&& other) noexcept : dir_(std::move(other.dir_)) { other.dir_.clear(); }
+  ClaudeJsonLock& operator=(ClaudeJsonLock&&) = delete;
+  ClaudeJsonLock(const ClaudeJsonLock&) = delete;
+  ~ClaudeJsonLock();  // removes the lock folder
+
+ private:
+  explicit ClaudeJsonLock(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
+
+}  // namespace claude::host

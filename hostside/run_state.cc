@@ -1,0 +1,107 @@
+#include "hostside/run_state.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <fstream>
+#include <random>
+
+#include "platform/atomic_file.h"
+
+namespace claude::host {
+
+nlohmann::json RunState::to_json() const {
+  nlohmann::json j = {{"format", "claude-host-run/1"}, {"run_id", run_id},       {"trace_id", trace_id},
+                      {"state", state},                {"project", project},     {"created_at", created_at},
+                      {"updated_at", updated_at},      {"host_pid", host_pid},   {"events_applied", events_applied},
+                      {"metrics_applied", metrics_applied}, {"last_readback", last_readback}};
+  j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json(nullptr);
+  return j;
+}
+
+Result<RunState> RunState::from_json(const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object() || j.value("format", "") != "claude-host-run/1")
+    return Error{"read the run state", file, 0, "not a claude-host-run/1 document",
+                 "remove the run's folder if it is not needed, or re-stage"};
+  try {
+    RunState s;
+    s.run_id = j.at("run_id").get<std::string>();
+    s.trace_id = j.at("trace_id").get<std::string>();
+    s.state = j.at("state").get<std::string>();
+    s.project = j.value("project", "");
+    s.created_at = j.value("created_at", "");
+    s.updated_at = j.value("updated_at", "");
+    s.host_pid = j.value("host_pid", 0);
+    if (j.contains("exit_code") && j["exit_code"].is_number_integer()) s.exit_code = j["exit_code"].get<int>();
+    s.events_applied = j.value("events_applied", std::uint64_t{0});
+    s.metrics_applied = j.value("metrics_applied", std::uint64_t{0});
+    s.last_readback = j.value("last_readback", nlohmann::json());
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return Error{"read the run state", file, 0, e.what(), "remove the run's folder if it is not needed, or re-stage"};
+  }
+}
+
+Result<RunState> load_run_state(const HostLayout& layout, const std::string& run_id) {
+  std::string file = layout.run_state(run_id);
+  auto text = read_file(file);
+  if (!text.ok()) return text.error();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded())
+    return Error{"read the run state", file, 0, "not JSON", "remove the run's folder if it is not needed, or re-stage"};
+  return RunState::from_json(j, file);
+}
+
+Status save_run_state(const HostLayout& layout, const RunState& state) {
+  return write_file_atomically(layout.run_state(state.run_id), state.to_json().dump(2) + "\n", 0600);
+}
+
+std::vector<std::string> list_runs(const HostLayout& layout) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(layout.runs_dir().c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    out.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool run_is_attached(const RunState& state) {
+  if (state.host_pid <= 0 || state.state != "running") return false;
+  if (::kill(state.host_pid, 0) != 0 && errno == ESRCH) return false;
+  // A recycled pid that is not a claude-host does not keep the run attached.
+  std::ifstream comm("/proc/" + std::to_string(state.host_pid) + "/comm");
+  std::string name;
+  if (comm && std::getline(comm, name)) return name.rfind("claude-host", 0) == 0;
+  return true;
+}
+
+std::string new_run_id(std::int64_t now_ms) {
+  std::time_t s = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%06x", static_cast<unsigned>(rng() & 0xffffff));
+  return std::string(buf) + "-" + hex;
+}
+
+std::string new_trace_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace claude::host

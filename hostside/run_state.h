@@ -1,0 +1,51 @@
+// The life of one run on the host, in ~/.claude-docker/runs/<id>/state.json:
+// staged -> running -> exited -> read-back (or readback-failed). `stage` uses it to find
+// outboxes that were never read back; `status` to show what is pending.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "hostside/host_layout.h"
+
+namespace claude::host {
+
+struct RunState {
+  std::string run_id;
+  std::string trace_id;
+  std::string state = "staged";  // staged | running | exited | read-back | readback-failed
+  std::string project;           // host project folder ("" when none)
+  std::string created_at;
+  std::string updated_at;
+  int host_pid = 0;              // the `claude-host run` waiting on the container, while running
+  std::optional<int> exit_code;  // the container's, once known
+  std::uint64_t events_applied = 0;   // bytes of reports/events.jsonl already copied to the host log
+  std::uint64_t metrics_applied = 0;  // same for metrics.jsonl
+  nlohmann::json last_readback;       // the last read-back's summary (JSON), or null
+
+  nlohmann::json to_json() const;
+  static Result<RunState> from_json(const nlohmann::json& j, const std::string& file);
+};
+
+// Reads runs/<id>/state.json; an Error names the file (ENOENT when absent).
+Result<RunState> load_run_state(const HostLayout& layout, const std::string& run_id);
+// Writes it atomically (0600).
+Status save_run_state(const HostLayout& layout, const RunState& state);
+// Every run id under runs/, oldest first (ids sort by time).
+std::vector<std::string> list_runs(const HostLayout& layout);
+
+// True when a run still has a live `claude-host run` attached (its pid exists and is a
+// claude-host); such a run's outbox is still being written.
+bool run_is_attached(const RunState& state);
+
+// A new run id: "20261122-010203-<6 hex>" (sorts by time).
+std::string new_run_id(std::int64_t now_ms);
+// A new trace id: 32 hex digits.
+std::string new_trace_id();
+
+}  // namespace claude::host

@@ -1,0 +1,103 @@
+#include <cstdio>
+#include <iostream>
+
+#include "hostside/alerter.h"
+#include "hostside/commands.h"
+#include "hostside/readback.h"
+#include "hostside/stage_options.h"
+#include "platform/atomic_file.h"
+
+namespace claude::host {
+
+namespace {
+
+const char* const kHelp =
+    "usage: claude-host stage [options]\n"
+    "\n"
+    "Copies your Claude Code state (~/.claude.json, ~/.claude or $CLAUDE_CONFIG_DIR, and the\n"
+    "credentials from the Keychain on macOS or .credentials.json on Linux) into a new stage\n"
+    "under ~/.claude-docker/runs/<run-id>/, with a manifest (sizes, sha256, path mapping), ready\n"
+    "to be mounted read-only into a claude-init container. Every JSON file must parse; FIFOs,\n"
+    "devices and symlinks leading out of the folder stop the stage (nothing is written).\n"
+    "Unchanged files are not copied again. Any earlier run's outbox that was never read back\n"
+    "is read back first. Holds ~/.claude-docker/lock while it works.\n"
+    "\n"
+    "options:\n"
+    "  --print-docker-args print the `docker run` command line for this stage on stdout\n";
+
+}  // namespace
+
+int report_error(const std::string& command, const Error& error, bool json, int status) {
+  if (json) {
+    nlohmann::json j = {{"error", {{"command", command}, {"operation", error.operation}, {"path", error.path},
+                                   {"errno", error.sys_errno}, {"message", error.message()}, {"fix", error.fix}}}};
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::fprintf(stderr, "claude-host %s: %s\n", command.c_str(), error.message().c_str());
+  }
+  return status;
+}
+
+// Stages, writes compose.env; shared by `stage` and `run`.
+Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptions& options, AlertSink& alerts,
+                                       CredentialStore& credentials) {
+  Readback readback(ctx.layout, ctx.config, credentials, alerts, ctx.clock);
+  Stager stager(ctx.layout, ctx.config, credentials, ctx.clock);
+  auto apply = [&](const std::string& run_id) -> Status {
+    auto r = readback.run({run_id, 0, /*lock_held=*/true});
+    if (!r.ok()) return r.error();
+    std::fprintf(stderr, "%s", r->human().c_str());
+    return Ok{};
+  };
+  return stager.stage(options.stage, apply);
+}
+
+int stage_command(HostContext& ctx, std::vector<std::string> argv) {
+  CliArgs args(std::move(argv));
+  if (args.flag("--help", "-h")) {
+    std::printf("%s%s", kHelp, kStageOptionsHelp);
+    return 0;
+  }
+  bool print_args = args.flag("--print-docker-args");
+  auto options = read_stage_options(ctx, args);
+  bool json = options.ok() ? options->json : false;
+  if (!options.ok()) return report_error("stage", options.error(), json, 2);
+  if (Status s = args.finish("stage"); !s.ok()) return report_error("stage", s.error(), json, 2);
+
+  auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
+  Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);
+  auto report = stage_with_pending(ctx, *options, alerter, *credentials);
+  if (!report.ok()) return report_error("stage", report.error(), json);
+
+  DockerInvocation inv = invocation_for(ctx, *options, *report, args.rest());
+  Status env = write_file_atomically(report->compose_env, compose_env_text(inv), 0600);
+  if (!env.ok()) return report_error("stage", env.error(), json);
+  auto docker = docker_run_args(inv);
+  std::string line;
+  for (const auto& a : docker) {
+    if (!line.empty()) line += ' ';
+    line += shell_quote(a);
+  }
+
+  if (json) {
+    nlohmann::json j = report->to_json();
+    j["docker_args"] = docker;
+    j["docker_command"] = line;
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
+  FILE* human = print_args ? stderr : stdout;
+  std::fprintf(human, "staged run %s (trace %s): %zu files, %.1f MiB; %zu copied, %zu unchanged; %.2f s\n",
+               report->run_id.c_str(), report->trace_id.c_str(), report->files,
+               static_cast<double>(report->bytes) / (1 << 20), report->copied, report->reused, report->seconds);
+  for (const auto& [why, n] : report->skipped) std::fprintf(human, "  left out: %zu (%s)\n", n, why.c_str());
+  for (const auto& id : report->applied_runs) std::fprintf(human, "  read back earlier run %s first\n", id.c_str());
+  for (const auto& w : report->warnings) std::fprintf(human, "  warning: %s\n", w.c_str());
+  std::fprintf(human, "  stage:   %s\n  outbox:  %s\n  compose: docker compose --env-file %s -f compose/docker-compose.yml up\n",
+               report->stage_dir.c_str(), report->outbox_dir.c_str(), report->compose_env.c_str());
+  std::fprintf(human, "  then:    claude-host readback --run %s\n", report->run_id.c_str());
+  if (print_args) std::printf("%s\n", line.c_str());
+  return 0;
+}
+
+}  // namespace claude::host

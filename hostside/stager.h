@@ -1,0 +1,77 @@
+// `claude-host stage`: under the host lock, validates the user's Claude state and copies
+// what the run needs into ~/.claude-docker/runs/<id>/stage (claude-stage/1: tree/ in host
+// form plus manifest.json), reusing unchanged files from a content-addressed store.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/path_map.h"
+#include "core/result.h"
+#include "core/stage_plan.h"
+#include "hostside/clock.h"
+#include "hostside/credential_store.h"
+#include "hostside/host_config.h"
+#include "hostside/host_layout.h"
+
+namespace claude::host {
+
+struct StageOptions {
+  std::optional<std::string> project;  // absolute host folder to mount; nullopt: none
+  HistoryMode history = HistoryMode::kProject;
+  std::vector<PathMapping> maps;       // --map pairs
+  std::optional<std::string> run_id;   // re-stage this run instead of making a new one
+  int lock_timeout_ms = 30000;
+  bool progress = false;               // draw a progress bar (stderr is a terminal)
+};
+
+struct StageReport {
+  std::string run_id, trace_id;
+  std::string stage_dir, outbox_dir, compose_env;
+  std::optional<std::string> project;
+  std::string workdir;                 // the project's container path
+  PathMap mapping;
+  std::size_t files = 0, symlinks = 0;
+  std::uint64_t bytes = 0;
+  std::size_t copied = 0, reused = 0;  // files whose content was copied / already stored
+  std::uint64_t bytes_copied = 0;
+  std::map<std::string, std::size_t> skipped;  // reason -> entries left out
+  std::vector<std::string> warnings;
+  std::vector<std::string> applied_runs;       // earlier outboxes read back first
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+// Reads back one earlier run whose outbox was never read back; called with the host
+// lock held. An Error is reported as a warning and does not stop the stage.
+using PendingApplier = std::function<Status(const std::string& run_id)>;
+
+class Stager {
+ public:
+  Stager(HostLayout layout, HostConfig config, CredentialStore& credentials, const Clock& clock)
+      : layout_(std::move(layout)), config_(std::move(config)), credentials_(credentials), clock_(clock) {}
+
+  // Takes the host lock, applies pending outboxes, stages. Corrupt input (a JSON file
+  // that does not parse, a FIFO, a symlink leading out) stops it before anything is
+  // written, with the file and the fix named.
+  Result<StageReport> stage(const StageOptions& options, const PendingApplier& apply_pending);
+
+ private:
+  Result<StageReport> stage_locked(const StageOptions& options);
+  HostLayout layout_;
+  HostConfig config_;
+  CredentialStore& credentials_;
+  const Clock& clock_;
+};
+
+// Runs whose outbox holds a journal but which were never read back and have no live
+// `claude-host run` attached, oldest first.
+std::vector<std::string> pending_runs(const HostLayout& layout);
+
+}  // namespace claude::host

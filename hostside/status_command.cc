@@ -1,0 +1,78 @@
+#include <cstdio>
+#include <iostream>
+
+#include "hostside/backup_store.h"
+#include "hostside/cli_args.h"
+#include "hostside/commands.h"
+#include "hostside/run_state.h"
+#include "platform/atomic_file.h"
+
+namespace claude::host {
+
+namespace {
+
+const char* const kHelp =
+    "usage: claude-host status [--json]\n"
+    "\n"
+    "What is staged, running and waiting to be read back, the last read-back, the age of the\n"
+    "newest backup and the health of recent runs.\n";
+
+}  // namespace
+
+int status_command(HostContext& ctx, std::vector<std::string> argv) {
+  CliArgs args(std::move(argv));
+  if (args.flag("--help", "-h")) {
+    std::printf("%s", kHelp);
+    return 0;
+  }
+  bool json = args.flag("--json");
+  if (Status s = args.finish("status"); !s.ok()) return report_error("status", s.error(), json, 2);
+  nlohmann::json runs = nlohmann::json::array();
+  nlohmann::json last_readback;
+  for (const auto& id : list_runs(ctx.layout)) {
+    auto st = load_run_state(ctx.layout, id);
+    if (!st.ok()) {
+      runs.push_back({{"run_id", id}, {"state", "unreadable"}, {"error", st.error().message()}});
+      continue;
+    }
+    nlohmann::json r = {{"run_id", id}, {"state", st->state}, {"project", st->project}, {"updated_at", st->updated_at},
+                        {"attached", run_is_attached(*st)}};
+    if (st->exit_code) r["exit_code"] = *st->exit_code;
+    auto report = read_file(ctx.layout.outbox_dir(id) + "/reports/run.json");
+    if (report.ok()) {
+      auto j = nlohmann::json::parse(*report, nullptr, false);
+      if (j.is_object())
+        r["health"] = {{"clean_stop", j.value("clean_stop", nlohmann::json())},
+                       {"flush_complete", j.value("flush_complete", nlohmann::json())},
+                       {"errors", j.contains("errors") && j["errors"].is_array() ? j["errors"].size() : 0}};
+    }
+    if (!st->last_readback.is_null()) last_readback = st->last_readback, last_readback["run_id"] = id;
+    runs.push_back(r);
+  }
+  BackupStore store(ctx.layout, ctx.config.backup_mirror, ctx.clock);
+  auto age = newest_backup_age_s(store, ctx.clock);
+  nlohmann::json j = {{"runs", runs}, {"last_readback", last_readback},
+                      {"backup_age_s", age ? nlohmann::json(*age) : nlohmann::json(nullptr)},
+                      {"state_dir", ctx.layout.state_dir}};
+  if (json) {
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
+  std::printf("runs (%zu):\n", runs.size());
+  for (const auto& r : runs) {
+    std::printf("  %s  %-15s %s%s\n", r["run_id"].get<std::string>().c_str(), r["state"].get<std::string>().c_str(),
+                r.value("project", "").c_str(), r.value("attached", false) ? "  (container running)" : "");
+    if (r.contains("health"))
+      std::printf("      health: clean stop %s, flush complete %s, %s sync error(s)\n", r["health"]["clean_stop"].dump().c_str(),
+                  r["health"]["flush_complete"].dump().c_str(), r["health"]["errors"].dump().c_str());
+  }
+  if (!last_readback.is_null())
+    std::printf("last read-back: run %s at %s, exit status %s\n", last_readback["run_id"].get<std::string>().c_str(),
+                last_readback.value("time", "").c_str(), last_readback["exit_status"].dump().c_str());
+  if (age) std::printf("newest backup: %lld h %lld min old%s\n", static_cast<long long>(*age / 3600),
+                       static_cast<long long>(*age % 3600 / 60), *age > 86400 ? " (older than 24 h: run `claude-host backup create`)" : "");
+  else std::printf("no backup yet: run `claude-host backup create`\n");
+  return 0;
+}
+
+}  // namespace claude::host

@@ -1,1 +1,0 @@
-#include "entrypoint/version.h"

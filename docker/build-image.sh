@@ -17,7 +17,8 @@
 #                             registry and the CLI from npm (for machines that reach both)
 #
 # Prints the content-addressed tag (claude-init:h-<hash>) as the last line on stdout;
-# everything else goes to stderr. Needs a running engine (scripts/docker-engine.sh ensure).
+# everything else goes to stderr. Starts the engine with scripts/docker-engine.sh when
+# none answers.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,7 +50,8 @@ done
 log() { echo "build-image: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-docker info >/dev/null 2>&1 || die "no Docker engine answers; run scripts/docker-engine.sh ensure first"
+# Starts dockerd when none answers (and leaves it running: the image is for using).
+docker info >/dev/null 2>&1 || scripts/docker-engine.sh ensure >&2 || die "no Docker engine (see above)"
 
 build_args=()
 if [ $public -eq 0 ]; then
@@ -92,7 +94,7 @@ fi
 # The content hash: file names and bytes of every input, the CLI's bytes, the base
 # images' ids (a rebuilt base is a new input) and the build arguments.
 hash=$({
-  find CMakeLists.txt core platform entrypoint hostside scripts/fetch-httplib.sh docker/Dockerfile .dockerignore \
+  find CMakeLists.txt core platform entrypoint hostside scripts/fetch-httplib.sh docker/Dockerfile docker/apt-install-missing.sh .dockerignore \
        -type f ! -name '*_test.cc' ! -name '*_fuzz.cc' -print0 | sort -z | xargs -0 sha256sum
   sha256sum "$httplib" | cut -d' ' -f1
   [ "$claude_source" = binary ] && sha256sum "$claude_binary" | cut -d' ' -f1

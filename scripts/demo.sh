@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the whole product on a sandboxed demo home, never your real one.
 #
-#   scripts/demo.sh [--real-api] [--keep] [--build DIR]
+#   scripts/demo.sh [--real-api] [--image NAME] [--keep] [--build DIR]
 #
 # Installs what is missing (Debian packages), builds, starts the Docker engine if none
 # answers, builds the image on a local Debian base, fills ./demo-home with a realistic
@@ -16,7 +16,9 @@
 # By default the CLI talks to the stand-in Anthropic API (tests/helpers/
 # fake_anthropic_api.cc) on the container's own loopback, with no network at all. With
 # --real-api and ANTHROPIC_API_KEY set in your environment, it talks to the real API
-# instead (the key is passed to docker by name, never on a command line).
+# instead (the key is passed to docker by name, never on a command line). --image uses an
+# image you already have instead of building one; --keep leaves a dockerd the demo
+# started running.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,12 +26,14 @@ cd "$root"
 build=${BUILD:-build}
 real_api=0
 keep=0
+image=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --real-api) real_api=1; shift ;;
     --keep) keep=1; shift ;;
+    --image) image=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -68,8 +72,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "Image (local Debian base, Claude Code CLI from npm)"
-image=$(docker/build-image.sh | tail -n 1)
+if [ -z "$image" ]; then
+  step "Image (local Debian base, Claude Code CLI from npm)"
+  image=$(docker/build-image.sh | tail -n 1)
+else
+  step "Image"
+  docker image inspect "$image" >/dev/null || { echo "demo: no image $image" >&2; exit 2; }
+fi
 note "$image: $(docker run --rm --network none --entrypoint /usr/local/bin/claude "$image" --version)"
 
 step "A sandboxed demo home"
@@ -120,7 +129,7 @@ fi
 # until it is stopped, so that its health can be watched.
 inner="claude -p '$prompt' --dangerously-skip-permissions &&
   claude mcp add-json demo-tools '{\"type\":\"stdio\",\"command\":\"$cwd/bin/mcp-server\",\"args\":[\"--root\",\"$cwd\"]}' &&
-  echo 'session done; waiting to be stopped' && exec sleep 3600"
+  echo 'session done; waiting to be stopped' && trap 'exit 0' TERM && sleep 3600 & wait \$!"
 container=$(docker run -d "${run_args[@]}" "${extra[@]}" "$image" "${wrapper[@]}" sh -c "$inner")
 note "container ${container:0:12} is running; PID 1 is $(docker exec "$container" ps -o comm= -p 1)"
 

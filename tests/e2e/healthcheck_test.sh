@@ -9,8 +9,9 @@ command -v chattr >/dev/null || fail "chattr (e2fsprogs) is needed to make the o
 
 e2e_stage
 # A child that changes the config every 0.3 s, so the sync engine keeps publishing.
-# Probes every 2 s (the image's own interval is 10 s): the test needs no long waits.
-e2e_docker_run_staged health --health-interval 2s --health-timeout 5s --health-retries 1 \
+# Probes every 3 s (the image's own interval is 10 s): the test needs no long waits, and
+# `docker inspect` right after `docker run` comes well before the first probe.
+e2e_docker_run_staged health --health-interval 3s --health-timeout 5s --health-retries 1 \
   --health-start-period 60s -- /opt/e2e/lib/burst-writer.sh tick
 c=$E2E_CONTAINER
 

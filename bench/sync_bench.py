@@ -4,7 +4,7 @@ loop and plain rsync polling, on separate source and outbox filesystems, same ru
 Driven by bench/sync_bench.sh, which makes the filesystems; see bench/README.md."""
 import hashlib, json, os, signal, socket, subprocess, sys, time, urllib.request
 
-SRC_FS, DST_FS, DST_DEV, INIT, FS_KIND = sys.argv[1:6]
+SRC_FS, DST_FS, DST_DEV, INIT, FS_KIND = (sys.argv[1:6] + [""] * 5)[:5]
 QUICK = os.environ.get("SYNC_BENCH_QUICK") == "1"
 APPEND_SECONDS = 5 if QUICK else 30
 IDLE_SECONDS = 5 if QUICK else 20
@@ -258,6 +258,9 @@ def main():
             t, f(b["p50_ms"]), f(b["p99_ms"]), b["torn"], b["missing"], f(a["p50_ms"]), f(a["p99_ms"]),
             a["bytes_written"] / 1e6, a["bytes_appended"] / 1e6, a["ratio"], a["torn"] + a["missing"],
             f(w["p50_ms"]), w["torn"], r["seed"]["seconds"], "" if not r["seed"]["missing"] else "(incomplete)", r["idle"]["cpu_s"]))
+    plot(results, FS_KIND, out)
+
+def plot(results, fs_kind, out):
     try:
         import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
         fig, ax = plt.subplots(1, 4, figsize=(18, 4.5)); names = list(results)
@@ -266,9 +269,13 @@ def main():
         ax[3].bar(names, [results[n]["append"]["bytes_written"] / 1e6 for n in names], color="C3"); ax[3].set_yscale("log")
         ax[3].set_title("MB written to outbox device for %.2f MB appended" % (results[names[0]]["append"]["bytes_appended"] / 1e6))
         for a in ax: a.tick_params(axis="x", rotation=20)
-        fig.suptitle("claude-init sync vs lsyncd / inotifywait+rsync / rsync polling (%s)" % FS_KIND); fig.tight_layout()
+        fig.suptitle("claude-init sync vs lsyncd / inotifywait+rsync / rsync polling (%s)" % fs_kind); fig.tight_layout()
         fig.savefig(os.path.join(out, "sync.png"), dpi=90); print("\nplot: bench/results/sync.png")
     except ImportError:
         print("python3-matplotlib missing: no plot")
 
-main()
+if len(sys.argv) == 2 and sys.argv[1] == "--plot":  # redraw from bench/results/sync.json
+    d = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "sync.json")))
+    plot(d["results"], d["filesystems"], os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+else:
+    main()

@@ -13,8 +13,9 @@ WORK=$(mktemp -d /tmp/sync-bench.XXXXXX)
 SRC=$WORK/src; DST=$WORK/dst; mkdir -p "$SRC" "$DST"
 LOOPS=()
 cleanup() {
-  pkill -P $$ 2>/dev/null || true
-  umount "$SRC" "$DST" 2>/dev/null || true
+  sleep 1  # let the tools' last processes go before unmounting
+  umount "$SRC" 2>/dev/null || umount -l "$SRC" 2>/dev/null || true
+  umount "$DST" 2>/dev/null || umount -l "$DST" 2>/dev/null || true
   for l in "${LOOPS[@]:-}"; do [ -n "$l" ] && losetup -d "$l" 2>/dev/null || true; done
   rm -rf "$WORK"
 }

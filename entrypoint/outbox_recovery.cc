@@ -9,17 +9,12 @@
 #include <cstring>
 
 #include "core/sha256.h"
+#include "entrypoint/sync_live_tree.h"
 #include "platform/atomic_file.h"
 
 namespace claude {
 namespace {
 
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expected,
                    const std::string& root, std::vector<ObservedEntry>& out) {
@@ -53,7 +48,7 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
       continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    FdGuard f{::openat(::dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+    ScopedFd f{::openat(::dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
     if (f.fd < 0) continue;
     const ExpectedEntry* want = expected.find(rel);
     std::uint64_t prefix = want && !want->is_symlink ? want->size : UINT64_MAX;
@@ -91,7 +86,7 @@ Result<std::vector<ObservedEntry>> observe_outbox_tree(const std::string& outbox
                                                        const TreeState& expected) {
   std::string root = outbox_dir + "/tree";
   std::vector<ObservedEntry> out;
-  FdGuard tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  ScopedFd tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (tree.fd < 0) {
     if (errno == ENOENT) return out;
     return Error{"open outbox tree", root, errno, "", ""};

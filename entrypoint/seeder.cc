@@ -17,12 +17,6 @@
 namespace claude {
 namespace {
 
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
 
@@ -35,7 +29,7 @@ std::pair<std::string, std::string> split_parent(const std::string& rel) {
 // Opens a staged file beneath the stage tree without following links.
 int open_staged(int tree_fd, const std::string& rel) {
   auto [parent, name] = split_parent(rel);
-  FdGuard dir{open_dir_beneath(tree_fd, parent)};
+  ScopedFd dir{open_dir_beneath(tree_fd, parent)};
   if (dir.fd < 0) return -1;
   return ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 }
@@ -98,7 +92,7 @@ Result<std::optional<Manifest>> load_stage_manifest(const std::string& stage_dir
     return Error{"open stage", stage_dir, errno, "", "check --stage"};
   }
   std::string path = stage_dir + "/manifest.json";
-  FdGuard fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  ScopedFd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
   if (fd.fd < 0) return Error{"open stage manifest", path, errno, "", kRestage};
   auto text = read_fd(fd.fd, path);
   if (!text) return text.error();
@@ -117,7 +111,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
                                   const RewriteOptions& rewrite) {
   SeedOutcome out;
   std::string tree = stage_dir + "/tree";
-  FdGuard tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  ScopedFd tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (tree_fd.fd < 0 && !(errno == ENOENT && manifest.files.empty() && manifest.symlinks.empty())) {
     return Error{"open stage tree", tree, errno, "", kRestage};
   }
@@ -126,7 +120,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
   // (project folder names are mapped by encoding learned paths, never by decoding).
   for (const ManifestFile& f : manifest.files) {
     std::string where = tree + "/" + f.path;
-    FdGuard fd{open_staged(tree_fd.fd, f.path)};
+    ScopedFd fd{open_staged(tree_fd.fd, f.path)};
     if (fd.fd < 0) return Error{"open staged file", where, errno, "", kRestage};
     struct stat st{};
     if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -183,7 +177,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
   if (!exists && ::mkdir(target.c_str(), 0700) != 0) {
     return Error{"create live dir", target, errno, "", "make the live dir's parent writable (--live-dir)"};
   }
-  FdGuard live_fd{::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  ScopedFd live_fd{::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (live_fd.fd < 0) return Error{"open live dir", target, errno, "", "check --live-dir"};
   auto fail = [&](Error e) -> Result<SeedOutcome> {
     if (!exists) {
@@ -197,11 +191,11 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     std::string where = tree + "/" + f.path;
     std::string rel = mapper.map_rel_path(f.path, Direction::kToContainer);
     if (auto s = make_parents(live_fd.fd, rel, target); !s) return fail(s.error());
-    FdGuard src{open_staged(tree_fd.fd, f.path)};
+    ScopedFd src{open_staged(tree_fd.fd, f.path)};
     if (src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
     std::uint32_t mode = f.mode & 07777;
     if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
-    FdGuard dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)};
+    ScopedFd dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)};
     if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
     if (is_rewritable(f.path)) {
       auto content = read_fd(src.fd, where);

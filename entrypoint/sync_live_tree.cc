@@ -11,13 +11,6 @@
 namespace claude {
 namespace {
 
-// Closes an fd on scope exit.
-struct FdGuard {
-  int fd;
-  ~FdGuard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
   auto slash = rel_path.rfind('/');
@@ -86,7 +79,7 @@ PosixLiveTree::~PosixLiveTree() {
 
 Result<std::optional<LiveFacts>> PosixLiveTree::stat(const std::string& rel_path) {
   auto [parent, name] = split_parent(rel_path);
-  FdGuard dir{open_dir_beneath(root_fd_, parent)};
+  ScopedFd dir{open_dir_beneath(root_fd_, parent)};
   if (dir.fd < 0) {
     if (vanished(errno) || errno == ELOOP) return std::optional<LiveFacts>{};
     return Error{"open folder", root_ + "/" + parent, errno, "", ""};
@@ -145,7 +138,7 @@ namespace {
 // (ELOOP for a link, EINVAL for something that is not a regular file).
 int open_file_beneath(int root_fd, const std::string& rel_path) {
   auto [parent, name] = split_parent(rel_path);
-  FdGuard dir{open_dir_beneath(root_fd, parent)};
+  ScopedFd dir{open_dir_beneath(root_fd, parent)};
   if (dir.fd < 0) return -1;
   // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
   int fd = ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -163,7 +156,7 @@ int open_file_beneath(int root_fd, const std::string& rel_path) {
 
 Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64_t offset,
                                         std::uint64_t max_bytes) {
-  FdGuard f{open_file_beneath(root_fd_, rel_path)};
+  ScopedFd f{open_file_beneath(root_fd_, rel_path)};
   if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   std::string out;
   char buf[65536];
@@ -181,7 +174,7 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
 }
 
 Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveFacts* facts_out) {
-  FdGuard f{open_file_beneath(root_fd_, rel_path)};
+  ScopedFd f{open_file_beneath(root_fd_, rel_path)};
   if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   // The facts are taken before reading: if the file changes while it is read, the next
   // event sees facts different from these and publishes again.

@@ -15,7 +15,7 @@ metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {pr
 
 start_sync
 head -c 600000 /dev/urandom >"$LIVE/big1.bin"
-wait_until 30 cmp -s "$LIVE/big1.bin" "$OUTBOX/tree/big1.bin" || fail "the first big file was not published"
+wait_until 30 cmp -s "$LIVE/big1.bin" "$OUTBOX/tree/big1.bin" || { tail -5 "$WORK/init.log"; df -k "$OUTBOX"; ls -la "$OUTBOX" "$OUTBOX/tree"; fail "the first big file was not published"; }
 head -c 600000 /dev/urandom >"$LIVE/big2.bin"
 wait_until 10 status_has '"unhealthy"' || fail "a full outbox did not make health unhealthy: $(curl -s "http://127.0.0.1:$PORT/status")"
 errors=$(metric claude_init_sync_errors_total)

@@ -340,9 +340,8 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
     } else {
       s = make_dirs(fs::path(dest).parent_path().string(), 0700);
       if (s.ok()) {
-        auto copied = copy_file_atomically(sources[e.sha256], dest, e.mode);
-        if (!copied.ok()) s = copied.error();
-        else if (copied->sha256 != e.sha256) s = Error{"restore", dest, 0, "the copy does not match its checksum", "retry; check the disk"};
+        // A plain kernel copy: the whole tree is synced once and verified before the swap.
+        s = copy_file_plain(sources[e.sha256], dest, e.mode);
         report.bytes += e.size;
         ++report.files;
       }
@@ -352,8 +351,23 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
       return s.error();
     }
   }
+  // Verify the restored tree before it replaces anything, then make it durable.
+  for (const auto& e : chosen->entries) {
+    if (e.kind != EntryKind::kFile || e.path == kClaudeJson) continue;
+    std::string path = staging + "/" + e.path.substr(std::string(kConfigPrefix).size());
+    auto h = hash_file(path);
+    if (!h.ok() || h->sha256 != e.sha256 || h->size != e.size) {
+      cleanup();
+      return Error{"verify the restored file", path, 0, "its checksum does not match the snapshot",
+                   "nothing was changed; check the disk and retry"};
+    }
+  }
   for (auto it = dir_modes.rbegin(); it != dir_modes.rend(); ++it) ::chmod(it->first.c_str(), it->second);
   ::chmod(staging.c_str(), 0700);
+  if (Status s = sync_folder(staging); !s.ok()) {
+    cleanup();
+    return s.error();
+  }
 
   // The swap: one rename, so that a reader sees the old tree or the new, never a mix.
   struct stat st{};
@@ -381,12 +395,18 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
     ++report.files;
   }
 
-  // Verify what is in place now against the snapshot.
+  // What is in place now: the same files (sizes; their content was verified before the
+  // swap, which moved the folder without copying) and ~/.claude.json by checksum.
   for (const auto& e : chosen->entries) {
     if (e.kind != EntryKind::kFile) continue;
     std::string path = e.path == kClaudeJson ? layout_.claude_json : target + "/" + e.path.substr(std::string(kConfigPrefix).size());
-    auto h = hash_file(path);
-    if (!h.ok() || h->sha256 != e.sha256)
+    auto st = stat_entry(path);
+    bool ok = st.ok() && st->kind == EntryKind::kFile && st->size == e.size;
+    if (ok && e.path == kClaudeJson) {
+      auto h = hash_file(path);
+      ok = h.ok() && h->sha256 == e.sha256;
+    }
+    if (!ok)
       return Error{"verify the restored file", path, 0, "its checksum does not match the snapshot",
                    "run `claude-host restore " + report.safety_snapshot_id + "` to go back, then check the disk"};
   }

@@ -118,6 +118,45 @@ Result<StoredObject> hash_file(const std::string& path) {
   return stream_file(path, [](std::string_view) -> Status { return Ok{}; });
 }
 
+Status copy_file_plain(const std::string& src, const std::string& dest, unsigned mode) {
+  Fd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (in.fd < 0) return Error{"read", src, errno, "", ""};
+  Fd out{::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777)};
+  if (out.fd < 0) return Error{"create", dest, errno, "", "check free space and permissions"};
+  ::fchmod(out.fd, mode & 07777);
+  for (;;) {
+    ssize_t n = ::copy_file_range(in.fd, nullptr, out.fd, nullptr, 1 << 30, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
+        return Error{"copy", src + " -> " + dest, errno, "", "check free space"};
+      // Fall back to read/write (older kernels, some file systems).
+      std::vector<char> buf(kChunk);
+      for (;;) {
+        ssize_t r = ::read(in.fd, buf.data(), buf.size());
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return Error{"read", src, errno, "", ""};
+        if (r == 0) return Ok{};
+        for (ssize_t off = 0; off < r;) {
+          ssize_t w = ::write(out.fd, buf.data() + off, static_cast<size_t>(r - off));
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) return Error{"write", dest, errno, "", "check free space"};
+          off += w;
+        }
+      }
+    }
+  }
+  return Ok{};
+}
+
+Status sync_folder(const std::string& path) {
+  Fd d{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.fd < 0) return Error{"open", path, errno, "", ""};
+  if (::syncfs(d.fd) != 0) return Error{"syncfs", path, errno, "", ""};
+  return Ok{};
+}
+
 Result<StoredObject> copy_file_atomically(const std::string& src, const std::string& dest, unsigned mode) {
   auto out = AtomicFile::create(dest, mode);
   if (!out.ok()) return out.error();

@@ -45,6 +45,14 @@ class ObjectStore {
 // sha256 and size of a file's content, read in chunks.
 Result<StoredObject> hash_file(const std::string& path);
 
+// Copies src to a new file dest (created exclusively, with mode) in the kernel
+// (copy_file_range), without hashing or fsync: for restores, which build a whole folder
+// aside, sync it once (sync_folder) and verify it before swapping it in.
+Status copy_file_plain(const std::string& src, const std::string& dest, unsigned mode);
+
+// syncfs(2) on the file system holding path: one flush for a whole restored tree.
+Status sync_folder(const std::string& path);
+
 // Copies src to dest with temp + fsync + rename (dest's mode = mode), returning the
 // digest of what was written.
 Result<StoredObject> copy_file_atomically(const std::string& src, const std::string& dest, unsigned mode);

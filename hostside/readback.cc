@@ -517,6 +517,8 @@ Result<ReadbackReport> Readback::run_locked(const std::string& run_id) {
       return e;
     }
     report.backup_id = snap->id;
+    // Keep the store from growing without bound; the snapshot just taken always stays.
+    (void)backups.prune(config_.backup_keep_days);
   }
 
   for (const auto& p : plan) {

@@ -127,9 +127,12 @@ else
 fi
 # The session, an MCP server whose paths live in the project, then the container idles
 # until it is stopped, so that its health can be watched.
-inner="claude -p '$prompt' --dangerously-skip-permissions &&
-  claude mcp add-json demo-tools '{\"type\":\"stdio\",\"command\":\"$cwd/bin/mcp-server\",\"args\":[\"--root\",\"$cwd\"]}' &&
-  echo 'session done; waiting to be stopped' && trap 'exit 0' TERM && sleep 3600 & wait \$!"
+inner="set -e
+  claude -p '$prompt' --dangerously-skip-permissions
+  claude mcp add-json demo-tools '{\"type\":\"stdio\",\"command\":\"$cwd/bin/mcp-server\",\"args\":[\"--root\",\"$cwd\"]}'
+  echo 'session done; waiting to be stopped'
+  trap 'exit 0' TERM
+  sleep 3600 & wait \$!"
 container=$(docker run -d "${run_args[@]}" "${extra[@]}" "$image" "${wrapper[@]}" sh -c "$inner")
 note "container ${container:0:12} is running; PID 1 is $(docker exec "$container" ps -o comm= -p 1)"
 

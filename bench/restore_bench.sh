@@ -35,7 +35,7 @@ for i in range(2000):
     open(f"{d}/f{i}.json", "w").write(json.dumps({"i": i, "pad": "x" * 4000}))
 PY
 size=$(du -sb "$HOME" | cut -f1)
-secs() { local s=$(date +%s%N); "$@" > /dev/null; echo "scale=2; ($(date +%s%N) - $s) / 1000000000" | bc; }
+secs() { local s=$(date +%s%N); "$@" > /dev/null; printf "%.2f" "$(echo "scale=3; ($(date +%s%N) - $s) / 1000000000" | bc)"; }
 t_first=$(secs "$CLAUDE_HOST" backup create)
 t_second=$(secs "$CLAUDE_HOST" backup create)
 before=$(cd "$HOME" && find .claude .claude.json -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum)

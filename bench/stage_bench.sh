@@ -19,7 +19,7 @@ mkdir -p "$HOME/.claude/projects/$ENC"
 printf '{"projects":{}}' > "$HOME/.claude.json"
 # The mounted project's own history: 16 MiB.
 for i in $(seq 1 4); do head -c $((4 << 20)) /dev/urandom | base64 -w 200 > "$HOME/.claude/projects/$ENC/s$i.jsonl"; done
-secs() { local s=$(date +%s%N); "$@" > /dev/null; echo "scale=3; ($(date +%s%N) - $s) / 1000000000" | bc; }
+secs() { local s=$(date +%s%N); "$@" > /dev/null; printf "%.3f" "$(echo "scale=3; ($(date +%s%N) - $s) / 1000000000" | bc)"; }
 reset_state() { rm -rf "$HOME/.claude-docker"; }
 have=0
 printf '\n| other projects MiB | project cold s | project warm s | all cold s | all warm s |\n|---|---|---|---|---|\n'

@@ -25,6 +25,9 @@ E2E_ENGINE_STARTED=0
 # caller's may leak into a test (the stand-in sets its own inside).
 for v in ${!ANTHROPIC_@} ${!CLAUDE_CODE_@}; do unset "$v"; done
 unset CLAUDE_CONFIG_DIR CLAUDE_HOST_IMAGE
+# The Claude Code CLI version these tests were verified against (its dialogs and prompt
+# are what the pty test reads); raise it deliberately, after running them on the new one.
+export CLAUDE_VERSION=${CLAUDE_E2E_CLAUDE_VERSION:-2.1.197}
 E2E_STARTED_AT=$SECONDS
 
 e2e_log() { printf '[%s %s] %s\n' "$E2E_NAME" "$(date +%H:%M:%S)" "$*" >&2; }

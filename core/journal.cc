@@ -199,10 +199,7 @@ Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* to
       return fail("the first record is \"" + std::string(op_name(r->op)) + "\", not \"begin\"");
     }
     if (r->op == JournalOp::kBegin) {
-      constexpr std::string_view kFamily = "claude-outbox/";
-      std::string_view v = r->format;
-      if (v.substr(0, kFamily.size()) != kFamily ||
-          v.substr(kFamily.size()).substr(0, v.substr(kFamily.size()).find('.')) != "1") {
+      if (!reads_format(r->format, kOutboxFormat)) {
         return fail("format \"" + r->format + "\" is not one this version reads (" +
                     std::string(kOutboxFormat) + ")");
       }

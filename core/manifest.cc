@@ -61,6 +61,15 @@ Error bad(std::string_view file, std::string detail) {
 
 }  // namespace
 
+bool reads_format(std::string_view format, std::string_view current) {
+  std::size_t slash = current.rfind('/');
+  if (slash == std::string_view::npos) return format == current;
+  std::string_view family = current.substr(0, slash + 1);
+  if (format.substr(0, family.size()) != family) return false;
+  std::string_view version = format.substr(family.size());
+  return version.substr(0, version.find('.')) == current.substr(slash + 1);
+}
+
 Status check_rel_path(std::string_view path, std::string_view what) {
   auto refuse = [&](std::string why) {
     return Error{std::string(what), std::string(path), 0,
@@ -132,13 +141,8 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
   if (!j.is_object()) return bad(file_name, "not a JSON object");
   auto format = field<std::string>(j, "format", file_name, "manifest");
   if (!format) return format.error();
-  constexpr std::string_view kFamily = "claude-stage/";
-  if (format->compare(0, kFamily.size(), kFamily) != 0) {
-    return bad(file_name, "format \"" + *format + "\" is not a claude-stage manifest");
-  }
-  std::string version = format->substr(kFamily.size());
-  if (version.substr(0, version.find('.')) != "1") {
-    return bad(file_name, "format \"" + *format + "\" is newer than this claude-init reads (" +
+  if (!reads_format(*format, kStageFormat)) {
+    return bad(file_name, "format \"" + *format + "\" is not one this version reads (" +
                               std::string(kStageFormat) + ")");
   }
   Manifest m;

@@ -53,6 +53,11 @@ struct Manifest {
 Status verify_entry(const ManifestFile& entry, std::uint64_t observed_size,
                     std::string_view observed_sha256);
 
+// True when format ("family/major[.minor]") has the family and major version of current
+// ("claude-stage/1" reads "claude-stage/1.4", not "claude-stage/2"); shared by every
+// versioned format here.
+bool reads_format(std::string_view format, std::string_view current);
+
 // Ok when path is a safe relative path: not empty, not absolute, valid UTF-8, no NUL, no
 // empty, "." or ".." component. The Error says what (operation) and names the path.
 Status check_rel_path(std::string_view path, std::string_view what);

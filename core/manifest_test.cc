@@ -124,3 +124,12 @@ TEST_CASE("check_rel_path accepts plain relative paths only") {
   CHECK_FALSE(claude::check_rel_path(std::string("a\0b", 3), "x").ok());
   CHECK_FALSE(claude::check_rel_path("bad\xff", "x").ok());
 }
+
+TEST_CASE("reads_format accepts the same family and major version only") {
+  CHECK(claude::reads_format("claude-stage/1", "claude-stage/1"));
+  CHECK(claude::reads_format("claude-stage/1.7", "claude-stage/1"));
+  CHECK_FALSE(claude::reads_format("claude-stage/2", "claude-stage/1"));
+  CHECK_FALSE(claude::reads_format("claude-stage/10", "claude-stage/1"));
+  CHECK_FALSE(claude::reads_format("claude-outbox/1", "claude-stage/1"));
+  CHECK_FALSE(claude::reads_format("", "claude-stage/1"));
+}

@@ -17,14 +17,9 @@
 #include "entrypoint/process_control.h"
 #include "entrypoint/signal_mask.h"
 #include "entrypoint/sync_hooks.h"
+#include "entrypoint/sync_service.h"
 #include "platform/logging.h"
 
-// The seam to the sync engine: built in when its header is part of the tree.
-#if __has_include("entrypoint/sync_service.h") && !defined(CLAUDE_INIT_WITHOUT_SYNC_ENGINE)
-#define CLAUDE_INIT_HAS_SYNC_ENGINE 1
-#else
-#define CLAUDE_INIT_HAS_SYNC_ENGINE 0
-#endif
 
 extern char** environ;
 
@@ -62,15 +57,7 @@ std::unique_ptr<SyncHooks> choose_sync(uv_loop_t* loop, const InitOptions& o, He
     spdlog::debug("neither {} nor {} exists: running as a plain init", o.stage_dir, o.outbox_dir);
     return make_disabled_sync();
   }
-#if CLAUDE_INIT_HAS_SYNC_ENGINE
   return make_sync_service(loop, o, board, metrics);
-#else
-  (void)loop;
-  (void)board;
-  (void)metrics;
-  spdlog::warn("this claude-init was built without the sync engine; running as a plain init");
-  return make_disabled_sync();
-#endif
 }
 
 int run_init(const InitOptions& options, const InheritedSignals& inherited) {

@@ -14,6 +14,10 @@ ln -s ../CLAUDE.md "$HOME/.claude/commands/linked.md"
 GOOD=$(state_digest)
 GOOD_ID=$(json_get "$TEST_ROOT/b1.json" '["id"]')
 objects_before=$(find "$HOME/.claude-docker/backups/objects" -type f | wc -l)
+# `restore --at` has one-second resolution: the next snapshot must fall in a later second.
+B1_AT=$(( $(json_get "$TEST_ROOT/b1.json" '["created_ms"]') / 1000 + 1 ))
+second_after() { [ "$(date +%s)" -gt "$1" ]; }
+wait_for 5 second_after "$B1_AT" || fail "clock did not advance"
 # Change one file, add one; the next snapshot stores only those.
 printf '{"model":"haiku"}\n' > "$HOME/.claude/settings.json"
 printf 'new\n' > "$HOME/.claude/commands/added.md"
@@ -53,8 +57,7 @@ pass "restore skipped the corrupt newest snapshot and restored the older good on
 # The damaged state was kept as a snapshot: restoring it brings the damage back exactly.
 "$CLAUDE_HOST" restore "$SAFETY" > /dev/null || fail "restore of the safety snapshot"
 [ "$(cat "$HOME/.claude.json")" = broken ] && [ ! -e "$HOME/.claude/projects" ] || fail "safety snapshot content"
-"$CLAUDE_HOST" restore --at "$(date -u -d @$(( $(json_get "$TEST_ROOT/b1.json" '["created_ms"]') / 1000 + 1 )) +%Y-%m-%dT%H:%M:%SZ)" > /dev/null \
-  || fail "restore --at"
+"$CLAUDE_HOST" restore --at "$(date -u -d @"$B1_AT" +%Y-%m-%dT%H:%M:%SZ)" > /dev/null || fail "restore --at"
 [ "$(state_digest)" = "$GOOD" ] || fail "restore --at restored something else"
 pass "restore by id and --at"
 

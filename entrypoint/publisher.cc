@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_rewrite.h"
 #include "core/sha256.h"
 
 namespace claude {
@@ -242,6 +243,25 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
         SyncedEntry entry = it->second;
         entry.facts = op.facts;
         std::string to = outbox_path(op.path);
+        if (is_rewritable(op.from) || is_rewritable(op.path)) {
+          // The outbox copy was rewritten by the rules of its old name (an editor's temp
+          // file, such as sed -i's, not at all); under the new name it must be rewritten
+          // by the new name's rules, so it is published whole and the old copy dropped.
+          if (entry.in_outbox) {
+            if (auto s = outbox_.remove(entry.outbox_path); !s && s.error().sys_errno != ENOENT) {
+              fail(op.path, s.error(), result);
+              break;
+            }
+          }
+          JournalRecord d;
+          d.op = JournalOp::kDelete;
+          d.path = entry.outbox_path;
+          done.push_back(Pending{op.from, std::nullopt, {}, std::move(d)});
+          PlannedOp as_put = op;
+          as_put.kind = PlanKind::kPut;
+          put(as_put, result, staged, done);
+          break;
+        }
         if (auto s = outbox_.rename(entry.outbox_path, to); !s) {
           if (s.error().sys_errno != ENOENT) {
             fail(op.path, s.error(), result);

@@ -26,7 +26,9 @@ stop_sync() {
 }
 
 # barrier: `claude-init sync` — everything changed before it is published when it returns.
-barrier() { "$INIT" sync --health-port "$PORT" >/dev/null 2>&1; }
+# The endpoint comes up shortly after the child starts, so a barrier right after start
+# retries until the init answers (and its flush completes).
+barrier() { wait_until 20 "$INIT" sync --health-port "$PORT" >/dev/null 2>&1; }
 
 # outbox_matches_live: the outbox equals the live dir (no path mapping) and its journal.
 outbox_matches_live() { "$CHECK" "$OUTBOX" --live "$LIVE"; }

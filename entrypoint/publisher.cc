@@ -243,6 +243,16 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
         SyncedEntry entry = it->second;
         entry.facts = op.facts;
         std::string to = outbox_path(op.path);
+        // Journals the old name's delete and publishes the new name as a whole file.
+        auto publish_whole = [&] {
+          JournalRecord d;
+          d.op = JournalOp::kDelete;
+          d.path = entry.outbox_path;
+          done.push_back(Pending{op.from, std::nullopt, {}, std::move(d)});
+          PlannedOp as_put = op;
+          as_put.kind = PlanKind::kPut;
+          put(as_put, result, staged, done);
+        };
         if (is_rewritable(op.from) || is_rewritable(op.path)) {
           // The outbox copy was rewritten by the rules of its old name (an editor's temp
           // file, such as sed -i's, not at all); under the new name it must be rewritten
@@ -253,13 +263,7 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
               break;
             }
           }
-          JournalRecord d;
-          d.op = JournalOp::kDelete;
-          d.path = entry.outbox_path;
-          done.push_back(Pending{op.from, std::nullopt, {}, std::move(d)});
-          PlannedOp as_put = op;
-          as_put.kind = PlanKind::kPut;
-          put(as_put, result, staged, done);
+          publish_whole();
           break;
         }
         if (auto s = outbox_.rename(entry.outbox_path, to); !s) {
@@ -268,13 +272,7 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
             break;
           }
           // The outbox copy is missing: publish the new name whole, drop the old one.
-          JournalRecord d;
-          d.op = JournalOp::kDelete;
-          d.path = entry.outbox_path;
-          done.push_back(Pending{op.from, std::nullopt, {}, std::move(d)});
-          PlannedOp as_put = op;
-          as_put.kind = PlanKind::kPut;
-          put(as_put, result, staged, done);
+          publish_whole();
           break;
         }
         JournalRecord r;

@@ -91,15 +91,23 @@ int InitLoop::run(SyncHooks& hooks) {
   spec.argv = options_.command;
   spec.signals = &signals_;
   spec.take_terminal = terminal_->interactive();
-  auto spawned = spawn_process(spec);
-  if (!spawned) return refuse_to_start(hooks, "refusing to start: " + spawned.error().message());
-  child_pid_ = spawned->pid;
-  child_report_fd_ = spawned->report_fd;
+  const Spawned spawned = spawn_process(spec);
   child_started_ = Clock::now();
-  m_child_pid_.set(child_pid_);
-  spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
-                spec.take_terminal ? " in the terminal's foreground" : "");
-  board_.set("child", HealthLevel::kOk);
+  if (spawned.ok()) {
+    child_pid_ = spawned.pid;
+    m_child_pid_.set(child_pid_);
+    spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
+                  spec.take_terminal ? " in the terminal's foreground" : "");
+    board_.set("child", HealthLevel::kOk);
+  } else {
+    // The command never ran. The run ends as if it had exited 126/127 (the exit code a
+    // shell gives): the sync engine still flushes and reports, with the reason said once.
+    exec_error_ = exec_failure_message(options_.command.front(), spawned.error);
+    spdlog::error("{}", exec_error_);
+    board_.set("child", HealthLevel::kUnhealthy, exec_error_);
+    child_end_ = ChildEnd{true, exec_failure_exit_code(spawned.error), 0};
+    child_ended_ = child_started_;
+  }
 
   // Signals that arrived while the child was starting are still queued in the signalfd;
   // the first loop iteration forwards them.
@@ -123,19 +131,21 @@ int InitLoop::run(SyncHooks& hooks) {
     board_.set("sync", HealthLevel::kUnhealthy, st.error().message());
   }
 
-  // Everything the child does not need starts after it runs, and the endpoint a little
-  // later still: a command that is over within kHealthStartDelay never pays for the
-  // server's threads, and no health check asks that early.
-  if (options_.health_port != 0) {
+  if (child_end_) {
+    on_child_ended(/*group_empty=*/true);
+  } else if (options_.health_port != 0) {
+    // Everything the child does not need starts after it runs, and the endpoint a
+    // little later still: a command that is over within kHealthStartDelay never pays
+    // for the server's threads, and no health check asks that early.
     uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
                    static_cast<uint64_t>(kHealthStartDelay.count()), 0);
   }
-  if (!options_.probe_cmd.empty()) {
+  if (!child_end_ && !options_.probe_cmd.empty()) {
     auto interval = static_cast<uint64_t>(options_.probe_interval.count());
     uv_timer_start(&probe_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_probe(); },
                    interval, interval);
   }
-  board_.set_ready(true);
+  if (!child_end_) board_.set_ready(true);
 
   uv_run(loop_, UV_RUN_DEFAULT);
 
@@ -201,23 +211,20 @@ void InitLoop::reap() {
     }
   }));
   if (child_now) {
-    if (int err = exec_errno_after_exit(child_report_fd_); err != 0) {
-      // The child exited 126/127 from its failed exec; say why, once.
-      exec_error_ = exec_failure_message(options_.command.front(), err);
-      spdlog::error("{}", exec_error_);
-      board_.set("child", HealthLevel::kUnhealthy, exec_error_);
-    }
-    exit_code_ = init_exit_code(*child_end_, options_.exit_zero_codes);
-    m_child_pid_.set(0);
-    const bool group_empty = process_group_empty(child_pid_);
-    spdlog::debug("child {} {} {}; its group is {}", child_pid_, child_end_->exited ? "exited with" : "was killed by",
-                  child_end_->exited ? std::to_string(child_end_->code) : signal_name(child_end_->signal),
-                  group_empty ? "empty" : "not empty");
-    board_.set_ready(false, "the child has ended");
-    apply(machine_.on_child_exit(exit_code_, group_empty, Clock::now()));
+    on_child_ended(process_group_empty(child_pid_));
   } else if (machine_.child_exited() && machine_.phase() == ShutdownPhase::kKilling && process_group_empty(child_pid_)) {
     apply(machine_.on_group_empty(Clock::now()));
   }
+}
+
+void InitLoop::on_child_ended(bool group_empty) {
+  exit_code_ = init_exit_code(*child_end_, options_.exit_zero_codes);
+  m_child_pid_.set(0);
+  spdlog::debug("child {} {} {}; its group is {}", child_pid_, child_end_->exited ? "exited with" : "was killed by",
+                child_end_->exited ? std::to_string(child_end_->code) : signal_name(child_end_->signal),
+                group_empty ? "empty" : "not empty");
+  board_.set_ready(false, "the child has ended");
+  apply(machine_.on_child_exit(exit_code_, group_empty, Clock::now()));
 }
 
 void InitLoop::apply(const ShutdownMachine::Actions& actions) {
@@ -226,7 +233,9 @@ void InitLoop::apply(const ShutdownMachine::Actions& actions) {
       case ShutdownAction::Kind::kSignalChild:
       case ShutdownAction::Kind::kSignalGroup: {
         const bool group = a.kind == ShutdownAction::Kind::kSignalGroup;
-        if (send_signal(group ? -child_pid_ : child_pid_, a.signal)) m_forwarded_.inc();
+        // No child when its command never started: nothing to signal (and -(-1) would
+        // reach every process).
+        if (child_pid_ > 0 && send_signal(group ? -child_pid_ : child_pid_, a.signal)) m_forwarded_.inc();
         spdlog::debug("sent {} to {} {}", signal_name(a.signal), group ? "process group" : "pid", child_pid_);
         break;
       }
@@ -276,14 +285,15 @@ void InitLoop::start_probe() {
   spec.signals = &signals_;
   spec.quiet_stdio = true;
   spec.close_other_fds = true;
-  auto spawned = spawn_process(spec);
-  if (!spawned) {
-    ComponentHealth h = probe_streak_.record(false, spawned.error().message());
+  const Spawned spawned = spawn_process(spec);
+  if (!spawned.ok()) {
+    m_probe_runs_.inc();
+    m_probe_failures_.inc();
+    ComponentHealth h = probe_streak_.record(false, "probe: " + exec_failure_message(spec.argv.front(), spawned.error));
     board_.set("probe", h.level, h.reason);
     return;
   }
-  probe_pid_ = spawned->pid;
-  probe_report_fd_ = spawned->report_fd;
+  probe_pid_ = spawned.pid;
   probe_started_ = Clock::now();
   probe_timed_out_ = false;
   uv_timer_start(&probe_timeout_timer_, [](uv_timer_t* h) {
@@ -298,7 +308,6 @@ void InitLoop::finish_probe(int status) {
   uv_timer_stop(&probe_timeout_timer_);
   const double seconds = std::chrono::duration<double>(Clock::now() - probe_started_).count();
   ChildEnd end = decode_wait_status(status);
-  const int exec_err = exec_errno_after_exit(probe_report_fd_);
   // Whatever the probe left in its group goes with it.
   send_signal(-probe_pid_, SIGKILL);
   probe_pid_ = -1;
@@ -306,8 +315,6 @@ void InitLoop::finish_probe(int status) {
   std::string reason;
   if (probe_timed_out_) {
     reason = "probe '" + options_.probe_cmd + "' timed out after " + std::to_string(options_.probe_timeout.count()) + "ms";
-  } else if (exec_err != 0) {
-    reason = "probe: " + exec_failure_message("/bin/sh", exec_err);
   } else if (!end.exited) {
     reason = "probe '" + options_.probe_cmd + "' was killed by " + signal_name(end.signal);
   } else {

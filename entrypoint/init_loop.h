@@ -51,6 +51,9 @@ class InitLoop {
   void start_health_server();
   void on_signals();
   void reap();
+  // The child has ended (child_end_ is set) or never started: exit code, readiness, and
+  // the shutdown machine's next steps.
+  void on_child_ended(bool group_empty);
   void apply(const ShutdownMachine::Actions& actions);
   void rearm_shutdown_timer();
   void start_probe();
@@ -81,7 +84,6 @@ class InitLoop {
 
   // The child.
   pid_t child_pid_ = -1;
-  int child_report_fd_ = -1;  // exec report, read once the child is reaped
   std::optional<ChildEnd> child_end_;
   std::string exec_error_;
   int exit_code_ = 0;
@@ -94,7 +96,6 @@ class InitLoop {
 
   // The probe.
   pid_t probe_pid_ = -1;
-  int probe_report_fd_ = -1;
   Clock::time_point probe_started_{};
   bool probe_timed_out_ = false;
   ProbeStreak probe_streak_;

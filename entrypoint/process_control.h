@@ -1,5 +1,5 @@
-// Process control for the init: fork/exec with the inherited signal state, reaping, and
-// signalling process groups. The init forks and reaps everything itself (libuv's process
+// Process control for the init: spawning with the inherited signal state, reaping, and
+// signalling process groups. The init spawns and reaps everything itself (libuv's process
 // API would race a PID-1 reaper over waitpid).
 #pragma once
 
@@ -20,24 +20,23 @@ struct SpawnSpec {
   const InheritedSignals* signals = nullptr; // restored in the child before exec (required)
   bool take_terminal = false;  // make the child's group the foreground of stdin's terminal
   bool quiet_stdio = false;    // stdin, stdout and stderr on /dev/null (the probe)
-  bool close_other_fds = false;  // mark every fd above 2 close-on-exec (the probe, which
-                                 // is forked while the HTTP thread holds sockets)
+  bool close_other_fds = false;  // close every fd above 2 in the child (the probe, which
+                                 // is spawned while the HTTP thread holds sockets)
 };
 
+// What spawn_process() gives: the child's pid, or the errno that kept the command from
+// starting (not found, not executable, no process left, ...) with no child to reap.
 struct Spawned {
-  pid_t pid = -1;      // always a child to reap, even when exec failed
-  int report_fd = -1;  // read end of the exec report; hand it to exec_errno_after_exit()
+  pid_t pid = -1;
+  int error = 0;
+  bool ok() const { return pid > 0; }
 };
 
-// Forks and execs. The child leads a new process group (setpgid); with take_terminal it
-// also becomes the terminal's foreground group. An Error only when fork() itself failed.
-// It does not wait for the exec: the init goes straight back to its loop, and learns
-// whether the exec failed once the child has been reaped.
-Result<Spawned> spawn_process(const SpawnSpec& spec);
-
-// Once the child is reaped: 0 when its exec succeeded, else the exec's errno (the child
-// then exited 126/127). Closes `report_fd` and sets it to -1.
-int exec_errno_after_exit(int& report_fd);
+// Starts the command (vfork + exec). The child leads a new process group; with
+// take_terminal it also becomes the foreground group of stdin's terminal; it starts with
+// the signal mask and ignored signals the init inherited. Returns once the exec has
+// succeeded or failed.
+Spawned spawn_process(const SpawnSpec& spec);
 
 // Calls `on_reaped(pid, wait_status)` for every exited child, never blocking; returns
 // how many were reaped.

@@ -20,20 +20,6 @@ InheritedSignals block_all_signals() {
   return in;
 }
 
-void restore_inherited_signals(const InheritedSignals& inherited) {
-  // The init installs no handlers, so every disposition is still what it inherited
-  // (SIG_IGN survives fork and exec anyway); this puts them back explicitly so that
-  // the child's view never depends on what a library may have done in between.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction sa {};
-    sa.sa_handler = sigismember(&inherited.ignored, sig) == 1 ? SIG_IGN : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, nullptr);  // fails harmlessly for the two glibc-internal RT signals
-  }
-  sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
-}
-
 Result<SignalFd> SignalFd::open() {
   sigset_t all;
   sigfillset(&all);

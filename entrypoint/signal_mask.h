@@ -20,10 +20,6 @@ struct InheritedSignals {
 // Call first in main, before any thread exists.
 InheritedSignals block_all_signals();
 
-// In a freshly forked child, before exec: puts back the inherited ignored dispositions
-// (every other one becomes SIG_DFL) and the inherited mask. Async-signal-safe.
-void restore_inherited_signals(const InheritedSignals& inherited);
-
 // A non-blocking, close-on-exec signalfd for every signal; closed on destruction.
 class SignalFd {
  public:

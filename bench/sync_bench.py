@@ -117,7 +117,9 @@ def burst(tool):
     os.waitpid(child, 0)
     times = json.load(open(os.path.join(tool.dst, "..", "burst-times")))
     lat = [(seen["t%04d.json" % i] - times[i]) / 1e6 for i in range(1000) if "t%04d.json" % i in seen]
-    return {"p50_ms": pct(lat, .5), "p99_ms": pct(lat, .99), "missing": 1000 - len(lat), "torn": torn}
+    return {"p50_ms": pct(lat, .5), "p99_ms": pct(lat, .99), "missing": 1000 - len(lat), "torn": torn,
+            "writer_ms": (times[-1] - times[0]) / 1e6,
+            "last_seen_ms": (max(seen.values()) - times[0]) / 1e6 if seen else float("nan")}
 
 def appends(tool):
     log = os.path.join(tool.src, "projects", "-w", "s.jsonl"); out = os.path.join(tool.out(), "projects", "-w", "s.jsonl")
@@ -244,6 +246,8 @@ def run_tool(name):
 
 def main():
     tools = ["claude-init", "lsyncd", "inotifywait+rsync", "rsync-poll-1s"]
+    if os.environ.get("SYNC_BENCH_TOOLS"):  # e.g. SYNC_BENCH_TOOLS=claude-init while tuning
+        tools = [t for t in tools if t in os.environ["SYNC_BENCH_TOOLS"].split(",")]
     results = {t: run_tool(t) for t in tools}
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out, exist_ok=True)

@@ -88,7 +88,7 @@ PosixOutbox::~PosixOutbox() {
 
 Status PosixOutbox::make_parents(const std::string& rel) {
   std::string parent = parent_of(rel);
-  if (parent.empty()) return Ok{};
+  if (parent.empty() || made_dirs_.count(parent) != 0) return Ok{};
   std::size_t pos = 0;
   while (pos <= parent.size()) {
     std::size_t end = parent.find('/', pos);
@@ -99,13 +99,28 @@ Status PosixOutbox::make_parents(const std::string& rel) {
     }
     pos = end + 1;
   }
+  made_dirs_.insert(parent);
   return Ok{};
+}
+
+void PosixOutbox::remove_empty_parents(const std::string& rel) {
+  // rmdir fails harmlessly on a folder that is not empty.
+  for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
+    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
+    made_dirs_.clear();
+  }
 }
 
 Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) {
   if (auto s = make_parents(rel); !s) return s;
   std::string temp = temp_name_for(rel);
   int fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT && !made_dirs_.empty()) {
+    // A folder this process made was removed behind its back: make the folders again.
+    made_dirs_.clear();
+    if (auto s = make_parents(rel); !s) return s;
+    fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   // The mode is set on the fd, so the umask cannot widen 0600 credentials.
   Status s = ::fchmod(fd, mode & 07777) == 0 ? write_all(fd, data, tree_path(temp))
@@ -202,10 +217,7 @@ Status PosixOutbox::remove(const std::string& rel) {
   if (::unlinkat(tree_fd_, rel.c_str(), 0) != 0 && errno != ENOENT) {
     return Error{"remove", tree_path(rel), errno, "", "make the outbox writable"};
   }
-  // Folders left empty go too (rmdir fails harmlessly on a non-empty one).
-  for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
-    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
-  }
+  remove_empty_parents(rel);  // folders left empty go too
   return Ok{};
 }
 
@@ -214,9 +226,7 @@ Status PosixOutbox::rename(const std::string& from, const std::string& to) {
   if (::renameat(tree_fd_, from.c_str(), tree_fd_, to.c_str()) != 0) {
     return Error{"rename", tree_path(from), errno, "to " + to, ""};
   }
-  for (std::string dir = parent_of(from); !dir.empty(); dir = parent_of(dir)) {
-    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
-  }
+  remove_empty_parents(from);
   return Ok{};
 }
 

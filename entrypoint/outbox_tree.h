@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,11 @@ class PosixOutbox final : public Outbox {
   };
   explicit PosixOutbox(std::string dir) : dir_(std::move(dir)) {}
   Status make_parents(const std::string& rel);
+  void remove_empty_parents(const std::string& rel);
   std::string dir_;
+  // Folders this process made or found, so that a put does not mkdir every parent again;
+  // cleared whenever one of them may have gone.
+  std::set<std::string> made_dirs_;
   int tree_fd_ = -1;
   std::uint64_t next_seq_ = 0;
   std::uint64_t bytes_written_ = 0;

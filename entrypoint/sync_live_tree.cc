@@ -2,15 +2,18 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace claude {
 namespace {
-
 
 std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
   auto slash = rel_path.rfind('/');
@@ -19,6 +22,19 @@ std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
 }
 
 bool vanished(int e) { return e == ENOENT || e == ENOTDIR; }
+
+// Whether a relative path has a ".." component, which could lead above the root. The
+// watcher never produces one; a path that has one is refused (EXDEV, as openat2's
+// RESOLVE_BENEATH would), whatever the way it is opened.
+bool climbs(const std::string& rel) {
+  for (std::size_t start = 0; start <= rel.size();) {
+    std::size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    if (rel.compare(start, end - start, "..") == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -42,7 +58,12 @@ LiveFacts facts_from_stat(const struct stat& st) {
   return f;
 }
 
-int open_dir_beneath(int root_fd, const std::string& rel_dir) {
+namespace {
+
+// One component at a time, each with O_NOFOLLOW: a folder replaced by a link fails with
+// ELOOP or ENOTDIR instead of leading out of the tree. For kernels (or seccomp profiles)
+// without openat2.
+int open_dir_by_components(int root_fd, const std::string& rel_dir) {
   int fd = ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || rel_dir.empty()) return fd;
   std::size_t start = 0;
@@ -50,9 +71,7 @@ int open_dir_beneath(int root_fd, const std::string& rel_dir) {
     std::size_t end = rel_dir.find('/', start);
     if (end == std::string::npos) end = rel_dir.size();
     std::string part = rel_dir.substr(start, end - start);
-    if (!part.empty()) {
-      // O_NOFOLLOW on each component: a folder replaced by a link fails with ELOOP or
-      // ENOTDIR instead of leading out of the tree.
+    if (!part.empty() && part != ".") {
       int next = ::openat(fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       int e = errno;
       ::close(fd);
@@ -67,6 +86,45 @@ int open_dir_beneath(int root_fd, const std::string& rel_dir) {
   return fd;
 }
 
+// Whether openat2 works here; cleared the first time it is missing (ENOSYS: before Linux
+// 5.6) or refused (EPERM: a seccomp profile that predates it).
+std::atomic<bool> g_openat2{true};
+
+// openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: one syscall that refuses a link in
+// any component and any escape from root_fd, where the fallback walks every component.
+// -2 when openat2 is unavailable (the caller falls back), else the fd or -1/errno.
+int openat2_beneath(int root_fd, const std::string& rel, int flags) {
+  if (!g_openat2.load(std::memory_order_relaxed)) return -2;
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+  if (fd >= 0) return static_cast<int>(fd);
+  if (errno == ENOSYS || errno == EPERM) {
+    // A read-only open of a folder or file has no EPERM of its own: this is the
+    // syscall refused. Should it be a real answer, the fallback gives it again.
+    g_openat2.store(false, std::memory_order_relaxed);
+    return -2;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void set_openat2_allowed(bool allowed) { g_openat2.store(allowed, std::memory_order_relaxed); }
+
+int open_dir_beneath(int root_fd, const std::string& rel_dir) {
+  if (climbs(rel_dir)) {
+    errno = EXDEV;
+    return -1;
+  }
+  if (!rel_dir.empty()) {
+    int fd = openat2_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
+    if (fd != -2) return fd;
+  }
+  return open_dir_by_components(root_fd, rel_dir);
+}
+
 Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& root) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Error{"open live folder", root, errno, "", "check --live-dir"};
@@ -78,21 +136,24 @@ PosixLiveTree::~PosixLiveTree() {
 }
 
 Result<std::optional<LiveFacts>> PosixLiveTree::stat(const std::string& rel_path) {
+  if (climbs(rel_path)) return std::optional<LiveFacts>{};  // never anything above the root
   auto [parent, name] = split_parent(rel_path);
-  ScopedFd dir{open_dir_beneath(root_fd_, parent)};
-  if (dir.fd < 0) {
+  // Entries at the top level are looked at through the root fd itself.
+  ScopedFd opened{parent.empty() ? -1 : open_dir_beneath(root_fd_, parent)};
+  const int dir_fd = parent.empty() ? root_fd_ : opened.fd;
+  if (dir_fd < 0) {
     if (vanished(errno) || errno == ELOOP) return std::optional<LiveFacts>{};
     return Error{"open folder", root_ + "/" + parent, errno, "", ""};
   }
   struct stat st{};
-  if (::fstatat(dir.fd, name.empty() ? "." : name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fstatat(dir_fd, name.empty() ? "." : name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (vanished(errno)) return std::optional<LiveFacts>{};
     return Error{"stat", root_ + "/" + rel_path, errno, "", ""};
   }
   LiveFacts facts = facts_from_stat(st);
   if (facts.kind == EntryKind::kSymlink) {
     char buf[4096];
-    ssize_t n = ::readlinkat(dir.fd, name.c_str(), buf, sizeof buf);
+    ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf, sizeof buf);
     if (n < 0) {
       if (vanished(errno)) return std::optional<LiveFacts>{};
       return Error{"read link", root_ + "/" + rel_path, errno, "", ""};
@@ -137,11 +198,18 @@ namespace {
 // Opens a regular file beneath root_fd without following any link; -1/errno on failure
 // (ELOOP for a link, EINVAL for something that is not a regular file).
 int open_file_beneath(int root_fd, const std::string& rel_path) {
-  auto [parent, name] = split_parent(rel_path);
-  ScopedFd dir{open_dir_beneath(root_fd, parent)};
-  if (dir.fd < 0) return -1;
+  if (climbs(rel_path)) {
+    errno = EXDEV;
+    return -1;
+  }
   // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
-  int fd = ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = openat2_beneath(root_fd, rel_path, O_RDONLY | O_NONBLOCK);
+  if (fd == -2) {
+    auto [parent, name] = split_parent(rel_path);
+    ScopedFd dir{open_dir_by_components(root_fd, parent)};
+    if (dir.fd < 0) return -1;
+    fd = ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  }
   if (fd < 0) return -1;
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -1,6 +1,7 @@
-// Read access to the live config tree, never through a symlink: every component of a path
-// is opened with O_NOFOLLOW relative to the root's fd, so a link (or a folder swapped for
-// a link) can never make the sync engine read or list anything outside the tree.
+// Read access to the live config tree, never through a symlink: paths are opened relative
+// to the root's fd with no link allowed in any component (openat2, or O_NOFOLLOW on each
+// component), so a link (or a folder swapped for a link) can never make the sync engine
+// read or list anything outside the tree.
 #pragma once
 
 #include <sys/stat.h>
@@ -74,8 +75,14 @@ class PosixLiveTree final : public LiveTree {
 // lstat-style facts from a struct stat (exposed for the seeder and the tests).
 LiveFacts facts_from_stat(const struct stat& st);
 
-// Opens rel_dir ("" = the root itself) under root_fd, one component at a time with
-// O_NOFOLLOW; -1 with errno set on failure. The caller closes the fd.
+// Opens rel_dir ("" = the root itself) under root_fd without following a link in any
+// component (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or one component at a time
+// with O_NOFOLLOW where openat2 is missing); -1 with errno set on failure. The caller
+// closes the fd.
 int open_dir_beneath(int root_fd, const std::string& rel_dir);
+
+// Whether openat2 may be tried (the default; it turns itself off where the kernel lacks
+// it). The tests turn it off to run the one-component-at-a-time walk as well.
+void set_openat2_allowed(bool allowed);
 
 }  // namespace claude

@@ -1,0 +1,103 @@
+#include "entrypoint/sync_live_tree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+using namespace claude;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A live tree under a fresh temp folder, and a secret beside it that no path may reach.
+struct TreeFixture {
+  fs::path base;
+  fs::path root;
+  TreeFixture() {
+    char tmpl[] = "/tmp/live-tree-test.XXXXXX";
+    base = ::mkdtemp(tmpl);
+    root = base / "live";
+    fs::create_directories(root / "projects" / "-w");
+    fs::create_directories(base / "outside");
+    std::ofstream(root / "projects" / "-w" / "s.jsonl") << "{\"a\":1}\n";
+    std::ofstream(root / "top.json") << "{}";
+    std::ofstream(base / "outside" / "secret.json") << "{\"secret\":true}";
+    fs::create_directory_symlink(base / "outside", root / "linked-dir");  // a folder link
+    fs::create_symlink("top.json", root / "link.json");                   // a file link
+    ::mkfifo((root / "fifo").c_str(), 0600);
+  }
+  ~TreeFixture() { fs::remove_all(base); }
+};
+
+void check_tree(bool openat2) {
+  set_openat2_allowed(openat2);
+  TreeFixture t;
+  auto tree = PosixLiveTree::open(t.root.string());
+  REQUIRE(tree.ok());
+  PosixLiveTree& live = **tree;
+
+  // Files at the top and below, read and stat'ed.
+  auto top = live.stat("top.json");
+  REQUIRE(top.ok());
+  REQUIRE(top->has_value());
+  CHECK((*top)->kind == EntryKind::kFile);
+  auto log = live.read("projects/-w/s.jsonl", 0, 1 << 20);
+  REQUIRE(log.ok());
+  CHECK(*log == "{\"a\":1}\n");
+  LiveFacts facts;
+  auto whole = live.read_whole("projects/-w/s.jsonl", &facts);
+  REQUIRE(whole.ok());
+  CHECK(facts.size == 8);
+
+  // A link is seen as a link, never followed: not as the last component...
+  auto link = live.stat("link.json");
+  REQUIRE(link.ok());
+  REQUIRE(link->has_value());
+  CHECK((*link)->kind == EntryKind::kSymlink);
+  CHECK((*link)->link_target == "top.json");
+  auto through_link = live.read("link.json", 0, 100);
+  REQUIRE_FALSE(through_link.ok());
+  CHECK(through_link.error().sys_errno == ELOOP);
+  // ...nor as a folder on the way.
+  auto secret = live.stat("linked-dir/secret.json");
+  REQUIRE(secret.ok());
+  CHECK_FALSE(secret->has_value());
+  CHECK_FALSE(live.read("linked-dir/secret.json", 0, 100).ok());
+  CHECK_FALSE(live.read_whole("linked-dir/secret.json", &facts).ok());
+  auto listed = live.list("linked-dir");
+  REQUIRE(listed.ok());
+  CHECK(listed->empty());
+  // No escape upwards either.
+  CHECK_FALSE(live.read("../outside/secret.json", 0, 100).ok());
+  CHECK_FALSE(live.read("projects/../../outside/secret.json", 0, 100).ok());
+  auto above = live.stat("..");
+  REQUIRE(above.ok());
+  CHECK_FALSE(above->has_value());
+  auto above_list = live.list("projects/../..");
+  REQUIRE_FALSE(above_list.ok());
+  CHECK(above_list.error().sys_errno == EXDEV);
+
+  // A FIFO is not opened as a file (and opening it does not block).
+  auto fifo = live.read("fifo", 0, 100);
+  REQUIRE_FALSE(fifo.ok());
+  CHECK(fifo.error().sys_errno == EINVAL);
+
+  // Missing things are "not there", not errors.
+  auto missing = live.stat("projects/nope/x.jsonl");
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing->has_value());
+  set_openat2_allowed(true);
+}
+
+}  // namespace
+
+TEST_CASE("live tree: reads beneath the root and never through a link (openat2)") { check_tree(true); }
+
+TEST_CASE("live tree: the same without openat2 (one component at a time)") { check_tree(false); }

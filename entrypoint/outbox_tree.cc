@@ -66,10 +66,31 @@ std::string rfc3339_now() {
   return buf;
 }
 
+OutboxOwner OutboxOwner::of(const std::string& outbox_dir) {
+  OutboxOwner o;
+  struct stat st{};
+  if (::geteuid() != 0 || ::stat(outbox_dir.c_str(), &st) != 0 || st.st_uid == 0) return o;
+  o.uid = st.st_uid;
+  o.gid = st.st_gid;
+  o.active = true;
+  return o;
+}
+
+void OutboxOwner::adopt(int fd) const {
+  if (active) (void)!::fchown(fd, uid, gid);
+}
+
+void OutboxOwner::adopt_at(int dir_fd, const std::string& name) const {
+  if (active) (void)!::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
 Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox_dir) {
   std::unique_ptr<PosixOutbox> out(new PosixOutbox(outbox_dir));
+  out->owner_ = OutboxOwner::of(outbox_dir);
   std::string tree = outbox_dir + "/tree";
-  if (::mkdir(tree.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(tree.c_str(), 0755) == 0) {
+    out->owner_.adopt_at(AT_FDCWD, tree);
+  } else if (errno != EEXIST) {
     return Error{"create outbox tree", tree, errno, "", "mount the outbox read-write (--outbox)"};
   }
   out->tree_fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -77,6 +98,7 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   std::string journal = outbox_dir + "/journal.jsonl";
   int fd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
+  out->owner_.adopt(fd);
   ::close(fd);
   return out;
 }
@@ -94,7 +116,9 @@ Status PosixOutbox::make_parents(const std::string& rel) {
     std::size_t end = parent.find('/', pos);
     if (end == std::string::npos) end = parent.size();
     std::string prefix = parent.substr(0, end);
-    if (::mkdirat(tree_fd_, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdirat(tree_fd_, prefix.c_str(), 0755) == 0) {
+      owner_.adopt_at(tree_fd_, prefix);
+    } else if (errno != EEXIST) {
       return Error{"create folder", tree_path(prefix), errno, "", "free space in the outbox or make it writable"};
     }
     pos = end + 1;
@@ -122,6 +146,7 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
     fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   }
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
+  owner_.adopt(fd);
   // The mode is set on the fd, so the umask cannot widen 0600 credentials.
   Status s = ::fchmod(fd, mode & 07777) == 0 ? write_all(fd, data, tree_path(temp))
                                              : Status(Error{"chmod", tree_path(temp), errno, "", ""});
@@ -145,6 +170,7 @@ Status PosixOutbox::stage_symlink(const std::string& rel, const std::string& tar
   if (::symlinkat(target.c_str(), tree_fd_, temp.c_str()) != 0) {
     return Error{"create symlink for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   }
+  owner_.adopt_at(tree_fd_, temp);
   staged_.push_back(Staged{rel, temp, -1});
   return Ok{};
 }

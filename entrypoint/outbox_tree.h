@@ -5,6 +5,8 @@
 // is renamed into place, and renamed before it is journaled).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -16,6 +18,21 @@
 #include "core/result.h"
 
 namespace claude {
+
+// Who the outbox's files belong to. A root container writes into a folder that the host
+// user made (`claude-host stage`); files it created as root would be unreadable to that
+// user (0600 credentials, the host's credential watcher) and undeletable. So when
+// claude-init runs as root and the outbox folder belongs to someone else, everything it
+// creates there is given that folder's owner and group; otherwise nothing is changed.
+struct OutboxOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool active = false;
+  static OutboxOwner of(const std::string& outbox_dir);
+  // Best effort: a failure (a user namespace without that id) leaves the file as it is.
+  void adopt(int fd) const;
+  void adopt_at(int dir_fd, const std::string& name) const;  // never follows a link
+};
 
 class Outbox {
  public:
@@ -71,6 +88,7 @@ class PosixOutbox final : public Outbox {
   void set_next_seq(std::uint64_t seq) { next_seq_ = seq; }
   std::uint64_t next_seq() const { return next_seq_; }
   const std::string& dir() const { return dir_; }
+  const OutboxOwner& owner() const { return owner_; }
   std::string tree_path(const std::string& rel) const { return dir_ + "/tree/" + rel; }
   // Bytes this process wrote into the outbox (data and journal), for the metrics.
   std::uint64_t bytes_written() const { return bytes_written_; }
@@ -84,6 +102,7 @@ class PosixOutbox final : public Outbox {
   Status make_parents(const std::string& rel);
   void remove_empty_parents(const std::string& rel);
   std::string dir_;
+  OutboxOwner owner_;
   // Folders this process made or found, so that a put does not mkdir every parent again;
   // cleared whenever one of them may have gone.
   std::set<std::string> made_dirs_;

@@ -13,7 +13,10 @@ namespace claude {
 
 Status ReportWriter::open(const std::string& outbox_dir, std::string run_id, std::string trace_id) {
   std::string dir = outbox_dir + "/reports";
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  owner_ = OutboxOwner::of(outbox_dir);
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    owner_.adopt_at(AT_FDCWD, dir);
+  } else if (errno != EEXIST) {
     return Error{"create reports folder", dir, errno, "", "mount the outbox read-write"};
   }
   dir_ = dir;
@@ -32,6 +35,7 @@ Status ReportWriter::append_line(const std::string& file, nlohmann::json record)
   if (fd < 0) return Error{"open", path, errno, "", "free space in the outbox or make it writable"};
   struct stat st{};
   off_t before = ::fstat(fd, &st) == 0 ? st.st_size : -1;
+  if (before == 0) owner_.adopt(fd);  // just created
   ssize_t n = ::write(fd, line.data(), line.size());
   int e = errno;
   if (n != static_cast<ssize_t>(line.size()) && before >= 0) (void)!::ftruncate(fd, before);
@@ -61,8 +65,10 @@ Status ReportWriter::run_report(nlohmann::json report) {
   report["format"] = kReportFormat;
   report["run_id"] = run_id_;
   report["trace_id"] = trace_id_;
-  return write_file_atomically(dir_ + "/run.json",
-                               report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  Status written = write_file_atomically(dir_ + "/run.json",
+                                         report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (written.ok()) owner_.adopt_at(AT_FDCWD, dir_ + "/run.json");
+  return written;
 }
 
 }  // namespace claude

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/result.h"
+#include "entrypoint/outbox_tree.h"
 
 namespace claude {
 
@@ -38,6 +39,7 @@ class ReportWriter {
  private:
   Status append_line(const std::string& file, nlohmann::json record);
   std::string dir_, run_id_, trace_id_;
+  OutboxOwner owner_;
 };
 
 }  // namespace claude

@@ -132,20 +132,22 @@ int InitLoop::run(SyncHooks& hooks) {
   }
 
   if (child_end_) {
-    on_child_ended(/*group_empty=*/true);
-  } else if (options_.health_port != 0) {
+    on_child_ended(/*group_empty=*/true);  // the command never started
+  } else {
     // Everything the child does not need starts after it runs, and the endpoint a
     // little later still: a command that is over within kHealthStartDelay never pays
     // for the server's threads, and no health check asks that early.
-    uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
-                   static_cast<uint64_t>(kHealthStartDelay.count()), 0);
+    if (options_.health_port != 0) {
+      uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
+                     static_cast<uint64_t>(kHealthStartDelay.count()), 0);
+    }
+    if (!options_.probe_cmd.empty()) {
+      auto interval = static_cast<uint64_t>(options_.probe_interval.count());
+      uv_timer_start(&probe_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_probe(); },
+                     interval, interval);
+    }
+    board_.set_ready(true);
   }
-  if (!child_end_ && !options_.probe_cmd.empty()) {
-    auto interval = static_cast<uint64_t>(options_.probe_interval.count());
-    uv_timer_start(&probe_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_probe(); },
-                   interval, interval);
-  }
-  if (!child_end_) board_.set_ready(true);
 
   uv_run(loop_, UV_RUN_DEFAULT);
 
@@ -287,10 +289,7 @@ void InitLoop::start_probe() {
   spec.close_other_fds = true;
   const Spawned spawned = spawn_process(spec);
   if (!spawned.ok()) {
-    m_probe_runs_.inc();
-    m_probe_failures_.inc();
-    ComponentHealth h = probe_streak_.record(false, "probe: " + exec_failure_message(spec.argv.front(), spawned.error));
-    board_.set("probe", h.level, h.reason);
+    record_probe(false, "probe: " + exec_failure_message(spec.argv.front(), spawned.error));
     return;
   }
   probe_pid_ = spawned.pid;
@@ -320,8 +319,12 @@ void InitLoop::finish_probe(int status) {
   } else {
     reason = "probe '" + options_.probe_cmd + "' exited with " + std::to_string(end.code);
   }
-  m_probe_runs_.inc();
   m_probe_seconds_.observe(seconds);
+  record_probe(ok, reason);
+}
+
+void InitLoop::record_probe(bool ok, const std::string& reason) {
+  m_probe_runs_.inc();
   if (!ok) m_probe_failures_.inc();
   const HealthState snapshot = board_.snapshot();
   const auto previous = snapshot.components().find("probe");

@@ -57,6 +57,9 @@ class InitLoop {
   void apply(const ShutdownMachine::Actions& actions);
   void rearm_shutdown_timer();
   void start_probe();
+  // One probe run's outcome (a probe that could not be started is a failed run): metrics,
+  // the failure streak, the health board, and a log line when the level changes.
+  void record_probe(bool ok, const std::string& reason);
   void finish_probe(int status);
   void serve_sync_requests();
   bool request_sync(std::chrono::milliseconds timeout);  // HTTP thread

@@ -20,7 +20,6 @@
 #include "entrypoint/sync_service.h"
 #include "platform/logging.h"
 
-
 extern char** environ;
 
 namespace claude {

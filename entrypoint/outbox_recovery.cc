@@ -15,7 +15,6 @@
 namespace claude {
 namespace {
 
-
 Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expected,
                    const std::string& root, std::vector<ObservedEntry>& out) {
   int fd = ::openat(dir_fd, rel_dir.empty() ? "." : rel_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -12,6 +12,7 @@
 
 #include "core/exclude_rules.h"
 #include "core/sha256.h"
+#include "platform/copy_fd.h"
 
 namespace claude {
 namespace {
@@ -138,12 +139,13 @@ void PosixOutbox::remove_empty_parents(const std::string& rel) {
 Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) {
   if (auto s = make_parents(rel); !s) return s;
   std::string temp = temp_name_for(rel);
-  int fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  auto create = [&] { return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600); };
+  int fd = create();
   if (fd < 0 && errno == ENOENT && !made_dirs_.empty()) {
     // A folder this process made was removed behind its back: make the folders again.
     made_dirs_.clear();
     if (auto s = make_parents(rel); !s) return s;
-    fd = ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = create();
   }
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   owner_.adopt(fd);
@@ -297,43 +299,16 @@ Status PosixOutbox::sync() {
 }
 
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length, const std::string& what) {
-  std::uint64_t done = 0;
-  bool kernel_copy = true;
-  loff_t in_off = 0, out_off = 0;
-  while (done < length && kernel_copy) {
-    ssize_t n = ::copy_file_range(src_fd, &in_off, dst_fd, &out_off, length - done, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if ((errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && done == 0) {
-        kernel_copy = false;  // across filesystems (a bind mount): copy by hand
-        break;
-      }
-      return Error{"copy", what, errno, "", ""};
-    }
-    if (n == 0) break;  // the source shrank
-    done += static_cast<std::uint64_t>(n);
-  }
+  auto copied = copy_fd(src_fd, dst_fd, length, what);
+  if (!copied) return copied.error();
+  // Hash what landed in the destination, so the digest describes the published bytes.
   Sha256 sha;
   char buf[65536];
-  if (kernel_copy) {
-    // Hash what landed in the destination, so the digest describes the published bytes.
-    for (std::uint64_t off = 0; off < done;) {
-      ssize_t n = ::pread(dst_fd, buf, std::min<std::uint64_t>(sizeof buf, done - off), static_cast<off_t>(off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Error{"read back", what, n < 0 ? errno : EIO, "", ""};
-      sha.update(std::string_view(buf, static_cast<std::size_t>(n)));
-      off += static_cast<std::uint64_t>(n);
-    }
-    return sha.hex_digest();
-  }
-  for (std::uint64_t off = 0; off < length;) {
-    ssize_t n = ::pread(src_fd, buf, std::min<std::uint64_t>(sizeof buf, length - off), static_cast<off_t>(off));
+  for (std::uint64_t off = 0; off < *copied;) {
+    ssize_t n = ::pread(dst_fd, buf, std::min<std::uint64_t>(sizeof buf, *copied - off), static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{"read", what, errno, "", ""};
-    if (n == 0) break;
-    std::string_view chunk(buf, static_cast<std::size_t>(n));
-    if (auto s = write_all(dst_fd, chunk, what); !s) return s.error();
-    sha.update(chunk);
+    if (n <= 0) return Error{"read back", what, n < 0 ? errno : EIO, "", ""};
+    sha.update(std::string_view(buf, static_cast<std::size_t>(n)));
     off += static_cast<std::uint64_t>(n);
   }
   return sha.hex_digest();

@@ -112,10 +112,8 @@ class PosixOutbox final : public Outbox {
   std::vector<Staged> staged_;
 };
 
-// Copies `length` bytes from src_fd (at its offset 0) to dst_fd with copy_file_range,
-// falling back to read/write when the kernel refuses across filesystems (EXDEV, and
-// EINVAL/ENOSYS/EOPNOTSUPP on older kernels or special filesystems). Returns the sha256 of
-// the bytes copied, read back from dst_fd when the kernel did the copy.
+// Copies `length` bytes from src_fd (at its offset 0) to dst_fd (copy_fd) and returns
+// the sha256 of the bytes that landed in dst_fd, read back from it.
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
                                    const std::string& what);
 

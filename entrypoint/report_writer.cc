@@ -11,9 +11,10 @@
 
 namespace claude {
 
-Status ReportWriter::open(const std::string& outbox_dir, std::string run_id, std::string trace_id) {
+Status ReportWriter::open(const std::string& outbox_dir, const OutboxOwner& owner, std::string run_id,
+                          std::string trace_id) {
   std::string dir = outbox_dir + "/reports";
-  owner_ = OutboxOwner::of(outbox_dir);
+  owner_ = owner;
   if (::mkdir(dir.c_str(), 0755) == 0) {
     owner_.adopt_at(AT_FDCWD, dir);
   } else if (errno != EEXIST) {

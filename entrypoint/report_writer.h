@@ -22,8 +22,9 @@ inline constexpr std::string_view kReportFormat = "claude-report/1";
 class ReportWriter {
  public:
   ReportWriter() = default;
-  // Creates <outbox_dir>/reports when missing.
-  Status open(const std::string& outbox_dir, std::string run_id, std::string trace_id);
+  // Creates <outbox_dir>/reports when missing; what it creates there gets `owner` (the
+  // outbox's, see OutboxOwner).
+  Status open(const std::string& outbox_dir, const OutboxOwner& owner, std::string run_id, std::string trace_id);
   bool is_open() const { return !dir_.empty(); }
 
   // Appends {"format":"claude-events/1","time","run_id","trace_id","event":name,...fields}.

@@ -17,7 +17,6 @@
 namespace claude {
 namespace {
 
-
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
 
 std::pair<std::string, std::string> split_parent(const std::string& rel) {
@@ -27,12 +26,7 @@ std::pair<std::string, std::string> split_parent(const std::string& rel) {
 }
 
 // Opens a staged file beneath the stage tree without following links.
-int open_staged(int tree_fd, const std::string& rel) {
-  auto [parent, name] = split_parent(rel);
-  ScopedFd dir{open_dir_beneath(tree_fd, parent)};
-  if (dir.fd < 0) return -1;
-  return ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-}
+int open_staged(int tree_fd, const std::string& rel) { return open_beneath(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
 
 Result<std::string> read_fd(int fd, const std::string& what) {
   std::string out;

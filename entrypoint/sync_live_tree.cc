@@ -113,16 +113,22 @@ int openat2_beneath(int root_fd, const std::string& rel, int flags) {
 
 void set_openat2_allowed(bool allowed) { g_openat2.store(allowed, std::memory_order_relaxed); }
 
-int open_dir_beneath(int root_fd, const std::string& rel_dir) {
-  if (climbs(rel_dir)) {
+int open_beneath(int root_fd, const std::string& rel, int flags) {
+  if (climbs(rel)) {
     errno = EXDEV;
     return -1;
   }
-  if (!rel_dir.empty()) {
-    int fd = openat2_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
-    if (fd != -2) return fd;
-  }
-  return open_dir_by_components(root_fd, rel_dir);
+  if (rel.empty()) return ::openat(root_fd, ".", flags | O_CLOEXEC);
+  int fd = openat2_beneath(root_fd, rel, flags);
+  if (fd != -2) return fd;
+  auto [parent, name] = split_parent(rel);
+  ScopedFd dir{open_dir_by_components(root_fd, parent)};
+  if (dir.fd < 0) return -1;
+  return ::openat(dir.fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int open_dir_beneath(int root_fd, const std::string& rel_dir) {
+  return open_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
 }
 
 Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& root) {
@@ -198,18 +204,8 @@ namespace {
 // Opens a regular file beneath root_fd without following any link; -1/errno on failure
 // (ELOOP for a link, EINVAL for something that is not a regular file).
 int open_file_beneath(int root_fd, const std::string& rel_path) {
-  if (climbs(rel_path)) {
-    errno = EXDEV;
-    return -1;
-  }
   // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
-  int fd = openat2_beneath(root_fd, rel_path, O_RDONLY | O_NONBLOCK);
-  if (fd == -2) {
-    auto [parent, name] = split_parent(rel_path);
-    ScopedFd dir{open_dir_by_components(root_fd, parent)};
-    if (dir.fd < 0) return -1;
-    fd = ::openat(dir.fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  }
+  int fd = open_beneath(root_fd, rel_path, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return -1;
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

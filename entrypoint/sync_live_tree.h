@@ -75,10 +75,14 @@ class PosixLiveTree final : public LiveTree {
 // lstat-style facts from a struct stat (exposed for the seeder and the tests).
 LiveFacts facts_from_stat(const struct stat& st);
 
-// Opens rel_dir ("" = the root itself) under root_fd without following a link in any
-// component (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or one component at a time
-// with O_NOFOLLOW where openat2 is missing); -1 with errno set on failure. The caller
+// Opens rel ("" = the root itself) under root_fd with `flags` (O_CLOEXEC and O_NOFOLLOW
+// added) without following a link in any component: openat2 RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS, or one component at a time with O_NOFOLLOW where openat2 is
+// missing. A ".." component is refused (EXDEV). -1 with errno set on failure; the caller
 // closes the fd.
+int open_beneath(int root_fd, const std::string& rel, int flags);
+
+// open_beneath for a folder.
 int open_dir_beneath(int root_fd, const std::string& rel_dir);
 
 // Whether openat2 may be tried (the default; it turns itself off where the kernel lacks

@@ -181,7 +181,7 @@ bool SyncService::ensure_outbox() {
     return false;
   }
   outbox_ = std::move(outbox.value());
-  if (auto s = reports_.open(options_.outbox_dir, run_id_, trace_id_); !s) record_error(s.error());
+  if (auto s = reports_.open(options_.outbox_dir, outbox_->owner(), run_id_, trace_id_); !s) record_error(s.error());
   for (const std::string& note : rec->notes) (void)reports_.event("outbox_recovered", {{"detail", note}});
   // What the outbox already holds is the baseline for its paths (over the stage's).
   for (const auto& [host_path, expected] : rec->state.entries()) {

@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "hostside/file_tree.h"
 #include "platform/atomic_file.h"
+#include "platform/copy_fd.h"
 
 namespace claude::host {
 namespace {
@@ -124,29 +125,8 @@ Status copy_file_plain(const std::string& src, const std::string& dest, unsigned
   Fd out{::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777)};
   if (out.fd < 0) return Error{"create", dest, errno, "", "check free space and permissions"};
   ::fchmod(out.fd, mode & 07777);
-  for (;;) {
-    ssize_t n = ::copy_file_range(in.fd, nullptr, out.fd, nullptr, 1 << 30, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
-        return Error{"copy", src + " -> " + dest, errno, "", "check free space"};
-      // Fall back to read/write (older kernels, some file systems).
-      std::vector<char> buf(kChunk);
-      for (;;) {
-        ssize_t r = ::read(in.fd, buf.data(), buf.size());
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return Error{"read", src, errno, "", ""};
-        if (r == 0) return Ok{};
-        for (ssize_t off = 0; off < r;) {
-          ssize_t w = ::write(out.fd, buf.data() + off, static_cast<size_t>(r - off));
-          if (w < 0 && errno == EINTR) continue;
-          if (w < 0) return Error{"write", dest, errno, "", "check free space"};
-          off += w;
-        }
-      }
-    }
-  }
+  auto copied = copy_fd(in.fd, out.fd, UINT64_MAX, src + " -> " + dest);
+  if (!copied) return copied.error();
   return Ok{};
 }
 

@@ -71,8 +71,11 @@ assert cfg["Healthcheck"]["Test"] == ["CMD", "claude-init", "health"], cfg["Heal
 }
 
 e2e_log "compose v1: $(docker-compose version --short 2>/dev/null || docker-compose --version)"
+# session_logs: how many of the project's session logs the host has (the seeded ones
+# left out).
+session_logs() { ls "$HOME/.claude/projects/$E2E_PROJECT_KEY/" | grep -v -e burst -e 0ld5e55i | grep -c jsonl; }
 one_round v1 docker-compose
-first_sessions=$(ls "$HOME/.claude/projects/$E2E_PROJECT_KEY/" | grep -v -e burst -e 0ld5e55i | grep -c jsonl)
+first_sessions=$(session_logs)
 
 # The docker CLI looks for plugins in $DOCKER_CONFIG/cli-plugins. The configuration and
 # contexts every other command of this test uses (HOME is the throw-away home here) are
@@ -88,6 +91,6 @@ v2_version=$(DOCKER_CONFIG=$v2_config docker compose version --short) ||
 case $v2_version in 2.*) ;; *) fail "docker compose version is '$v2_version', not 2.x" ;; esac
 e2e_log "compose v2: $v2_version ($COMPOSE_V2_PLUGIN)"
 one_round v2 env DOCKER_CONFIG="$v2_config" docker compose
-[ "$(ls "$HOME/.claude/projects/$E2E_PROJECT_KEY/" | grep -v -e burst -e 0ld5e55i | grep -c jsonl)" -gt "$first_sessions" ] ||
+[ "$(session_logs)" -gt "$first_sessions" ] ||
   fail "the v2 run's session did not add to the v1 run's"
 e2e_pass

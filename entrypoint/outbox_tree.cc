@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -53,7 +56,28 @@ Status write_all(int fd, std::string_view data, const std::string& what) {
   return Ok{};
 }
 
+// The process's umask from /proc/self/status (Linux 4.7+), read without changing it (a
+// umask(2) round trip would briefly change it for every thread); -1 when unknown.
+int current_umask() {
+  FILE* f = std::fopen("/proc/self/status", "re");
+  if (!f) return -1;
+  char line[256];
+  int mask = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "Umask:", 6) == 0) {
+      mask = static_cast<int>(std::strtol(line + 6, nullptr, 8));
+      break;
+    }
+  }
+  std::fclose(f);
+  return mask;
+}
+
+bool g_tmpfile_allowed = true;
+
 }  // namespace
+
+void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 
 std::string rfc3339_now() {
   auto now = std::chrono::system_clock::now();
@@ -88,6 +112,7 @@ void OutboxOwner::adopt_at(int dir_fd, const std::string& name) const {
 Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox_dir) {
   std::unique_ptr<PosixOutbox> out(new PosixOutbox(outbox_dir));
   out->owner_ = OutboxOwner::of(outbox_dir);
+  out->umask_ = current_umask();
   std::string tree = outbox_dir + "/tree";
   if (::mkdir(tree.c_str(), 0755) == 0) {
     out->owner_.adopt_at(AT_FDCWD, tree);
@@ -101,7 +126,36 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   if (fd < 0) return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
   out->owner_.adopt(fd);
   ::close(fd);
+  out->tmpfile_ = out->probe_tmpfile();
   return out;
+}
+
+PosixOutbox::TmpfileLink PosixOutbox::probe_tmpfile() {
+  // One unnamed file, linked under a temp name and removed again: whatever fails here
+  // (a filesystem without O_TMPFILE, such as some FUSE and 9p mounts; no CAP_DAC_READ_SEARCH
+  // on an older kernel and no /proc) leaves the named temps in use.
+  if (!g_tmpfile_allowed) return TmpfileLink::kNone;
+  int fd = ::openat(tree_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return TmpfileLink::kNone;
+  TmpfileLink how = TmpfileLink::kNone;
+  const std::string probe = temp_name_for("probe");
+  for (TmpfileLink candidate : {TmpfileLink::kEmptyPath, TmpfileLink::kProcFd}) {
+    tmpfile_ = candidate;
+    if (link_tmpfile(fd, probe) == 0) {
+      ::unlinkat(tree_fd_, probe.c_str(), 0);
+      how = candidate;
+      break;
+    }
+  }
+  ::close(fd);
+  return how;
+}
+
+int PosixOutbox::link_tmpfile(int fd, const std::string& rel) const {
+  if (tmpfile_ == TmpfileLink::kEmptyPath) return ::linkat(fd, "", tree_fd_, rel.c_str(), AT_EMPTY_PATH);
+  char proc[64];
+  std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return ::linkat(AT_FDCWD, proc, tree_fd_, rel.c_str(), AT_SYMLINK_FOLLOW);
 }
 
 PosixOutbox::~PosixOutbox() {
@@ -138,8 +192,21 @@ void PosixOutbox::remove_empty_parents(const std::string& rel) {
 
 Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) {
   if (auto s = make_parents(rel); !s) return s;
-  std::string temp = temp_name_for(rel);
-  auto create = [&] { return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600); };
+  const bool unnamed = tmpfile_ != TmpfileLink::kNone;
+  std::string temp = unnamed ? std::string() : temp_name_for(rel);
+  // Created with its final mode; when the umask takes bits away (or is unknown, or the
+  // mode has more than permission bits) the mode is set again on the fd, so the umask
+  // can neither narrow a file's mode nor widen 0600 credentials.
+  const mode_t perms = mode & 07777;
+  const bool chmod_after = umask_ < 0 || (perms & ~0777u) != 0 || (perms & static_cast<mode_t>(umask_)) != 0;
+  const mode_t create_mode = chmod_after ? 0600 : perms;
+  auto create = [&] {
+    if (unnamed) {
+      std::string parent = parent_of(rel);
+      return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
+    }
+    return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
+  };
   int fd = create();
   if (fd < 0 && errno == ENOENT && !made_dirs_.empty()) {
     // A folder this process made was removed behind its back: make the folders again.
@@ -149,19 +216,19 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   }
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   owner_.adopt(fd);
-  // The mode is set on the fd, so the umask cannot widen 0600 credentials.
-  Status s = ::fchmod(fd, mode & 07777) == 0 ? write_all(fd, data, tree_path(temp))
-                                             : Status(Error{"chmod", tree_path(temp), errno, "", ""});
+  const std::string what = tree_path(unnamed ? rel : temp);
+  Status s = !chmod_after || ::fchmod(fd, perms) == 0 ? write_all(fd, data, what)
+                                                      : Status(Error{"chmod", what, errno, "", ""});
   if (!s) {
     // A full outbox must not keep the half-written temp around until the next commit.
     ::close(fd);
-    ::unlinkat(tree_fd_, temp.c_str(), 0);
+    if (!unnamed) ::unlinkat(tree_fd_, temp.c_str(), 0);
     return s;
   }
   // Start the write-back now, without waiting: by the batch's sync most of the data is
   // on its way, so that sync (and the renames behind it) wait less.
   (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  staged_.push_back(Staged{rel, temp, fd});
+  staged_.push_back(Staged{rel, std::move(temp), fd});
   bytes_written_ += data.size();
   return Ok{};
 }
@@ -188,30 +255,46 @@ Status PosixOutbox::commit(std::vector<std::string>* committed) {
   } else {
     for (const Staged& s : staged_) {
       if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
-        result = Error{"fdatasync", tree_path(s.temp), errno, "", "free space in the outbox or make it writable"};
+        result = Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "", "free space in the outbox or make it writable"};
         break;
       }
     }
   }
-  std::size_t done = 0;
-  for (; result.ok() && done < staged_.size(); ++done) {
-    Staged& s = staged_[done];
-    if (s.fd >= 0) {
-      ::close(s.fd);
-      s.fd = -1;
-    }
-    if (::renameat(tree_fd_, s.temp.c_str(), tree_fd_, s.rel.c_str()) != 0) {
-      result = Error{"rename into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
-      break;
-    }
-    s.temp.clear();
-    if (committed) committed->push_back(s.rel);
+  for (std::size_t i = 0; result.ok() && i < staged_.size(); ++i) {
+    result = commit_one(staged_[i]);
+    if (result.ok() && committed) committed->push_back(staged_[i].rel);
   }
   // The folders are not fsynced here: a rename that is lost with power is lost together
   // with its journal line (ext4 commits them in order), so the outbox stays consistent; the
   // next batch's sync or a barrier's makes it durable. That saves a device flush per batch.
   abort();
   return result;
+}
+
+Status PosixOutbox::commit_one(Staged& s) {
+  const bool unnamed = s.fd >= 0 && s.temp.empty();
+  if (unnamed) {
+    // A new name takes the file in one link; a name that exists is replaced by linking
+    // under a temp name and renaming that over it.
+    if (link_tmpfile(s.fd, s.rel) == 0) {
+      ::close(s.fd);
+      s.fd = -1;
+      return Ok{};
+    }
+    if (errno != EEXIST) return Error{"link into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
+    std::string temp = temp_name_for(s.rel);
+    if (link_tmpfile(s.fd, temp) != 0) return Error{"link", tree_path(temp), errno, "", "free space in the outbox or make it writable"};
+    s.temp = std::move(temp);
+  }
+  if (s.fd >= 0) {
+    ::close(s.fd);
+    s.fd = -1;
+  }
+  if (::renameat(tree_fd_, s.temp.c_str(), tree_fd_, s.rel.c_str()) != 0) {
+    return Error{"rename into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
+  }
+  s.temp.clear();
+  return Ok{};
 }
 
 void PosixOutbox::abort() {

@@ -38,11 +38,13 @@ class Outbox {
  public:
   virtual ~Outbox() = default;
   // Writes `data` to a temp file beside tree/rel (parents created) with `mode`; nothing is
-  // visible until commit().
+  // visible until commit(). The temp is an unnamed file (O_TMPFILE) where the filesystem
+  // has them, so a crash leaves nothing behind; else a named temp (kTempMarker).
   virtual Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) = 0;
   // A symlink, made visible at commit() like a put.
   virtual Status stage_symlink(const std::string& rel, const std::string& target) = 0;
-  // Makes every staged entry durable, then renames each into place and syncs the folders.
+  // Makes every staged entry durable, then links (unnamed temp, new name) or renames each
+  // into place.
   // On an Error nothing more is renamed and the remaining temps are removed; `committed`
   // (when given) receives the paths that did become visible.
   virtual Status commit(std::vector<std::string>* committed = nullptr) = 0;
@@ -63,6 +65,10 @@ class Outbox {
   // Makes everything written so far durable (one syncfs).
   virtual Status sync() = 0;
 };
+
+// Whether unnamed temps (O_TMPFILE) may be used where the filesystem has them (the
+// default). The tests turn them off to run the named temps as well.
+void set_tmpfile_allowed(bool allowed);
 
 // The real outbox under `outbox_dir`: tree/, journal.jsonl. Call recover() (see
 // outbox_recovery.h) before the first write so the journal's seq continues.
@@ -95,14 +101,23 @@ class PosixOutbox final : public Outbox {
 
  private:
   struct Staged {
-    std::string rel, temp;
-    int fd = -1;  // -1 for symlinks
+    std::string rel, temp;  // temp is empty for an unnamed (O_TMPFILE) file
+    int fd = -1;            // -1 for symlinks
   };
+  // How an unnamed file gets its name at commit: linkat with AT_EMPTY_PATH (Linux 6.10+
+  // lets the opener do it; before, it needs CAP_DAC_READ_SEARCH), through /proc/self/fd,
+  // or not at all (no O_TMPFILE on this filesystem: named temps, renamed into place).
+  enum class TmpfileLink { kNone, kEmptyPath, kProcFd };
+  TmpfileLink probe_tmpfile();
+  int link_tmpfile(int fd, const std::string& rel) const;
+  Status commit_one(Staged& s);
   explicit PosixOutbox(std::string dir) : dir_(std::move(dir)) {}
   Status make_parents(const std::string& rel);
   void remove_empty_parents(const std::string& rel);
   std::string dir_;
   OutboxOwner owner_;
+  int umask_ = -1;  // the process umask (-1: unknown), to skip a chmod it cannot spoil
+  TmpfileLink tmpfile_ = TmpfileLink::kNone;
   // Folders this process made or found, so that a put does not mkdir every parent again;
   // cleared whenever one of them may have gone.
   std::set<std::string> made_dirs_;

@@ -1,9 +1,13 @@
 #include "entrypoint/outbox_tree.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -56,5 +60,61 @@ TEST_CASE("outbox: puts make their folders, again after the folders were removed
   REQUIRE(outbox.stage_put("projects/-w/e.json", "{}", 0644).ok());
   REQUIRE(outbox.commit().ok());
   CHECK(fs::exists(dir / "tree/projects/-w/e.json"));
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// Names in a folder other than the given ones: a staged put must leave none behind when
+// it uses an unnamed temp, and its named temp must go after a commit or an abort.
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+fs::perms perms_of(const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; }
+
+}  // namespace
+
+TEST_CASE("outbox: puts through unnamed and named temps publish, replace, keep modes and leave nothing behind") {
+  const bool unnamed = GENERATE(true, false);
+  INFO("unnamed temps: " << unnamed);
+  set_tmpfile_allowed(unnamed);
+  // A umask that takes bits from every mode below, so the mode must be set on the fd.
+  const mode_t old_umask = ::umask(GENERATE(022, 077));
+  char tmpl[] = "/tmp/outbox-tree-test.XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  auto opened = PosixOutbox::open(dir.string());
+  REQUIRE(opened.ok());
+  PosixOutbox& outbox = **opened;
+  REQUIRE(outbox.stage_put("a.json", "{\"v\":1}", 0644).ok());
+  REQUIRE(outbox.commit().ok());
+
+  REQUIRE(outbox.stage_put("a.json", "{\"v\":2}", 0644).ok());  // replaces
+  REQUIRE(outbox.stage_put("b.json", "{\"b\":1}", 0600).ok());  // new
+  if (unnamed) {
+    CHECK(names_in(dir / "tree") == std::vector<std::string>{"a.json"});  // nothing named yet
+  } else {
+    CHECK(names_in(dir / "tree").size() == 3);  // a.json and two named temps
+  }
+  CHECK(slurp(dir / "tree/a.json") == "{\"v\":1}");  // nothing visible before the commit
+  std::vector<std::string> committed;
+  REQUIRE(outbox.commit(&committed).ok());
+  CHECK(committed == std::vector<std::string>{"a.json", "b.json"});
+  CHECK(slurp(dir / "tree/a.json") == "{\"v\":2}");
+  CHECK(slurp(dir / "tree/b.json") == "{\"b\":1}");
+  CHECK(perms_of(dir / "tree/a.json") == (fs::perms::owner_read | fs::perms::owner_write |
+                                          fs::perms::group_read | fs::perms::others_read));
+  CHECK(perms_of(dir / "tree/b.json") == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK(names_in(dir / "tree") == std::vector<std::string>{"a.json", "b.json"});
+
+  // An aborted put leaves neither a temp nor a change.
+  REQUIRE(outbox.stage_put("c.json", "{}", 0644).ok());
+  outbox.abort();
+  CHECK(names_in(dir / "tree") == std::vector<std::string>{"a.json", "b.json"});
+  ::umask(old_umask);
+  set_tmpfile_allowed(true);
   fs::remove_all(dir);
 }

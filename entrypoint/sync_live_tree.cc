@@ -138,15 +138,49 @@ Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& ro
 }
 
 PosixLiveTree::~PosixLiveTree() {
+  end_batch();
   if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+int PosixLiveTree::folder(const std::string& rel_dir) {
+  if (rel_dir.empty()) return root_fd_;
+  if (auto it = folders_.find(rel_dir); it != folders_.end()) return it->second;
+  // Bounded: a batch over many folders keeps at most this many open.
+  constexpr std::size_t kMaxFolders = 64;
+  if (folders_.size() >= kMaxFolders) end_batch();
+  int fd = open_dir_beneath(root_fd_, rel_dir);
+  if (fd >= 0) folders_.emplace(rel_dir, fd);
+  return fd;
+}
+
+void PosixLiveTree::end_batch() {
+  for (auto& [dir, fd] : folders_) ::close(fd);
+  folders_.clear();
+}
+
+int PosixLiveTree::open_file(const std::string& rel_path, struct stat* st) {
+  if (climbs(rel_path)) {
+    errno = EXDEV;
+    return -1;
+  }
+  auto [parent, name] = split_parent(rel_path);
+  int dir_fd = folder(parent);
+  if (dir_fd < 0) return -1;
+  // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
+  int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    ::close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  return fd;
 }
 
 Result<std::optional<LiveFacts>> PosixLiveTree::stat(const std::string& rel_path) {
   if (climbs(rel_path)) return std::optional<LiveFacts>{};  // never anything above the root
   auto [parent, name] = split_parent(rel_path);
-  // Entries at the top level are looked at through the root fd itself.
-  ScopedFd opened{parent.empty() ? -1 : open_dir_beneath(root_fd_, parent)};
-  const int dir_fd = parent.empty() ? root_fd_ : opened.fd;
+  const int dir_fd = folder(parent);
   if (dir_fd < 0) {
     if (vanished(errno) || errno == ELOOP) return std::optional<LiveFacts>{};
     return Error{"open folder", root_ + "/" + parent, errno, "", ""};
@@ -199,28 +233,10 @@ Result<std::vector<std::pair<std::string, LiveFacts>>> PosixLiveTree::list(const
   return out;
 }
 
-namespace {
-
-// Opens a regular file beneath root_fd without following any link; -1/errno on failure
-// (ELOOP for a link, EINVAL for something that is not a regular file).
-int open_file_beneath(int root_fd, const std::string& rel_path) {
-  // O_NONBLOCK: opening a FIFO that replaced the file must not block the loop.
-  int fd = open_beneath(root_fd, rel_path, O_RDONLY | O_NONBLOCK);
-  if (fd < 0) return -1;
-  struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    errno = EINVAL;
-    return -1;
-  }
-  return fd;
-}
-
-}  // namespace
-
 Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64_t offset,
                                         std::uint64_t max_bytes) {
-  ScopedFd f{open_file_beneath(root_fd_, rel_path)};
+  struct stat st{};
+  ScopedFd f{open_file(rel_path, &st)};
   if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   std::string out;
   char buf[65536];
@@ -238,25 +254,29 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
 }
 
 Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveFacts* facts_out) {
-  ScopedFd f{open_file_beneath(root_fd_, rel_path)};
-  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   // The facts are taken before reading: if the file changes while it is read, the next
   // event sees facts different from these and publishes again.
   struct stat st{};
-  if (::fstat(f.fd, &st) != 0) return Error{"stat", root_ + "/" + rel_path, errno, "", ""};
+  ScopedFd f{open_file(rel_path, &st)};
+  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   if (facts_out) *facts_out = facts_from_stat(st);
-  std::string out;
-  out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
+  const auto size = static_cast<std::size_t>(st.st_size);
+  // Read straight into the result, one byte more than the size: a short read that has
+  // all st_size bytes is the end of the file, without another read to see it.
+  std::string out(size + 1, '\0');
+  std::size_t got = 0;
   for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (got == out.size()) out.resize(out.size() * 2);  // it grew after the fstat
+    const std::size_t want = out.size() - got;
+    ssize_t n = ::read(f.fd, out.data() + got, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error{"read", root_ + "/" + rel_path, errno, "", ""};
     }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+    got += static_cast<std::size_t>(n);
+    if (n == 0 || (got >= size && static_cast<std::size_t>(n) < want)) break;
   }
+  out.resize(got);
   return out;
 }
 

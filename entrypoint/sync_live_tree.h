@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,9 @@ class LiveTree {
   // reading: a write during the read makes the next look see different facts and publish
   // again, so a publish never records facts newer than the bytes it sent.
   virtual Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) = 0;
+  // Ends a batch of looks: folders kept open for it are closed, so the next batch opens
+  // them again by path and sees any folder renamed or replaced in between.
+  virtual void end_batch() {}
 };
 
 // The real tree under `root` (which must exist and be a folder).
@@ -62,14 +66,24 @@ class PosixLiveTree final : public LiveTree {
   Result<std::string> read(const std::string& rel_path, std::uint64_t offset,
                            std::uint64_t max_bytes) override;
   Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) override;
+  void end_batch() override;
 
   const std::string& root() const { return root_; }
   int root_fd() const { return root_fd_; }
 
  private:
   PosixLiveTree(std::string root, int fd) : root_(std::move(root)), root_fd_(fd) {}
+  // The folder rel_dir ("" = the root), opened beneath the root without links and kept
+  // open until end_batch: a burst in one folder walks its path once, not once per file.
+  // The fd is borrowed; -1 with errno set on failure.
+  int folder(const std::string& rel_dir);
+  // An open regular file rel_path with its fstat in *st; -1/errno (ELOOP for a link,
+  // EINVAL for anything but a regular file).
+  int open_file(const std::string& rel_path, struct stat* st);
+
   std::string root_;
   int root_fd_ = -1;
+  std::unordered_map<std::string, int> folders_;
 };
 
 // lstat-style facts from a struct stat (exposed for the seeder and the tests).

@@ -93,6 +93,32 @@ void check_tree(bool openat2) {
   auto missing = live.stat("projects/nope/x.jsonl");
   REQUIRE(missing.ok());
   CHECK_FALSE(missing->has_value());
+
+  // A folder swapped for a link to the outside between batches: the next batch opens it by
+  // path again and finds the link, not the folder it had open.
+  REQUIRE(live.read("projects/-w/s.jsonl", 0, 100).ok());
+  live.end_batch();
+  fs::rename(t.root / "projects" / "-w", t.base / "moved-out");
+  fs::copy_file(t.base / "outside" / "secret.json", t.base / "outside" / "s.jsonl");
+  fs::create_directory_symlink(t.base / "outside", t.root / "projects" / "-w");
+  auto swapped = live.stat("projects/-w/s.jsonl");
+  REQUIRE(swapped.ok());
+  CHECK_FALSE(swapped->has_value());
+  CHECK_FALSE(live.read("projects/-w/s.jsonl", 0, 100).ok());
+  CHECK_FALSE(live.read_whole("projects/-w/s.jsonl", &facts).ok());
+  live.end_batch();
+
+  // A file that grows or shrinks is read whole, whatever its size was.
+  std::string big(200000, 'x');
+  std::ofstream(t.root / "big.json") << big;
+  auto read_big = live.read_whole("big.json", &facts);
+  REQUIRE(read_big.ok());
+  CHECK(*read_big == big);
+  CHECK(facts.size == big.size());
+  std::ofstream(t.root / "empty.json").flush();
+  auto read_empty = live.read_whole("empty.json", &facts);
+  REQUIRE(read_empty.ok());
+  CHECK(read_empty->empty());
   set_openat2_allowed(true);
 }
 

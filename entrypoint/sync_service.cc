@@ -356,6 +356,11 @@ bool SyncService::run_batch(bool everything) {
       everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
                  : coalescer_.take_due(now, tuning_.batch_limit);
   if (taken.empty()) return true;
+  // Folders the batch opens stay open for it alone (see LiveTree::end_batch).
+  struct EndBatch {
+    LiveTree& live;
+    ~EndBatch() { live.end_batch(); }
+  } end_batch{*live_};
   activity_since_metrics_ = true;
   arm_metrics_timer();
   std::vector<Observation> observed;

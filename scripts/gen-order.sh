@@ -11,7 +11,8 @@
 #   serve    idle with the health endpoint up: /healthz /readyz /metrics /status, POST
 #            /sync, `claude-init health [--json]`, then SIGTERM;
 #   sync     a stage seed, a child probe, changes published to the outbox, the
-#            `sync` barrier, SIGTERM with the final flush and report.
+#            `sync` barrier, SIGTERM with the final flush and report; then a run
+#            without a stage whose child ends by itself.
 # The code that runs in the vfork()ed child before exec is recorded too (callgrind dumps
 # at execve). Then start and serve run natively under gdb, with a one-shot breakpoint on
 # every function callgrind did not see: valgrind gives the program no vDSO and a CPU
@@ -144,6 +145,13 @@ for endpoint in healthz readyz metrics status; do get "http://127.0.0.1:$port/$e
 wait_until 60 grep -q '"numStartups":4' "$outbox/tree/.claude.json" || fail "a change never reached the outbox"
 sleep 2   # a probe or two after start
 stop_pid1 "$work/sync.log"
+# No stage (the live dir as it is, generated run ids), and a child that ends by itself:
+# the final flush and report without a stop signal.
+mkdir -p "$work/outbox2" "$work/live2"
+printf '{"theme":"dark"}\n' >"$work/live2/settings.json"
+vg sync --outbox "$work/outbox2" --live-dir "$work/live2" --stage "$work/no-stage" \
+  --health-port "$(free_port)" -- /bin/sh -c 'echo "{}" >"$0/settings.json"; sleep 1' "$work/live2" >/dev/null 2>&1 ||
+  fail "the run without a stage failed"
 
 # --- what valgrind cannot show ------------------------------------------------------------
 # Under valgrind the program gets no vDSO (so glibc's start-up never sets it up) and a CPU
@@ -234,17 +242,24 @@ def names(file):
     path = os.path.join(work, file)
     return set(open(path).read().split()) if os.path.exists(path) else set()
 
-# A glibc string function variant the init calls pulls in the variants other CPUs pick.
-variant = re.compile(r"^(__\w+?)_(sse2|avx2|avx512|avx|evex)(_\w+)?$")
+# A glibc string function variant the init calls pulls in the variants other CPUs pick:
+# per instruction set the one with the same suffix (_unaligned_erms, ...), else all of
+# that set's but the RTM ones (CPUs with TSX enabled are rare).
+isas = ("avx512", "evex", "avx2", "avx", "sse2")
+variant = re.compile(r"^(__[a-z0-9]+?)_(" + "|".join(isas) + r")(_\w+)?$")
 def with_siblings(found):
     extra = set()
     for n in found:
         m = variant.match(n)
-        if m:
-            for isa in ("avx512", "evex", "avx2", "avx", "sse2"):
-                cand = f"{m.group(1)}_{isa}{m.group(3) or ''}"
-                if cand in text:
-                    extra.add(cand)
+        if not m:
+            continue
+        for isa in isas:
+            same = f"{m.group(1)}_{isa}{m.group(3) or ''}"
+            if same in text:
+                extra.add(same)
+                continue
+            extra |= {t for t in text if (t == f"{m.group(1)}_{isa}" or t.startswith(f"{m.group(1)}_{isa}_"))
+                      and not t.endswith("_rtm") and variant.match(t)}
     return found | extra
 
 order, placed = [], set()

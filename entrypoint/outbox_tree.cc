@@ -276,7 +276,15 @@ Status PosixOutbox::commit_one(Staged& s) {
   if (unnamed) {
     // A new name takes the file in one link; a name that exists is replaced by linking
     // under a temp name and renaming that over it.
-    if (link_tmpfile(s.fd, s.rel) == 0) {
+    int linked = link_tmpfile(s.fd, s.rel);
+    if (linked != 0 && errno == ENOENT) {
+      // Its folder went while the file waited: an unnamed file holds no name in it, so a
+      // remove earlier in the batch (or a person) could empty it and take it away.
+      made_dirs_.clear();
+      if (auto made = make_parents(s.rel); !made) return made;
+      linked = link_tmpfile(s.fd, s.rel);
+    }
+    if (linked == 0) {
       ::close(s.fd);
       s.fd = -1;
       return Ok{};

@@ -110,6 +110,18 @@ TEST_CASE("outbox: puts through unnamed and named temps publish, replace, keep m
   CHECK(perms_of(dir / "tree/b.json") == (fs::perms::owner_read | fs::perms::owner_write));
   CHECK(names_in(dir / "tree") == std::vector<std::string>{"a.json", "b.json"});
 
+  // A put waiting in a folder whose last file is removed before the commit: the remove
+  // takes the folder away (an unnamed temp holds no name in it) and the commit makes it
+  // again.
+  REQUIRE(outbox.stage_put("d/x.json", "{}", 0644).ok());
+  REQUIRE(outbox.commit().ok());
+  REQUIRE(outbox.stage_put("d/y.json", "{\"y\":1}", 0644).ok());
+  REQUIRE(outbox.remove("d/x.json").ok());
+  REQUIRE(outbox.commit().ok());
+  CHECK(slurp(dir / "tree/d/y.json") == "{\"y\":1}");
+  CHECK_FALSE(fs::exists(dir / "tree/d/x.json"));
+  REQUIRE(outbox.remove("d/y.json").ok());
+
   // An aborted put leaves neither a temp nor a change.
   REQUIRE(outbox.stage_put("c.json", "{}", 0644).ok());
   outbox.abort();

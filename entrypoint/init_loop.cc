@@ -93,6 +93,7 @@ int InitLoop::run(SyncHooks& hooks) {
   spec.take_terminal = terminal_->interactive();
   const Spawned spawned = spawn_process(spec);
   child_started_ = Clock::now();
+  record_ignored(signals_);  // for the probe, before any thread of ours exists
   if (spawned.ok()) {
     child_pid_ = spawned.pid;
     m_child_pid_.set(child_pid_);

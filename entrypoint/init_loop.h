@@ -68,7 +68,7 @@ class InitLoop {
 
   uv_loop_t* loop_;
   const InitOptions& options_;
-  const InheritedSignals& signals_;
+  InheritedSignals signals_;  // the ignored set is recorded once the child started
   SignalFd& signal_fd_;
   HealthBoard& board_;
   MetricsRegistry& metrics_;

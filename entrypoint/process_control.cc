@@ -32,14 +32,17 @@ namespace {
     }
   }
   if (spec.close_other_fds) syscall(SYS_close_range, 3U, UINT_MAX, 0U);
-  // Every disposition back to what the init inherited (SIG_IGN survives exec, handlers
-  // do not; the init installs none, but the child's view must not depend on what a
-  // library may have done since), then the inherited mask.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction sa {};
-    sa.sa_handler = sigismember(&spec.signals->ignored, sig) == 1 ? SIG_IGN : SIG_DFL;
-    sigaction(sig, &sa, nullptr);  // fails harmlessly for the two glibc-internal RT signals
+  // Every disposition back to what the init inherited, once recorded (SIG_IGN survives
+  // exec, handlers do not; the init installs none, but a later child's view must not
+  // depend on what a library may have done since). The first child comes before anything
+  // could have changed one, and inherits them as they are. Then the inherited mask.
+  if (spec.signals->ignored_known) {
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      struct sigaction sa {};
+      sa.sa_handler = sigismember(&spec.signals->ignored, sig) == 1 ? SIG_IGN : SIG_DFL;
+      sigaction(sig, &sa, nullptr);  // fails harmlessly for the two glibc-internal RT signals
+    }
   }
   sigprocmask(SIG_SETMASK, &spec.signals->mask, nullptr);
   execvp(argv[0], argv);

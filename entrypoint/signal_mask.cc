@@ -13,11 +13,16 @@ InheritedSignals block_all_signals() {
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &in.mask);
   sigemptyset(&in.ignored);
+  return in;
+}
+
+void record_ignored(InheritedSignals& in) {
+  sigemptyset(&in.ignored);
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction sa {};
     if (sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) sigaddset(&in.ignored, sig);
   }
-  return in;
+  in.ignored_known = true;
 }
 
 Result<SignalFd> SignalFd::open() {

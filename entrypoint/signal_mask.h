@@ -13,12 +13,20 @@ namespace claude {
 // The signal state the init inherited from whoever started it.
 struct InheritedSignals {
   sigset_t mask;     // the blocked set at start
-  sigset_t ignored;  // signals whose disposition was SIG_IGN at start
+  sigset_t ignored;  // signals whose disposition was SIG_IGN at start (once known)
+  bool ignored_known = false;
 };
 
-// Blocks every signal (SIGKILL/SIGSTOP cannot be) and returns what was there before.
-// Call first in main, before any thread exists.
+// Blocks every signal (SIGKILL/SIGSTOP cannot be) and returns the mask that was there
+// before. Call first in main, before any thread exists. The dispositions are left alone
+// and not read: the init changes none, so the first child inherits them as they came
+// (the 64 reads would only delay it); record_ignored() reads them afterwards.
 InheritedSignals block_all_signals();
+
+// Reads which signals are ignored into `in` (64 sigaction reads). Call after the main
+// child is started and before anything else runs that might change a disposition; later
+// children (the probe) get exactly these back.
+void record_ignored(InheritedSignals& in);
 
 // A non-blocking, close-on-exec signalfd for every signal; closed on destruction.
 class SignalFd {

@@ -109,8 +109,10 @@ direct = subprocess.run([child, "mask"], preexec_fn=setup, capture_output=True, 
 via = subprocess.run([init, "--no-sync", "--health-port", "0", "--", child, "mask"], preexec_fn=setup,
                      capture_output=True, text=True).stdout
 plain = subprocess.run([init, "--no-sync", "--health-port", "0", "--", child, "mask"], capture_output=True, text=True).stdout
-print("direct:", direct.split(), "\nvia init:", via.split(), "\nplain:", plain.split())
-ok = direct == via and "SigBlk:" in via and via != plain
+bare = subprocess.run([child, "mask"], capture_output=True, text=True).stdout
+print("direct:", direct.split(), "\nvia init:", via.split(), "\nplain:", plain.split(), "\nbare:", bare.split())
+# plain == bare: the init ignores nothing of its own that a child could inherit.
+ok = direct == via and "SigBlk:" in via and via != plain and plain == bare
 sys.exit(0 if ok else 1)
 PY
 pass "inherited mask (USR2 TSTP TTIN) and ignores (PIPE HUP) reach the child unchanged"

@@ -31,7 +31,7 @@ set -- "${args[@]}"
 # Keep both lists equal to the Dockerfile's (its build stage's and runtime stage's
 # apt-get lines): the build stage compiles what CMakeLists.txt configures (hostside's
 # libcurl included); the runtime gives the CLI what it shells out to.
-builder_packages=build-essential,cmake,pkg-config,libuv1-dev,nlohmann-json3-dev,libspdlog-dev,libfmt-dev,libcurl4-openssl-dev,ca-certificates,dpkg-dev
+builder_packages=build-essential,cmake,pkg-config,lld,libuv1-dev,nlohmann-json3-dev,libspdlog-dev,libfmt-dev,libcurl4-openssl-dev,ca-certificates,dpkg-dev
 runtime_packages=ca-certificates,procps,git,less
 
 tag_for() {  # tag_for NAME PACKAGES -> NAME:SUITE-<hash of the package list>

@@ -329,9 +329,10 @@ void SyncService::arm_due_timer() {
     uv_timer_stop(due_timer_);  // idle: no wake-ups at all
     return;
   }
+  auto at = std::max(*due, retry_not_before_);
   auto now = SyncClock::now();
-  auto wait = *due <= now ? std::chrono::milliseconds(0)
-                          : std::chrono::ceil<std::chrono::milliseconds>(*due - now);
+  auto wait = at <= now ? std::chrono::milliseconds(0)
+                        : std::chrono::ceil<std::chrono::milliseconds>(at - now);
   uv_timer_start(due_timer_, &SyncService::on_due_timer, static_cast<std::uint64_t>(wait.count()), 0);
 }
 
@@ -341,7 +342,8 @@ void SyncService::on_due_timer(uv_timer_t* t) {
   if (!self->ensure_outbox()) {
     // Still no usable outbox: try again after the backoff, keeping every pending change.
     self->backoff_ = std::clamp(self->backoff_ * 2, self->tuning_.retry_min, self->tuning_.retry_max);
-    uv_timer_start(self->due_timer_, &SyncService::on_due_timer, static_cast<std::uint64_t>(self->backoff_.count()), 0);
+    self->retry_not_before_ = SyncClock::now() + self->backoff_;
+    self->arm_due_timer();
     self->set_sync_health();
     return;
   }
@@ -400,6 +402,7 @@ bool SyncService::run_batch(bool everything) {
     record_error(*res.error);
     ++consecutive_failures_;
     backoff_ = std::clamp(backoff_ * 2, tuning_.retry_min, tuning_.retry_max);
+    retry_not_before_ = done_at + backoff_;
     for (const std::string& p : res.failed) {
       auto it = first_seen.find(p);
       coalescer_.retry_at(p, done_at + backoff_, it != first_seen.end() ? it->second : done_at);
@@ -414,6 +417,7 @@ bool SyncService::run_batch(bool everything) {
   }
   consecutive_failures_ = 0;
   backoff_ = std::chrono::milliseconds(0);
+  retry_not_before_ = {};
   set_sync_health();
   return true;
 }

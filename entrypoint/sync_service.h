@@ -120,6 +120,9 @@ class SyncService final : public SyncHooks {
   std::vector<std::string> errors_;        // most recent errors (bounded)
   int consecutive_failures_ = 0;
   std::chrono::milliseconds backoff_{0};
+  // After a failed batch (or no usable outbox) no batch starts before this, however many
+  // changes arrive meanwhile: a log appended every 10 ms must not retry at that rate.
+  SyncClock::time_point retry_not_before_{};
   bool activity_since_metrics_ = false;
   bool started_ = false;
   bool seed_failed_ = false;

@@ -38,10 +38,19 @@ mount -o remount,ro "$OUTBOX"
 echo '{"theme":"dark"}' >"$LIVE/settings.json"
 wait_until 10 status_has '"unhealthy"' || fail "a read-only outbox did not make health unhealthy"
 grep -q "Read-only file system" "$WORK/init.log" || fail "the error does not say read-only: $(tail -3 "$WORK/init.log")"
+# A log appended every 10 ms while the outbox stays read-only: the retries keep to the
+# backoff (100 ms doubling), they do not follow the writer's pace (300 tries in 3 s).
+mkdir -p "$LIVE/projects/-w"
+errors_before=$(metric claude_init_sync_errors_total)
+for i in $(seq 300); do echo "{\"i\":$i}" >>"$LIVE/projects/-w/s.jsonl"; sleep 0.01; done
+errors_after=$(metric claude_init_sync_errors_total)
+tries=$(( ${errors_after:-0} - ${errors_before:-0} ))
+[ "$tries" -le 20 ] || fail "a failing outbox was retried $tries times in 3 s of appends: the backoff is not kept"
 mount -o remount,rw "$OUTBOX"
 wait_until 15 cmp -s "$LIVE/settings.json" "$OUTBOX/tree/settings.json" || fail "publishing did not resume after the outbox became writable"
+wait_until 15 cmp -s "$LIVE/projects/-w/s.jsonl" "$OUTBOX/tree/projects/-w/s.jsonl" || fail "the log appended while the outbox was read-only was not published after remount rw"
 wait_until 10 status_has '"status":"ok"' || fail "health did not recover after remount rw"
-pass "a read-only outbox: unhealthy with a clear error, resumes after remount rw"
+pass "a read-only outbox: unhealthy with a clear error, $tries retries during 3 s of appends (backoff kept), resumes after remount rw"
 
 stop_sync
 "$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox does not match its journal and the live dir"

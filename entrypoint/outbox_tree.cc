@@ -225,9 +225,9 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
     if (!unnamed) ::unlinkat(tree_fd_, temp.c_str(), 0);
     return s;
   }
-  // Start the write-back now, without waiting: by the batch's sync most of the data is
-  // on its way, so that sync (and the renames behind it) wait less.
-  (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  // No write-back of its own: the batch's one syncfs writes every staged temp together.
+  // (Starting each temp's write-back at once, with sync_file_range, submits one block
+  // request per file: a 1000-file burst took 20-40% more CPU and was published later.)
   staged_.push_back(Staged{rel, std::move(temp), fd});
   bytes_written_ += data.size();
   return Ok{};

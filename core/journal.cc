@@ -277,6 +277,41 @@ const ExpectedEntry* TreeState::find(std::string_view path) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+bool is_appended_log(std::string_view rel_path, const ExpectedEntry& expected) {
+  return !expected.is_symlink && (ends_with(rel_path, ".jsonl") || expected.last_op == JournalOp::kAppend);
+}
+
+std::size_t complete_json_lines(std::string_view tail) {
+  std::size_t end = 0;
+  for (;;) {
+    std::size_t nl = tail.find('\n', end);
+    if (nl == std::string_view::npos) return end;
+    std::string_view line = tail.substr(end, nl - end);
+    if (line.empty() || !nlohmann::json::accept(line)) return end;
+    end = nl + 1;
+  }
+}
+
+void observe_log_tail(const ExpectedEntry& expected, Sha256 at_prefix, std::string_view tail,
+                      ObservedEntry& o) {
+  if (tail.empty() || !is_appended_log(o.path, expected)) return;
+  std::size_t n = complete_json_lines(tail);
+  if (n == 0) return;
+  at_prefix.update(tail.substr(0, n));
+  o.lines_end = expected.size + n;
+  o.lines_sha256 = at_prefix.hex_digest();
+}
+
+void observe_content(std::string_view content, const ExpectedEntry* expected, ObservedEntry& o) {
+  o.size = content.size();
+  o.whole_sha256 = sha256_hex(content);
+  if (!expected || expected->is_symlink || content.size() < expected->size) return;
+  Sha256 at_prefix;
+  at_prefix.update(content.substr(0, expected->size));
+  o.prefix_sha256 = at_prefix.hex_digest();
+  observe_log_tail(*expected, at_prefix, content.substr(expected->size), o);
+}
+
 bool is_temp_name(std::string_view rel_path) {
   std::size_t slash = rel_path.rfind('/');
   std::string_view name = slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
@@ -289,6 +324,7 @@ std::string_view action_name(RecoveryAction action) {
     case RecoveryAction::kJournalAsPut: return "journal-as-put";
     case RecoveryAction::kJournalAsSymlink: return "journal-as-symlink";
     case RecoveryAction::kJournalAsDelete: return "journal-as-delete";
+    case RecoveryAction::kJournalAsAppend: return "journal-as-append";
     case RecoveryAction::kTruncate: return "truncate";
     case RecoveryAction::kStaleTemp: return "stale-temp";
     case RecoveryAction::kCorrupt: return "corrupt";
@@ -343,9 +379,22 @@ std::vector<RecoveryStep> plan_recovery(const TreeState& expected,
       steps.push_back({std::string(path), RecoveryAction::kOk, {}, 0, ""});
       continue;
     }
-    const bool is_log = ends_with(path, ".jsonl") || e->last_op == JournalOp::kAppend;
-    if (!is_log) {
+    if (!is_appended_log(path, *e)) {
       steps.push_back(journal_observed(*o));
+      continue;
+    }
+    if (o->size > e->size && o->prefix_sha256 == e->sha256 && o->lines_end > e->size &&
+        o->lines_end <= o->size && !o->lines_sha256.empty()) {
+      RecoveryStep s{std::string(path), RecoveryAction::kJournalAsAppend, {}, o->lines_end, ""};
+      s.record.op = JournalOp::kAppend;
+      s.record.path = o->path;
+      s.record.offset = e->size;
+      s.record.size = o->lines_end;
+      s.record.sha256 = o->lines_sha256;
+      s.detail = std::to_string(o->lines_end - e->size) + " bytes of whole lines past the journaled size " +
+                 std::to_string(e->size);
+      if (o->size > o->lines_end) s.detail += ", then " + std::to_string(o->size - o->lines_end) + " torn bytes";
+      steps.push_back(std::move(s));
       continue;
     }
     if (o->size > e->size && o->prefix_sha256 == e->sha256) {

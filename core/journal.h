@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/sha256.h"
 
 namespace claude {
 
@@ -98,14 +99,41 @@ struct ObservedEntry {
   std::string whole_sha256;
   std::uint32_t mode = 0;
   std::string target;  // symlinks
+  // An appended log longer than its journaled size (see is_appended_log): where the
+  // complete lines past that size end, each of them JSON (complete_json_lines), and the
+  // sha256 of the file up to there. lines_end == 0 when there are none.
+  std::uint64_t lines_end = 0;
+  std::string lines_sha256;
 };
+
+// True for the files the init appends to in place: session logs (*.jsonl) and any path
+// whose last record is an append. Only their tail past the journaled size is worth
+// reading for complete lines.
+bool is_appended_log(std::string_view rel_path, const ExpectedEntry& expected);
+
+// The length of the longest prefix of `tail` made of whole lines ('\n'-terminated), each
+// of which parses as JSON: the lines an append wrote in full before a kill took the init.
+// The init only ever appends whole lines, so what follows them is a torn write.
+std::size_t complete_json_lines(std::string_view tail);
+
+// Fills o.lines_end and o.lines_sha256 for an appended log longer than `expected`:
+// `at_prefix` is the running sha256 after the first expected.size bytes, `tail` the bytes
+// after them. Does nothing for other files.
+void observe_log_tail(const ExpectedEntry& expected, Sha256 at_prefix, std::string_view tail,
+                      ObservedEntry& o);
+
+// Fills o.size, o.whole_sha256, o.prefix_sha256 and the log tail from a file's whole
+// content (`expected` is the file's journaled state, nullptr when it has none).
+void observe_content(std::string_view content, const ExpectedEntry* expected, ObservedEntry& o);
 
 enum class RecoveryAction {
   kOk,               // matches the journal
   kJournalAsPut,     // a complete file renamed in after its last record: journal it
   kJournalAsSymlink, // a symlink renamed in after its last record: journal it
   kJournalAsDelete,  // journaled but gone (killed between unlink and record): journal it
-  kTruncate,         // an appended log with bytes beyond its journaled size: cut them
+  kJournalAsAppend,  // an appended log with whole lines past its journaled size (killed
+                     // before the record): journal them as an append, cut any torn rest
+  kTruncate,         // an appended log with only a torn line past its journaled size: cut it
   kStaleTemp,        // one of our temp files left by a kill: remove (init) or ignore (host)
   kCorrupt,          // a log whose journaled content is not there (shorter or different)
 };
@@ -117,15 +145,17 @@ struct RecoveryStep {
   RecoveryAction action = RecoveryAction::kOk;
   // For the kJournalAs* actions: the record to append (seq and time left for the caller).
   JournalRecord record;
-  // For kTruncate: the size to cut to. For kCorrupt: what was expected and found.
+  // For kTruncate and kJournalAsAppend: the size to cut to (kJournalAsAppend: the file may
+  // already end there). For kCorrupt: what was expected and found.
   std::uint64_t truncate_to = 0;
   std::string detail;
 };
 
 // Decides, for every path that is expected or observed, what recovery does. Session logs
 // (*.jsonl, or any path whose last record is an append) are appended in place, so extra
-// bytes after the journaled content are a torn append (kTruncate) and anything else is
-// kCorrupt; every other file only ever changes by rename, so a different file is complete
+// bytes after the journaled content are appends whose record a kill took: their whole
+// JSON lines are journaled (kJournalAsAppend; nothing the container wrote out is lost), a
+// torn rest is cut (kTruncate when there is nothing else), and anything else is kCorrupt; every other file only ever changes by rename, so a different file is complete
 // (kJournalAsPut). The init publishes a file's first version by rename, never by append.
 // Steps come out sorted by path.
 std::vector<RecoveryStep> plan_recovery(const TreeState& expected,

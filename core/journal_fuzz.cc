@@ -112,6 +112,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     auto steps = claude::plan_recovery(once, observed);
     require(steps.size() >= observed.size());
+
+    // Whole lines found in the input past a journaled log's size are journaled, and the
+    // record describes exactly the bytes kept (the cut file).
+    for (const auto& [path, e] : once.entries()) {
+      if (e.is_symlink) continue;
+      std::string content(e.size, 'x');
+      content += input;
+      claude::ObservedEntry o;
+      o.path = path;
+      claude::observe_content(content, &e, o);
+      require(o.lines_end == 0 || (o.lines_end > e.size && o.lines_end <= content.size() &&
+                                   content[o.lines_end - 1] == '\n' &&
+                                   o.lines_sha256 == claude::sha256_hex(std::string_view(content).substr(0, o.lines_end))));
+      for (const auto& step : claude::plan_recovery(once, {o})) {
+        if (step.action != claude::RecoveryAction::kJournalAsAppend) continue;
+        require(step.truncate_to == o.lines_end && step.record.size == o.lines_end && step.record.offset == e.size);
+      }
+    }
   }
 
   (void)claude::parse_journal(input);

@@ -10,6 +10,7 @@ using claude::ObservedEntry;
 using claude::parse_journal;
 using claude::RecoveryAction;
 using claude::TreeState;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -269,4 +270,64 @@ TEST_CASE("after recovery's records are journaled, a second plan finds nothing t
     INFO(s.path);
     CHECK(s.action == RecoveryAction::kOk);
   }
+}
+
+TEST_CASE("complete_json_lines counts the whole JSON lines a torn append left") {
+  using claude::complete_json_lines;
+  CHECK(complete_json_lines("") == 0);
+  CHECK(complete_json_lines("{\"a\":1}") == 0);  // no newline yet: torn
+  CHECK(complete_json_lines("{\"a\":1}\n") == 8);
+  CHECK(complete_json_lines("{\"a\":1}\n{\"b\":2}\n{\"c\":") == 16);
+  CHECK(complete_json_lines("{\"a\":1}\n{\"b\":\n") == 8);  // a line that is not JSON ends it
+  CHECK(complete_json_lines("\n{\"a\":1}\n") == 0);         // an empty line is not a record
+  CHECK(complete_json_lines("{\"a\":1}\n\0\0\0\n"sv) == 8);  // zeros from a lost block
+}
+
+TEST_CASE("recovery journals whole lines past a log's journaled size and cuts only a torn rest") {
+  const std::string log1 = "{\"a\":1}\n";
+  const std::string log2 = log1 + "{\"b\":2}\n";
+  TreeState expected;
+  expected.replay({begin(0), put(1, "p/s.jsonl", log1), put(2, "p/t.jsonl", log1), put(3, "p/u.jsonl", log1),
+                   put(4, "p/v.jsonl", log1), put(5, "notes.md", "n")});
+  auto observe = [&](std::string path, std::string_view content) {
+    ObservedEntry o;
+    o.path = std::move(path);
+    o.mode = 0644;
+    claude::observe_content(content, expected.find(o.path), o);
+    return o;
+  };
+  const std::string more = log2 + "{\"c\":3}\n";
+  std::vector<ObservedEntry> observed = {
+      observe("p/s.jsonl", more + "{\"d\":"),  // two whole lines, then a torn one
+      observe("p/t.jsonl", more),              // two whole lines
+      observe("p/u.jsonl", log1 + "{\"d\":"),  // only a torn line
+      observe("p/v.jsonl", "{\"X\":1}\n" + std::string("{\"b\":2}\n")),  // the journaled bytes differ
+      observe("notes.md", "n\n{\"x\":1}\n"),   // not a log: a whole put
+  };
+  std::map<std::string, claude::RecoveryStep> by_path;
+  for (const auto& s : claude::plan_recovery(expected, observed)) by_path[s.path] = s;
+
+  const auto& s = by_path["p/s.jsonl"];
+  CHECK(s.action == RecoveryAction::kJournalAsAppend);
+  CHECK(claude::action_name(s.action) == "journal-as-append");
+  CHECK(s.truncate_to == more.size());
+  CHECK(s.record.op == JournalOp::kAppend);
+  CHECK(s.record.offset == log1.size());
+  CHECK(s.record.size == more.size());
+  CHECK(s.record.sha256 == claude::sha256_hex(more));
+  CHECK(s.detail.find("torn") != std::string::npos);
+  CHECK(by_path["p/t.jsonl"].action == RecoveryAction::kJournalAsAppend);
+  CHECK(by_path["p/t.jsonl"].truncate_to == more.size());
+  CHECK(by_path["p/u.jsonl"].action == RecoveryAction::kTruncate);
+  CHECK(by_path["p/u.jsonl"].truncate_to == log1.size());
+  CHECK(by_path["p/v.jsonl"].action == RecoveryAction::kCorrupt);
+  CHECK(by_path["notes.md"].action == RecoveryAction::kJournalAsPut);
+
+  // Journaling the step gives the state the file is in after the cut: replay agrees.
+  TreeState after = expected;
+  after.apply([&] { auto r = s.record; r.seq = 10; return r; }());
+  const claude::ExpectedEntry* e = after.find("p/s.jsonl");
+  REQUIRE(e);
+  CHECK(e->size == more.size());
+  CHECK(e->sha256 == claude::sha256_hex(more));
 }

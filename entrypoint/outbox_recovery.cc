@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
@@ -51,7 +54,14 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
     if (f.fd < 0) continue;
     const ExpectedEntry* want = expected.find(rel);
     std::uint64_t prefix = want && !want->is_symlink ? want->size : UINT64_MAX;
+    // A log's bytes past its journaled size are kept (up to a bound) to find the whole
+    // lines among them: appends whose record a kill took.
+    const bool log_tail = prefix != UINT64_MAX && is_appended_log(rel, *want);
+    constexpr std::size_t kMaxTail = 16u << 20;
     Sha256 whole;
+    std::optional<Sha256> at_prefix;
+    if (prefix == 0) at_prefix.emplace();
+    std::string tail;
     std::uint64_t offset = 0;
     char buf[65536];
     for (;;) {
@@ -60,14 +70,20 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
       if (n <= 0) break;
       std::string_view chunk(buf, static_cast<std::size_t>(n));
       if (prefix != UINT64_MAX && offset < prefix && offset + chunk.size() >= prefix) {
-        Sha256 at_prefix = whole;
-        at_prefix.update(chunk.substr(0, static_cast<std::size_t>(prefix - offset)));
-        e.prefix_sha256 = at_prefix.hex_digest();
+        at_prefix = whole;
+        at_prefix->update(chunk.substr(0, static_cast<std::size_t>(prefix - offset)));
+      }
+      if (log_tail && offset + chunk.size() > prefix && tail.size() < kMaxTail) {
+        std::size_t from = offset >= prefix ? 0 : static_cast<std::size_t>(prefix - offset);
+        tail.append(chunk.substr(from, std::min(chunk.size() - from, kMaxTail - tail.size())));
       }
       whole.update(chunk);
       offset += chunk.size();
     }
-    if (prefix == 0) e.prefix_sha256 = Sha256().hex_digest();
+    if (at_prefix) {
+      e.prefix_sha256 = at_prefix->hex_digest();
+      if (log_tail) observe_log_tail(*want, *at_prefix, tail, e);
+    }
     e.whole_sha256 = whole.hex_digest();
     e.size = offset;
     out.push_back(std::move(e));
@@ -145,6 +161,18 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
       case RecoveryAction::kJournalAsDelete:
         fixes.push_back(step.record);
         rec.notes.push_back(std::string(action_name(step.action)) + " " + step.path);
+        ++rec.journaled;
+        break;
+      case RecoveryAction::kJournalAsAppend:
+        // The whole lines stay and are journaled; a torn rest after them is cut first.
+        for (const ObservedEntry& o : *observed) {
+          if (o.path != step.path || o.size <= step.truncate_to) continue;
+          if (::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
+            return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
+          }
+        }
+        fixes.push_back(step.record);
+        rec.notes.push_back("journaled " + step.path + ": " + step.detail);
         ++rec.journaled;
         break;
       case RecoveryAction::kTruncate:

@@ -1,6 +1,7 @@
 // Brings the outbox back to agreement with its journal when claude-init starts (again):
 // a torn last journal line is cut, stale temp files go, a file renamed in after its last
-// record is journaled, bytes of a torn log append are cut back, and a "begin" record marks
+// record is journaled, whole lines appended to a log past its last record are journaled
+// (a torn rest is cut back), and a "begin" record marks
 // this start. Afterwards every outbox file matches its journal. The decisions come from
 // core/journal.h's plan_recovery; this file only observes the tree and applies them.
 #pragma once

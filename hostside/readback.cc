@@ -39,7 +39,7 @@ struct TheirEntry {
   std::string abs;  // in the outbox tree
   bool is_symlink = false;
   std::string target;
-  std::uint64_t size = 0;  // bytes that count (a torn append is cut to the journaled size)
+  std::uint64_t size = 0;  // bytes that count (a torn append's rest past its whole lines does not)
   std::string sha256;
   std::uint32_t mode = 0600;
   std::int64_t mtime_ns = 0;
@@ -51,14 +51,6 @@ struct VerifiedOutbox {
   std::set<std::string> deleted;  // paths the journal deleted (or renamed away)
   std::vector<std::string> unverifiable;
 };
-
-// sha256 of the first `prefix` bytes and of the whole file, in one pass.
-Result<std::pair<std::string, std::string>> hash_prefix_and_whole(const std::string& path, std::uint64_t prefix) {
-  auto content = read_file(path);
-  if (!content.ok()) return content.error();
-  std::string pre = content->size() >= prefix ? sha256_hex(std::string_view(*content).substr(0, prefix)) : "";
-  return std::make_pair(pre, sha256_hex(*content));
-}
 
 Result<VerifiedOutbox> verify_outbox(const std::string& outbox) {
   VerifiedOutbox v;
@@ -95,15 +87,12 @@ Result<VerifiedOutbox> verify_outbox(const std::string& outbox) {
       o.is_symlink = true;
       o.target = e.target;
     } else if (!is_temp_name(e.rel)) {
-      o.size = e.size;
-      const ExpectedEntry* exp = state.find(e.rel);
-      auto h = hash_prefix_and_whole(tree + "/" + e.rel, exp ? exp->size : 0);
-      if (!h.ok()) {
-        v.unverifiable.push_back(e.rel + ": " + h.error().message());
+      auto content = read_file(tree + "/" + e.rel);
+      if (!content.ok()) {
+        v.unverifiable.push_back(e.rel + ": " + content.error().message());
         continue;
       }
-      if (exp) o.prefix_sha256 = h->first;
-      o.whole_sha256 = h->second;
+      observe_content(*content, state.find(e.rel), o);
     }
     observed.push_back(std::move(o));
   }
@@ -143,6 +132,9 @@ Result<VerifiedOutbox> verify_outbox(const std::string& outbox) {
       const ExpectedEntry* exp = state.find(step.path);
       t.size = step.truncate_to;
       t.sha256 = exp ? exp->sha256 : o->prefix_sha256;
+    } else if (step.action == RecoveryAction::kJournalAsAppend) {
+      t.size = step.truncate_to;  // the whole lines past the journaled size count, a torn rest does not
+      t.sha256 = step.record.sha256;
     } else {
       t.size = o->size;
       t.sha256 = o->whole_sha256;

@@ -70,6 +70,8 @@ cp "$STAGE/tree/projects/$ENC/s1.jsonl" "$TEST_ROOT/s1.jsonl"
 $W put "projects/$ENC/s1.jsonl" "$TEST_ROOT/s1.jsonl" 600
 $W append "projects/$ENC/s1.jsonl" $'{"cwd":"/workspace/proj","uuid":"3"}\n'
 $W append "projects/$ENC/s2.jsonl" $'{"uuid":"new-session"}\n'
+# Killed within the journal hold: a whole line appended without its record, then a torn one.
+printf '{"uuid":"unjournaled"}\n{"uuid":"to' >> "$OUTBOX/tree/projects/$ENC/s2.jsonl"
 $W put-text commands/new.md "from the container"
 $W put-text settings.json '{"model":"sonnet"}'
 $W put-text CLAUDE.md "# notes, container"
@@ -104,7 +106,8 @@ assert r["json_conflicts"][0]["ours"] == "solarized" and r["json_conflicts"][0][
 log = open(f"{home}/.claude/projects/{enc}/s1.jsonl").read().splitlines()
 uuids = [json.loads(l)["uuid"] for l in log]
 assert uuids == ["1", "2", "host-line", "3"], uuids
-assert open(f"{home}/.claude/projects/{enc}/s2.jsonl").read() == '{"uuid":"new-session"}\n'
+s2 = open(f"{home}/.claude/projects/{enc}/s2.jsonl").read()
+assert s2 == '{"uuid":"new-session"}\n{"uuid":"unjournaled"}\n', "an unjournaled whole line is kept, a torn one is not: %r" % s2
 assert open(f"{home}/.claude/commands/new.md").read() == "from the container"
 assert json.load(open(f"{home}/.claude/settings.json")) == {"model": "sonnet"}   # only the container changed it
 assert open(f"{home}/.claude/CLAUDE.md").read() == "# notes, host (newer)\n"     # both changed, host newer

@@ -131,3 +131,24 @@ stop_sync
 "$CHECK" "$OUTBOX" --live "$LIVE" || { grep inside.md "$OUTBOX/journal.jsonl"; ls -la "$OUTBOX/tree/commands"; fail "final outbox check"; }
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["format"]=="claude-report/1", r; assert r["counts"]["files_published"]>=1000, r["counts"]; assert r["skipped"], r' "$OUTBOX/reports/run.json" || fail "run.json"
 pass "final report written; outbox matches its journal and the live dir"
+
+# Killed right after appends, inside the time their journal record is held back: the lines
+# are already in the outbox log, so the restart journals them (nothing the container wrote
+# out is cut), and only then looks at the live dir.
+log=$LIVE/projects/-w-a/session.jsonl
+inside=0
+for attempt in 1 2 3 4 5; do  # a slow machine may journal them before the kill lands: again
+  start_sync
+  size_before=$(stat -c %s "$OUTBOX/tree/projects/-w-a/session.jsonl")
+  printf '{"kill":%d}\n{"kill":%d}\n' "$attempt" "$attempt" >>"$log"
+  wait_until 5 cmp -s "$log" "$OUTBOX/tree/projects/-w-a/session.jsonl" || fail "the appends were not published"
+  kill -KILL "$INIT_PID"; wait "$LAUNCHER" 2>/dev/null || true
+  if ! grep -q "\"size\":$(stat -c %s "$log")," "$OUTBOX/journal.jsonl"; then inside=1; break; fi
+done
+[ "$inside" = 1 ] || fail "5 kills all came after the appends' journal record: the case was never tried"
+start_sync
+wait_until 10 grep -q "journaled projects/-w-a/session.jsonl: $(( $(stat -c %s "$log") - size_before )) bytes of whole lines" "$OUTBOX/reports/events.jsonl" ||
+  { grep outbox_recovered "$OUTBOX/reports/events.jsonl" >&2; fail "the restart did not journal the unjournaled whole lines"; }
+stop_sync
+"$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox check after the kill inside the journal hold"
+pass "a kill inside the journal hold: the restart journals the whole lines already in the outbox"

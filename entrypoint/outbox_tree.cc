@@ -1,6 +1,7 @@
 #include "entrypoint/outbox_tree.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,8 +110,16 @@ void OutboxOwner::adopt_at(int dir_fd, const std::string& name) const {
   if (active) (void)!::fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
 }
 
-Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox_dir) {
+Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox_dir, bool* in_use) {
   std::unique_ptr<PosixOutbox> out(new PosixOutbox(outbox_dir));
+  out->lock_fd_ = ::open(outbox_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (out->lock_fd_ < 0) return Error{"open outbox", outbox_dir, errno, "", "mount the outbox folder (--outbox)"};
+  if (::flock(out->lock_fd_, LOCK_EX | LOCK_NB) != 0 && errno != ENOLCK && errno != EOPNOTSUPP && errno != EINVAL) {
+    // (A filesystem without flock — some network and FUSE mounts — goes unlocked.)
+    if (in_use) *in_use = true;
+    return Error{"lock outbox", outbox_dir, 0, "another claude-init is syncing into it",
+                 "give each container an outbox folder of its own (claude-host run makes one per run)"};
+  }
   out->owner_ = OutboxOwner::of(outbox_dir);
   out->umask_ = current_umask();
   std::string tree = outbox_dir + "/tree";
@@ -161,6 +170,7 @@ int PosixOutbox::link_tmpfile(int fd, const std::string& rel) const {
 PosixOutbox::~PosixOutbox() {
   abort();
   if (tree_fd_ >= 0) ::close(tree_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Status PosixOutbox::make_parents(const std::string& rel) {

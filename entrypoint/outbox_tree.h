@@ -74,8 +74,11 @@ void set_tmpfile_allowed(bool allowed);
 // outbox_recovery.h) before the first write so the journal's seq continues.
 class PosixOutbox final : public Outbox {
  public:
-  // Creates tree/ when missing. Error when the folder is missing or not writable.
-  static Result<std::unique_ptr<PosixOutbox>> open(const std::string& outbox_dir);
+  // Creates tree/ when missing. Error when the folder is missing or not writable, or when
+  // another claude-init holds it: the outbox folder is flock()ed for this object's life, so
+  // two inits given one outbox (a compose file that shares it) never interleave journals.
+  // *in_use is set when that was the reason.
+  static Result<std::unique_ptr<PosixOutbox>> open(const std::string& outbox_dir, bool* in_use = nullptr);
   ~PosixOutbox() override;
   PosixOutbox(const PosixOutbox&) = delete;
   PosixOutbox& operator=(const PosixOutbox&) = delete;
@@ -122,6 +125,7 @@ class PosixOutbox final : public Outbox {
   // cleared whenever one of them may have gone.
   std::set<std::string> made_dirs_;
   int tree_fd_ = -1;
+  int lock_fd_ = -1;  // the outbox folder, flock()ed exclusively
   std::uint64_t next_seq_ = 0;
   std::uint64_t bytes_written_ = 0;
   std::vector<Staged> staged_;

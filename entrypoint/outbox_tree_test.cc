@@ -130,3 +130,22 @@ TEST_CASE("outbox: puts through unnamed and named temps publish, replace, keep m
   set_tmpfile_allowed(true);
   fs::remove_all(dir);
 }
+
+TEST_CASE("outbox: one claude-init at a time; a second is refused with the folder and the fix") {
+  char tmpl[] = "/tmp/outbox-tree-test.XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  {
+    auto first = PosixOutbox::open(dir.string());
+    REQUIRE(first.ok());
+    auto second = PosixOutbox::open(dir.string());
+    REQUIRE_FALSE(second.ok());
+    const std::string msg = second.error().message();
+    CHECK(msg.find(dir.string()) != std::string::npos);
+    CHECK(msg.find("another claude-init") != std::string::npos);
+    CHECK(msg.find("outbox folder of its own") != std::string::npos);
+  }
+  // The lock goes with the outbox (and with a killed process): the next one gets it.
+  auto again = PosixOutbox::open(dir.string());
+  CHECK(again.ok());
+  fs::remove_all(dir);
+}

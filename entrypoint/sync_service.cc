@@ -169,9 +169,18 @@ Status SyncService::seed() {
 
 bool SyncService::ensure_outbox() {
   if (outbox_) return true;
-  if (!outbox_wanted_) return false;
-  auto outbox = PosixOutbox::open(options_.outbox_dir);
+  if (!outbox_wanted_ || !outbox_in_use_.empty()) return false;
+  bool in_use = false;
+  auto outbox = PosixOutbox::open(options_.outbox_dir, &in_use);
   if (!outbox) {
+    if (in_use) {
+      // Not retried: taking the outbox over once the other init is gone would publish this
+      // live dir over that container's results before the host has read them back.
+      outbox_in_use_ = outbox.error().message();
+      spdlog::error("sync: {}; this claude-init syncs nothing", outbox_in_use_);
+      set_sync_health();
+      return false;
+    }
     record_error(outbox.error());
     return false;
   }
@@ -325,8 +334,8 @@ void SyncService::on_events(std::vector<WatchEvent>& events) {
 void SyncService::arm_due_timer() {
   m_->pending.set(static_cast<std::int64_t>(coalescer_.size()));
   auto due = coalescer_.next_due();
-  if (!due) {
-    uv_timer_stop(due_timer_);  // idle: no wake-ups at all
+  if (!due || !outbox_in_use_.empty()) {
+    uv_timer_stop(due_timer_);  // idle (or refused the outbox): no wake-ups at all
     return;
   }
   auto at = std::max(*due, retry_not_before_);
@@ -456,6 +465,8 @@ void SyncService::set_sync_health() {
   auto now = SyncClock::now();
   if (!outbox_wanted_) {
     health_.set("sync", HealthLevel::kDegraded, "no outbox mounted at " + options_.outbox_dir);
+  } else if (!outbox_in_use_.empty()) {
+    health_.set("sync", HealthLevel::kUnhealthy, outbox_in_use_ + "; this claude-init syncs nothing");
   } else if (!outbox_ || consecutive_failures_ >= tuning_.unhealthy_after_failures) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "outbox not writable: " + (errors_.empty() ? std::string("unknown error") : errors_.back()));

@@ -107,6 +107,7 @@ class SyncService final : public SyncHooks {
   std::unique_ptr<PosixLiveTree> live_;
   std::unique_ptr<PosixOutbox> outbox_;
   bool outbox_wanted_ = false;
+  std::string outbox_in_use_;  // another init holds the outbox: why, and this one never syncs
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<InotifyWatcher> watcher_;
   ReportWriter reports_;

@@ -132,6 +132,35 @@ stop_sync
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["format"]=="claude-report/1", r; assert r["counts"]["files_published"]>=1000, r["counts"]; assert r["skipped"], r' "$OUTBOX/reports/run.json" || fail "run.json"
 pass "final report written; outbox matches its journal and the live dir"
 
+# A second init given the same outbox (a compose file that shares one) is refused: it
+# says why in its health, and the first one's journal goes on alone.
+start_sync
+first_pid=$INIT_PID first_launcher=$LAUNCHER first_port=$PORT
+PORT2=$(free_port)
+mkdir -p "$WORK/live2"
+start_init pid1 "$WORK/init2.log" --stage "$STAGE" --outbox "$OUTBOX" --live-dir "$WORK/live2" \
+  --health-port "$PORT2" -- sleep infinity
+second_pid=$INIT_PID second_launcher=$LAUNCHER
+wait_until 10 bash -c "curl -s http://127.0.0.1:$PORT2/status | grep -q 'another claude-init is syncing into it'" ||
+  fail "a second init on one outbox did not say so: $(curl -s "http://127.0.0.1:$PORT2/status")"
+"$INIT" health --health-port "$PORT2" >"$WORK/health2.txt" 2>&1 && fail "a refused second init is healthy: $(cat "$WORK/health2.txt")"
+echo '{"second":true}' >"$WORK/live2/only-second.json"
+echo '{"first":true}' >"$LIVE/only-first.json"
+PORT=$first_port barrier
+[ -f "$OUTBOX/tree/only-first.json" ] && [ ! -e "$OUTBOX/tree/only-second.json" ] || fail "the refused init wrote into the outbox"
+second_launcher_saved=$second_launcher
+INIT_PID=$first_pid LAUNCHER=$first_launcher PORT=$first_port
+stop_sync
+"$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox check after a second init was refused"
+# Nor does it take the outbox over once the first is gone: that would publish its own live
+# dir over the first container's results before the host read them back.
+echo '{"second":2}' >"$WORK/live2/only-second.json"
+"$INIT" sync --health-port "$PORT2" >/dev/null 2>&1 || true  # a flush barrier tries the outbox at once
+[ ! -e "$OUTBOX/tree/only-second.json" ] || fail "the refused init took the outbox over after the first stopped"
+"$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox changed after the first init stopped"
+kill -KILL "$second_pid"; wait "$second_launcher_saved" 2>/dev/null || true
+pass "a second init on the same outbox is refused (health says why); the first one's outbox stays consistent"
+
 # Killed right after appends, inside the time their journal record is held back: the lines
 # are already in the outbox log, so the restart journals them (nothing the container wrote
 # out is cut), and only then looks at the live dir.

@@ -2,7 +2,7 @@
 """Sync benchmark: claude-init against lsyncd (delay 0.1 s), an `inotifywait -m -r` + rsync
 loop and plain rsync polling, on separate source and outbox filesystems, same run.
 Driven by bench/sync_bench.sh, which makes the filesystems; see bench/README.md."""
-import hashlib, json, os, signal, socket, subprocess, sys, time, urllib.request
+import ctypes, hashlib, json, os, select, signal, socket, struct, subprocess, sys, time, urllib.request
 
 SRC_FS, DST_FS, DST_DEV, INIT, FS_KIND = (sys.argv[1:6] + [""] * 5)[:5]
 QUICK = os.environ.get("SYNC_BENCH_QUICK") == "1"
@@ -105,19 +105,16 @@ class Inotify:
     IN_MOVED_TO, IN_CREATE, IN_ISDIR, IN_Q_OVERFLOW = 0x80, 0x100, 0x40000000, 0x4000
     _libc = None
     def __init__(self):
-        import ctypes
         if Inotify._libc is None: Inotify._libc = ctypes.CDLL(None, use_errno=True)
         self.fd = Inotify._libc.inotify_init1(os.O_CLOEXEC)
         if self.fd < 0: raise OSError(ctypes.get_errno(), "inotify_init1")
         self.dirs = {}
     def watch(self, path):
-        import ctypes
         wd = Inotify._libc.inotify_add_watch(self.fd, path.encode(), self.IN_MOVED_TO | self.IN_CREATE)
         if wd < 0: raise OSError(ctypes.get_errno(), "inotify_add_watch " + path)
         self.dirs[wd] = path
     def read(self, timeout):
         """[(folder, name, is_dir)] of one read, or [] after timeout seconds."""
-        import select, struct
         if not select.select([self.fd], [], [], timeout)[0]: return []
         buf = os.read(self.fd, 1 << 20); out = []; i = 0
         while i < len(buf):
@@ -147,30 +144,31 @@ def observe_new_names(root, sub, want, on_names, deadline):
             if names: done = on_names(names, t)
     finally: ino.close()
 
+def is_torn(path):
+    """1 when the file does not parse as JSON (seen incomplete), else 0."""
+    try: json.loads(open(path).read())
+    except ValueError: return 1
+    except OSError: pass
+    return 0
+
 def burst(tool):
     d = os.path.join(tool.src, "burst"); os.makedirs(d)
     out = os.path.join(tool.out(), "burst")
     want = lambda n: n.startswith("t") and n.endswith(".json")
-    ready_r, ready_w = os.pipe()
-    checker = None
     if OBSERVER == "inotify":
         # The torn check reads each file as it appears; it runs in a process of its own so that
-        # its reads do not delay the timing observer's timestamps.
+        # its reads do not delay the timing observer's timestamps. (Both list the folder when
+        # they start watching it, and the writer waits 0.2 s: nothing is missed.)
         checker_r, checker_w = os.pipe(); checker = os.fork()
         if checker == 0:
             os.close(checker_r); torn = [0]; seen = set()
             def check(names, t):
                 for n in names:
-                    if n in seen: continue
-                    seen.add(n)
-                    try: json.loads(open(os.path.join(out, n)).read())
-                    except ValueError: torn[0] += 1
-                    except OSError: pass
+                    if n not in seen: seen.add(n); torn[0] += is_torn(os.path.join(out, n))
                 return len(seen) >= 1000
-            os.write(ready_w, b"c")
             observe_new_names(tool.out(), "burst", want, check, time.monotonic() + 60)
             os.write(checker_w, json.dumps(torn[0]).encode()); os._exit(0)
-        os.close(checker_w); os.read(ready_r, 1)
+        os.close(checker_w)
     child = os.fork()
     if child == 0:  # the writer
         time.sleep(0.2); times = []
@@ -191,13 +189,8 @@ def burst(tool):
             except FileNotFoundError: names = []
             t = now()
             for n in names:
-                if want(n) and n not in seen:
-                    seen[n] = t
-                    try: json.loads(open(os.path.join(out, n)).read())
-                    except ValueError: torn += 1
-                    except OSError: pass
+                if want(n) and n not in seen: seen[n] = t; torn += is_torn(os.path.join(out, n))
             time.sleep(0.0002)
-    os.close(ready_r); os.close(ready_w)
     os.waitpid(child, 0)
     times = json.load(open(os.path.join(tool.dst, "..", "burst-times")))
     lat = [(seen["t%04d.json" % i] - times[i]) / 1e6 for i in range(1000) if "t%04d.json" % i in seen]

@@ -155,7 +155,8 @@ struct RecoveryStep {
 // (*.jsonl, or any path whose last record is an append) are appended in place, so extra
 // bytes after the journaled content are appends whose record a kill took: their whole
 // JSON lines are journaled (kJournalAsAppend; nothing the container wrote out is lost), a
-// torn rest is cut (kTruncate when there is nothing else), and anything else is kCorrupt; every other file only ever changes by rename, so a different file is complete
+// torn rest is cut (kTruncate when there is nothing else), and anything else is kCorrupt;
+// every other file only ever changes by rename, so a different file is complete
 // (kJournalAsPut). The init publishes a file's first version by rename, never by append.
 // Steps come out sorted by path.
 std::vector<RecoveryStep> plan_recovery(const TreeState& expected,

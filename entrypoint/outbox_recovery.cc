@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -150,6 +151,8 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
 
   auto observed = observe_outbox_tree(outbox_dir, rec.state);
   if (!observed) return observed.error();
+  std::map<std::string_view, const ObservedEntry*> observed_at;
+  for (const ObservedEntry& o : *observed) observed_at.emplace(o.path, &o);
   std::vector<JournalRecord> fixes;
   for (const RecoveryStep& step : plan_recovery(rec.state, *observed)) {
     std::string where = outbox_dir + "/tree/" + step.path;
@@ -165,11 +168,9 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
         break;
       case RecoveryAction::kJournalAsAppend:
         // The whole lines stay and are journaled; a torn rest after them is cut first.
-        for (const ObservedEntry& o : *observed) {
-          if (o.path != step.path || o.size <= step.truncate_to) continue;
-          if (::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
-            return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
-          }
+        if (observed_at.at(step.path)->size > step.truncate_to &&
+            ::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
+          return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         fixes.push_back(step.record);
         rec.notes.push_back("journaled " + step.path + ": " + step.detail);
@@ -190,16 +191,14 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
         // Only a log put by rename (a full copy after a rewrite) and killed before its
         // record gets here: the file is complete, so it is journaled as that put; the
         // start-up diff republishes it from the live dir if it is not current.
-        for (const ObservedEntry& o : *observed) {
-          if (o.path != step.path) continue;
-          JournalRecord put;
-          put.op = JournalOp::kPut;
-          put.path = o.path;
-          put.size = o.size;
-          put.sha256 = o.whole_sha256;
-          put.mode = o.mode;
-          fixes.push_back(put);
-        }
+        const ObservedEntry& o = *observed_at.at(step.path);
+        JournalRecord put;
+        put.op = JournalOp::kPut;
+        put.path = o.path;
+        put.size = o.size;
+        put.sha256 = o.whole_sha256;
+        put.mode = o.mode;
+        fixes.push_back(put);
         rec.notes.push_back("journaled a log put whose record was lost: " + step.path + " (" + step.detail + ")");
         ++rec.journaled;
         break;

@@ -350,8 +350,7 @@ void SyncService::on_due_timer(uv_timer_t* t) {
   if (self->stopped_) return;
   if (!self->ensure_outbox()) {
     // Still no usable outbox: try again after the backoff, keeping every pending change.
-    self->backoff_ = std::clamp(self->backoff_ * 2, self->tuning_.retry_min, self->tuning_.retry_max);
-    self->retry_not_before_ = SyncClock::now() + self->backoff_;
+    self->back_off(SyncClock::now());
     self->arm_due_timer();
     self->set_sync_health();
     return;
@@ -410,8 +409,7 @@ bool SyncService::run_batch(bool everything) {
     m_->errors.inc(res.failed.size());
     record_error(*res.error);
     ++consecutive_failures_;
-    backoff_ = std::clamp(backoff_ * 2, tuning_.retry_min, tuning_.retry_max);
-    retry_not_before_ = done_at + backoff_;
+    back_off(done_at);
     for (const std::string& p : res.failed) {
       auto it = first_seen.find(p);
       coalescer_.retry_at(p, done_at + backoff_, it != first_seen.end() ? it->second : done_at);
@@ -429,6 +427,11 @@ bool SyncService::run_batch(bool everything) {
   retry_not_before_ = {};
   set_sync_health();
   return true;
+}
+
+void SyncService::back_off(SyncClock::time_point failed_at) {
+  backoff_ = std::clamp(backoff_ * 2, tuning_.retry_min, tuning_.retry_max);
+  retry_not_before_ = failed_at + backoff_;
 }
 
 void SyncService::arm_journal_timer() {

@@ -82,6 +82,9 @@ class SyncService final : public SyncHooks {
   bool flush_all(std::optional<std::chrono::steady_clock::time_point> deadline);
   bool ensure_outbox();
   void arm_due_timer();
+  // Doubles the retry backoff (retry_min..retry_max) after a failure at failed_at; no batch
+  // starts before it has passed.
+  void back_off(SyncClock::time_point failed_at);
   void arm_metrics_timer();
   void set_sync_health();
   void record_error(const Error& e);

@@ -148,7 +148,6 @@ echo '{"second":true}' >"$WORK/live2/only-second.json"
 echo '{"first":true}' >"$LIVE/only-first.json"
 PORT=$first_port barrier
 [ -f "$OUTBOX/tree/only-first.json" ] && [ ! -e "$OUTBOX/tree/only-second.json" ] || fail "the refused init wrote into the outbox"
-second_launcher_saved=$second_launcher
 INIT_PID=$first_pid LAUNCHER=$first_launcher PORT=$first_port
 stop_sync
 "$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox check after a second init was refused"
@@ -158,7 +157,7 @@ echo '{"second":2}' >"$WORK/live2/only-second.json"
 "$INIT" sync --health-port "$PORT2" >/dev/null 2>&1 || true  # a flush barrier tries the outbox at once
 [ ! -e "$OUTBOX/tree/only-second.json" ] || fail "the refused init took the outbox over after the first stopped"
 "$CHECK" "$OUTBOX" --live "$LIVE" || fail "outbox changed after the first init stopped"
-kill -KILL "$second_pid"; wait "$second_launcher_saved" 2>/dev/null || true
+kill -KILL "$second_pid"; wait "$second_launcher" 2>/dev/null || true
 pass "a second init on the same outbox is refused (health says why); the first one's outbox stays consistent"
 
 # Killed right after appends, inside the time their journal record is held back: the lines

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,6 +105,23 @@ Status become_subreaper() {
     return Error{"prctl(PR_SET_CHILD_SUBREAPER)", "", errno, "", "orphans will not be reaped; run as PID 1 instead"};
   }
   return Ok{};
+}
+
+int reserve_fd_table(int fds) {
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+      lim.rlim_cur < static_cast<rlim_t>(fds)) {
+    fds = static_cast<int>(lim.rlim_cur);
+  }
+  // A descriptor at the top makes the kernel size the table for it; the table keeps its
+  // size when the descriptor is closed again.
+  for (int fd : {STDERR_FILENO, STDOUT_FILENO, STDIN_FILENO}) {
+    const int top = fcntl(fd, F_DUPFD_CLOEXEC, fds - 1);
+    if (top < 0) continue;  // that one is closed (or the limit is lower still)
+    ::close(top);
+    return top + 1;
+  }
+  return 0;
 }
 
 Status set_parent_death_signal(int signal) {

@@ -58,4 +58,11 @@ Status become_subreaper();
 // PR_SET_PDEATHSIG on the init itself (-p): `signal` arrives when its parent dies.
 Status set_parent_death_signal(int signal);
 
+// Grows the process's file-descriptor table now to hold at least `fds` descriptors
+// (never past RLIMIT_NOFILE). Called while the init has one thread: once a second thread
+// shares the table, every growth waits out an RCU grace period (synchronize_rcu), and a
+// sync batch that holds hundreds of staged temps open grew it four times, in the middle
+// of a burst. Returns the table size reserved (0 when the table could not grow).
+int reserve_fd_table(int fds);
+
 }  // namespace claude

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "entrypoint/outbox_recovery.h"
+#include "entrypoint/process_control.h"
 #include "entrypoint/seeder.h"
 
 namespace claude {
@@ -35,6 +36,10 @@ struct SyncService::Metrics {
 };
 
 namespace {
+
+// Descriptors besides a batch's staged temps: the loop's, the watcher's, the folders a
+// batch opens in the live dir and the outbox, the journal and the reports.
+constexpr int kFdHeadroom = 256;
 
 std::string random_id() {
   std::mt19937_64 rng{std::random_device{}()};
@@ -98,6 +103,9 @@ bool SyncService::excluded(const std::string& path, bool is_dir) const { return 
 Status SyncService::seed() {
   health_.set("sync", HealthLevel::kOk, "");
   health_.set_ready(false, "seeding");
+  // A batch holds its staged temps open until the commit: room for them now, while this is
+  // the only thread (see reserve_fd_table).
+  reserve_fd_table(static_cast<int>(tuning_.batch_limit) + kFdHeadroom);
   auto fail = [&](Error e) -> Status {
     seed_failed_ = true;
     health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());

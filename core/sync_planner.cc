@@ -50,6 +50,11 @@ Urgency urgency_for(std::string_view rel_path, bool finished) {
   return Urgency::kSettle;
 }
 
+bool file_unchanged(const LiveFacts& now, const SyncedEntry* synced) {
+  return now.kind == EntryKind::kFile && synced && synced->facts && synced->facts->kind == EntryKind::kFile &&
+         same_facts(now, *synced->facts);
+}
+
 PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
   PlannedOp op;
   op.path = observed.path;
@@ -84,15 +89,15 @@ PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
     case EntryKind::kFile:
       break;
   }
+  if (file_unchanged(now, synced)) {
+    op.kind = PlanKind::kNothing;
+    return op;
+  }
   if (!synced || !synced->facts || synced->facts->kind != EntryKind::kFile) {
     op.kind = PlanKind::kPut;  // new, or a baseline never compared: the publisher hashes it
     return op;
   }
   const LiveFacts& then = *synced->facts;
-  if (same_facts(now, then)) {
-    op.kind = PlanKind::kNothing;
-    return op;
-  }
   if (is_append_only(observed.path) && synced->in_outbox && now.inode == then.inode &&
       now.mode == then.mode && now.size >= synced->live_offset) {
     // Grown (or touched) in place: append the new complete lines; the publisher checks

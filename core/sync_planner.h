@@ -95,6 +95,11 @@ bool must_parse_as_json(std::string_view rel_path);
 // close-after-write, rename-into, create of a link, delete and attribute changes.
 Urgency urgency_for(std::string_view rel_path, bool finished);
 
+// Whether a regular file observed as `now` is what `synced` says was published, as far as
+// lstat can tell: plan_path plans nothing for it. Lets a scan of thousands of files note
+// only the ones that changed, without a second stat of each.
+bool file_unchanged(const LiveFacts& now, const SyncedEntry* synced);
+
 // Plans one batch. A path that disappeared while another appeared with the same inode,
 // size and mtime is a rename (only when the old path has an outbox copy). Ops come out in
 // the order renames, then the rest by path, so a rename runs before a put of its source.

@@ -31,6 +31,31 @@ TEST_CASE("an unchanged file plans nothing, a changed one a whole put") {
   CHECK(ops[0].kind == PlanKind::kPut);
 }
 
+TEST_CASE("file_unchanged is true exactly where plan_path plans nothing for a file") {
+  const SyncedEntry same = synced(file(7, 10, 100));
+  SyncedEntry never_compared;
+  never_compared.sha256 = "x";
+  LiveFacts link;
+  link.kind = EntryKind::kSymlink;
+  link.link_target = "a";
+  const SyncedEntry was_link = synced(link);
+  struct Case {
+    LiveFacts now;
+    const SyncedEntry* synced;
+    bool unchanged;
+  };
+  for (const Case& c : {Case{file(7, 10, 100), &same, true}, Case{file(7, 11, 100), &same, false},
+                        Case{file(7, 10, 101), &same, false}, Case{file(8, 10, 100), &same, false},
+                        Case{file(7, 10, 100, 0600), &same, false}, Case{file(7, 10, 100), nullptr, false},
+                        Case{file(7, 10, 100), &never_compared, false}, Case{file(7, 10, 100), &was_link, false},
+                        Case{link, &was_link, false}}) {
+    CHECK(file_unchanged(c.now, c.synced) == c.unchanged);
+    if (c.now.kind == EntryKind::kFile) {
+      CHECK((plan_path(Observation{"f.json", c.now}, c.synced).kind == PlanKind::kNothing) == c.unchanged);
+    }
+  }
+}
+
 TEST_CASE("a new file and a baseline never compared are put (the publisher compares content)") {
   SyncSnapshot snap;
   SyncedEntry unknown;

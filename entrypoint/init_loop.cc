@@ -135,12 +135,14 @@ int InitLoop::run(SyncHooks& hooks) {
   if (child_end_) {
     on_child_ended(/*group_empty=*/true);  // the command never started
   } else {
-    // Everything the child does not need starts after it runs, and the endpoint a
-    // little later still: a command that is over within kHealthStartDelay never pays
-    // for the server's threads, and no health check asks that early.
+    // Everything the child does not need starts after it runs. A plain init (--no-sync)
+    // brings the endpoint up a little later still: a command that is over within
+    // kHealthStartDelay never pays for the server's threads. A syncing init is a
+    // session whose readiness (seeded, in sync) is already true: it answers at once.
     if (options_.health_port != 0) {
+      const auto delay = options_.no_sync ? kHealthStartDelay : std::chrono::milliseconds(0);
       uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
-                     static_cast<uint64_t>(kHealthStartDelay.count()), 0);
+                     static_cast<uint64_t>(delay.count()), 0);
     }
     if (!options_.probe_cmd.empty()) {
       auto interval = static_cast<uint64_t>(options_.probe_interval.count());

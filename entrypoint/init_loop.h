@@ -44,7 +44,7 @@ class InitLoop {
  private:
   using Clock = std::chrono::steady_clock;
 
-  // How long after the child's start the health endpoint comes up.
+  // How long after the child's start a plain init's (--no-sync) health endpoint comes up.
   static constexpr std::chrono::milliseconds kHealthStartDelay{50};
 
   int refuse_to_start(SyncHooks& hooks, const std::string& why);

@@ -57,8 +57,10 @@ Status write_all(int fd, std::string_view data, const std::string& what) {
   return Ok{};
 }
 
-// The process's umask from /proc/self/status (Linux 4.7+), read without changing it (a
-// umask(2) round trip would briefly change it for every thread); -1 when unknown.
+bool g_tmpfile_allowed = true;
+
+}  // namespace
+
 int current_umask() {
   FILE* f = std::fopen("/proc/self/status", "re");
   if (!f) return -1;
@@ -73,10 +75,6 @@ int current_umask() {
   std::fclose(f);
   return mask;
 }
-
-bool g_tmpfile_allowed = true;
-
-}  // namespace
 
 void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 

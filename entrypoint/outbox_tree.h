@@ -131,6 +131,10 @@ class PosixOutbox final : public Outbox {
   std::vector<Staged> staged_;
 };
 
+// The process's umask from /proc/self/status (Linux 4.7+), read without changing it (a
+// umask(2) round trip would briefly change it for every thread); -1 when unknown.
+int current_umask();
+
 // Copies `length` bytes from src_fd (at its offset 0) to dst_fd (copy_fd) and returns
 // the sha256 of the bytes that landed in dst_fd, read back from it.
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,

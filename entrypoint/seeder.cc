@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <random>
+#include <set>
+#include <vector>
 
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
@@ -42,19 +45,28 @@ Result<std::string> read_fd(int fd, const std::string& what) {
   }
 }
 
-Status make_parents(int root_fd, const std::string& rel, const std::string& root) {
+// Creates the folders above `rel`; `made` remembers the ones already there, so a folder
+// of many files is made once, not tried again for each of them.
+Status make_parents(int root_fd, const std::string& rel, const std::string& root, std::set<std::string>& made) {
   std::string parent = split_parent(rel).first;
-  for (std::size_t pos = 0; !parent.empty() && pos <= parent.size();) {
+  if (parent.empty() || made.count(parent)) return Ok{};
+  for (std::size_t pos = 0; pos <= parent.size();) {
     std::size_t end = parent.find('/', pos);
     if (end == std::string::npos) end = parent.size();
     std::string prefix = parent.substr(0, end);
-    if (::mkdirat(root_fd, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (made.insert(prefix).second && ::mkdirat(root_fd, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
       return Error{"create folder", root + "/" + prefix, errno, "", "make the live dir's parent writable"};
     }
     pos = end + 1;
   }
   return Ok{};
 }
+
+// Staged files up to this size are kept from the verifying read for the copy (while the
+// kept bytes stay within the budget): the copy then neither opens nor reads nor hashes
+// them again, and writes exactly the bytes that were verified.
+constexpr std::uint64_t kKeepFileBytes = 256 << 10;
+constexpr std::uint64_t kKeepBudgetBytes = 64 << 20;
 
 std::string random_hex() {
   std::mt19937_64 rng{std::random_device{}()};
@@ -112,7 +124,10 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
 
   // Pass 1: verify everything before writing anything, and learn the working directories
   // (project folder names are mapped by encoding learned paths, never by decoding).
-  for (const ManifestFile& f : manifest.files) {
+  std::vector<std::optional<std::string>> kept(manifest.files.size());
+  std::uint64_t kept_bytes = 0;
+  for (std::size_t i = 0; i < manifest.files.size(); ++i) {
+    const ManifestFile& f = manifest.files[i];
     std::string where = tree + "/" + f.path;
     ScopedFd fd{open_staged(tree_fd.fd, f.path)};
     if (fd.fd < 0) return Error{"open staged file", where, errno, "", kRestage};
@@ -120,17 +135,23 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       return Error{"check staged file", where, 0, "not a regular file", kRestage};
     }
-    std::string content;
-    if (f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path)) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const bool keep = size <= kKeepFileBytes && kept_bytes + size <= kKeepBudgetBytes;
+    const bool learn = f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path);
+    if (learn || keep) {
       auto r = read_fd(fd.fd, where);
       if (!r) return r.error();
-      content = std::move(r.value());
+      std::string content = std::move(r.value());
       if (auto s = verify_entry(f, content.size(), sha256_hex(content)); !s) {
         Error e = s.error();
         e.path = where;
         return e;
       }
-      mapper.learn_from_content(f.path, content);
+      if (learn) mapper.learn_from_content(f.path, content);
+      if (keep) {
+        kept_bytes += content.size();
+        kept[i] = std::move(content);
+      }
     } else {
       Sha256 sha;
       std::uint64_t size = 0;
@@ -181,32 +202,50 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     return e;
   };
 
-  for (const ManifestFile& f : manifest.files) {
+  // Created with the final mode (the live dir is 0700 until it is in place); set again
+  // on the fd only where the umask could take bits away.
+  const int umask_now = current_umask();
+  std::set<std::string> made;
+  for (std::size_t i = 0; i < manifest.files.size(); ++i) {
+    const ManifestFile& f = manifest.files[i];
     std::string where = tree + "/" + f.path;
     std::string rel = mapper.map_rel_path(f.path, Direction::kToContainer);
-    if (auto s = make_parents(live_fd.fd, rel, target); !s) return fail(s.error());
-    ScopedFd src{open_staged(tree_fd.fd, f.path)};
-    if (src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
+    if (auto s = make_parents(live_fd.fd, rel, target, made); !s) return fail(s.error());
+    ScopedFd src{kept[i] ? -1 : open_staged(tree_fd.fd, f.path)};
+    if (!kept[i] && src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
     std::uint32_t mode = f.mode & 07777;
     if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
-    ScopedFd dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)};
+    const bool chmod_after = umask_now < 0 || (mode & ~0777u) != 0 || (mode & static_cast<std::uint32_t>(umask_now)) != 0;
+    ScopedFd dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                          chmod_after ? 0600 : mode)};
     if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
-    if (is_rewritable(f.path)) {
-      auto content = read_fd(src.fd, where);
-      if (!content) return fail(content.error());
-      if (sha256_hex(*content) != f.sha256) {
-        return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
+    if (kept[i] || is_rewritable(f.path)) {
+      std::string read_now;
+      if (!kept[i]) {
+        auto content = read_fd(src.fd, where);
+        if (!content) return fail(content.error());
+        if (sha256_hex(*content) != f.sha256) {
+          return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
+        }
+        read_now = std::move(content.value());
       }
-      auto container = rewrite_content(f.path, *content, mapper.path_map(), Direction::kToContainer, rewrite);
-      if (!container) return fail(container.error());
-      std::string_view data = *container;
+      const std::string& content = kept[i] ? *kept[i] : read_now;
+      std::string rewritten;
+      if (is_rewritable(f.path)) {
+        auto container = rewrite_content(f.path, content, mapper.path_map(), Direction::kToContainer, rewrite);
+        if (!container) return fail(container.error());
+        rewritten = std::move(container.value());
+      }
+      const std::string& container = is_rewritable(f.path) ? rewritten : content;
+      std::string_view data = container;
       while (!data.empty()) {
         ssize_t n = ::write(dst.fd, data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(Error{"write", target + "/" + rel, errno, "", "free space in the container"});
         data.remove_prefix(static_cast<std::size_t>(n));
       }
-      out.bytes += container->size();
+      out.bytes += container.size();
+      kept[i].reset();  // written: its memory goes back
     } else {
       // Files nothing is rewritten in are copied by the kernel where it can.
       auto sha = copy_fd_hashed(src.fd, dst.fd, f.size, target + "/" + rel);
@@ -214,14 +253,14 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
       if (*sha != f.sha256) return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
       out.bytes += f.size;
     }
-    if (::fchmod(dst.fd, mode) != 0) return fail(Error{"chmod", target + "/" + rel, errno, "", ""});
+    if (chmod_after && ::fchmod(dst.fd, mode) != 0) return fail(Error{"chmod", target + "/" + rel, errno, "", ""});
     struct stat st{};
     if (::fstat(dst.fd, &st) == 0) out.baseline[rel].facts = facts_from_stat(st);
     ++out.files;
   }
   for (const ManifestSymlink& l : manifest.symlinks) {
     std::string rel = mapper.map_rel_path(l.path, Direction::kToContainer);
-    if (auto s = make_parents(live_fd.fd, rel, target); !s) return fail(s.error());
+    if (auto s = make_parents(live_fd.fd, rel, target, made); !s) return fail(s.error());
     if (::symlinkat(l.target.c_str(), live_fd.fd, rel.c_str()) != 0 && errno != EEXIST) {
       return fail(Error{"create symlink", target + "/" + rel, errno, "", ""});
     }

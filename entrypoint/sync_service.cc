@@ -231,8 +231,7 @@ Status SyncService::start() {
     return s;
   }
   // The start-up scan: every live file, and every path the baseline knows (it may be gone).
-  scan_subtree("", Urgency::kNow);
-  note_snapshot_under("");
+  reconcile("");
   m_->watches.set(static_cast<std::int64_t>(watcher_->watch_count()));
   // Publish what changed before the watches existed, now, so readiness means "in sync".
   while (!coalescer_.empty() && outbox_) {
@@ -249,12 +248,21 @@ void SyncService::note(const std::string& path, Urgency urgency) {
   coalescer_.note(path, urgency, SyncClock::now());
 }
 
-void SyncService::note_snapshot_under(const std::string& rel_dir) {
+void SyncService::note_snapshot_under(const std::string& rel_dir, const std::unordered_set<std::string>* confirmed) {
   auto it = rel_dir.empty() ? snapshot_.begin() : snapshot_.lower_bound(rel_dir);
-  for (; it != snapshot_.end() && under(it->first, rel_dir); ++it) note(it->first, Urgency::kNow);
+  for (; it != snapshot_.end() && under(it->first, rel_dir); ++it) {
+    if (!confirmed || !confirmed->count(it->first)) note(it->first, Urgency::kNow);
+  }
 }
 
-void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency) {
+void SyncService::reconcile(const std::string& rel_dir) {
+  std::unordered_set<std::string> confirmed;
+  scan_subtree(rel_dir, Urgency::kNow, &confirmed);
+  note_snapshot_under(rel_dir, &confirmed);
+}
+
+void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency,
+                               std::unordered_set<std::string>* confirmed) {
   auto added = watcher_->add(rel_dir);
   if (!added) {
     record_error(added.error());
@@ -291,7 +299,12 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency) {
     bool is_dir = facts.kind == EntryKind::kDirectory;
     if (excluded(rel, is_dir)) continue;
     if (is_dir) {
-      scan_subtree(rel, urgency);
+      scan_subtree(rel, urgency, confirmed);
+      continue;
+    }
+    auto synced = confirmed ? snapshot_.find(rel) : snapshot_.end();
+    if (synced != snapshot_.end() && file_unchanged(facts, &synced->second)) {
+      confirmed->insert(std::move(rel));
     } else {
       note(rel, urgency);
     }
@@ -330,8 +343,7 @@ void SyncService::on_events(std::vector<WatchEvent>& events) {
           spdlog::warn("inotify queue overflowed: rescanning {}", options_.live_dir);
           (void)reports_.event("rescan", {{"reason", "inotify queue overflow"}});
         }
-        scan_subtree(ev.path, Urgency::kNow);
-        note_snapshot_under(ev.path);
+        reconcile(ev.path);
         break;
     }
   }
@@ -526,8 +538,7 @@ void SyncService::on_unwatched_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
   std::set<std::string> dirs = self->unwatched_;
   for (const std::string& d : dirs) {
-    self->scan_subtree(d, Urgency::kNow);
-    self->note_snapshot_under(d);
+    self->reconcile(d);
   }
   if (self->unwatched_.empty()) {
     self->unwatched_armed_ = false;
@@ -544,8 +555,7 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
   // Everything the kernel has queued, then a full rescan: a change that raised no event
   // (or whose event is still in flight) is found by the diff.
   watcher_->drain();
-  scan_subtree("", Urgency::kNow);
-  note_snapshot_under("");
+  reconcile("");
   bool complete = true;
   while (!coalescer_.empty()) {
     if (deadline && std::chrono::steady_clock::now() >= *deadline) {

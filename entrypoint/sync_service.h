@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/change_coalescer.h"
@@ -69,9 +70,16 @@ class SyncService final : public SyncHooks {
   struct Metrics;
   void on_events(std::vector<WatchEvent>& events);
   // Adds the watch, then lists the folder (in that order, so nothing created in between is
-  // missed) and notes every file under it; folders recurse.
-  void scan_subtree(const std::string& rel_dir, Urgency urgency);
-  void note_snapshot_under(const std::string& rel_dir);
+  // missed) and notes every file under it; folders recurse. With `confirmed`, a file whose
+  // listed facts are the published ones (file_unchanged) goes there instead of being noted.
+  void scan_subtree(const std::string& rel_dir, Urgency urgency,
+                    std::unordered_set<std::string>* confirmed = nullptr);
+  // Notes every snapshot path under rel_dir (it may be gone) but those in `confirmed`.
+  void note_snapshot_under(const std::string& rel_dir, const std::unordered_set<std::string>* confirmed = nullptr);
+  // A full look at rel_dir (the start-up scan, a rescan, a barrier): scans it and notes
+  // what may differ from the snapshot. A file the listing confirms is left alone, which is
+  // what its plan would be, without a second stat of it in the batch.
+  void reconcile(const std::string& rel_dir);
   void note(const std::string& path, Urgency urgency);
   bool excluded(const std::string& path, bool is_dir) const;
   // Publishes up to one batch of due paths (all pending when `everything`); returns false

@@ -6,7 +6,7 @@
 #   reap     time for a PID-1 init to reap 10 000 orphaned grandchildren
 #   size     stripped binary size
 # Prints a table, writes bench/results/init.json and bench/results/init.png.
-# Usage: bench/init_bench.sh [BUILD_DIR]   (env: IDLE_SECONDS, EXEC_RUNS, REAP_RUNS, ORPHANS)
+# Usage: bench/init_bench.sh [BUILD_DIR]   (env: IDLE_SECONDS, EXEC_RUNS, EXEC_ROUNDS, REAP_RUNS, ORPHANS)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -67,22 +67,36 @@ add_commands() {
   done
 }
 
-# time_commands KEY WARMUP RUNS: runs hyperfine over cmds[] (named names[]) and records
-# each median in ms as KEY; with a first name "baseline", also KEY_overhead (minus it).
+# time_commands KEY WARMUP RUNS ROUNDS: runs hyperfine over cmds[] (named names[]) and
+# records each median in ms as KEY; with a first name "baseline", also KEY_overhead (minus
+# it). The runs are spread over ROUNDS rounds (WARMUP runs before each) and the order of the
+# commands turns each round, so that a drift of the machine during the run (another
+# job, the host's own load) weighs on every command alike instead of on whichever ran
+# in that stretch; each median is taken over all of a command's runs.
 time_commands() {
-  local key=$1 warmup=$2 runs=$3
-  hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$work/$key.json" "${cmds[@]}" >/dev/null
-  python3 - "$work/$key.json" "$json" "$key" "${names[@]}" <<'PY'
-import json, sys
-data = json.load(open(sys.argv[1]))["results"]
-out = json.load(open(sys.argv[2]))
-key, names = sys.argv[3], sys.argv[4:]
-base = data[0]["median"] if names[0] == "baseline" else None
-for name, r in zip(names, data):
-    out.setdefault(name, {})[key] = r["median"] * 1000
+  local key=$1 warmup=$2 runs=$3 rounds=$4 r i n=${#cmds[@]}
+  local per=$(( (runs + rounds - 1) / rounds ))
+  for ((r = 0; r < rounds; r++)); do
+    local order=()
+    for ((i = 0; i < n; i++)); do order+=("${cmds[$(( (i + r) % n ))]}"); done
+    hyperfine -N --warmup "$warmup" --runs "$per" --export-json "$work/$key.$r.json" "${order[@]}" >/dev/null
+  done
+  python3 - "$work" "$key" "$rounds" "$json" "${names[@]}" <<'PY'
+import json, statistics, sys
+work, key, rounds, out_path, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+times = {n: [] for n in names}
+for r in range(rounds):
+    results = json.load(open("%s/%s.%d.json" % (work, key, r)))["results"]
+    for i, res in enumerate(results):  # round r ran the commands turned by r
+        times[names[(i + r) % len(names)]] += res["times"]
+out = json.load(open(out_path))
+median = {n: statistics.median(t) for n, t in times.items()}
+base = median[names[0]] if names[0] == "baseline" else None
+for n in names:
+    out.setdefault(n, {})[key] = median[n] * 1000
     if base is not None:
-        out[name][key.replace("_ms", "_overhead_ms")] = (r["median"] - base) * 1000
-json.dump(out, open(sys.argv[2], "w"))
+        out[n][key.replace("_ms", "_overhead_ms")] = (median[n] - base) * 1000
+json.dump(out, open(out_path, "w"))
 PY
 }
 
@@ -91,7 +105,7 @@ echo "== exec: X -- /bin/true ($exec_runs runs each)" >&2
 cmds=(/bin/true)
 names=(baseline)
 add_commands 47391 "" "/bin/true"
-time_commands exec_ms 50 "$exec_runs"
+time_commands exec_ms 20 "$exec_runs" "${EXEC_ROUNDS:-10}"
 
 # CPU time (init + child, as perf's task-clock) is steadier than wall time on a busy
 # machine: scheduling delays inflate the wall time, not the CPU time.
@@ -146,7 +160,7 @@ echo "== reap: $orphans orphaned grandchildren, PID 1 in a fresh pid namespace (
 cmds=()
 names=()
 add_commands 47393 "unshare --pid --fork --mount-proc" "$child orphans $orphans 0 --wait-reaped"
-time_commands reap_ms 1 "$reap_runs"
+time_commands reap_ms 1 "$reap_runs" "$reap_runs"
 
 # --- stripped size -----------------------------------------------------------------------
 for spec in "${inits[@]}"; do

@@ -76,6 +76,10 @@ int current_umask() {
   return mask;
 }
 
+bool umask_may_spoil(std::uint32_t perms, int umask) {
+  return umask < 0 || (perms & ~0777u) != 0 || (perms & static_cast<std::uint32_t>(umask)) != 0;
+}
+
 void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 
 std::string rfc3339_now() {
@@ -206,7 +210,7 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   // mode has more than permission bits) the mode is set again on the fd, so the umask
   // can neither narrow a file's mode nor widen 0600 credentials.
   const mode_t perms = mode & 07777;
-  const bool chmod_after = umask_ < 0 || (perms & ~0777u) != 0 || (perms & static_cast<mode_t>(umask_)) != 0;
+  const bool chmod_after = umask_may_spoil(perms, umask_);
   const mode_t create_mode = chmod_after ? 0600 : perms;
   auto create = [&] {
     if (unnamed) {

@@ -135,6 +135,10 @@ class PosixOutbox final : public Outbox {
 // umask(2) round trip would briefly change it for every thread); -1 when unknown.
 int current_umask();
 
+// Whether a file created with permission bits `perms` under `umask` (-1: unknown) could
+// come out with other bits, so that its mode must be set again on the fd after the create.
+bool umask_may_spoil(std::uint32_t perms, int umask);
+
 // Copies `length` bytes from src_fd (at its offset 0) to dst_fd (copy_fd) and returns
 // the sha256 of the bytes that landed in dst_fd, read back from it.
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,

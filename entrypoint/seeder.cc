@@ -135,8 +135,8 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       return Error{"check staged file", where, 0, "not a regular file", kRestage};
     }
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    const bool keep = size <= kKeepFileBytes && kept_bytes + size <= kKeepBudgetBytes;
+    const auto staged_size = static_cast<std::uint64_t>(st.st_size);
+    const bool keep = staged_size <= kKeepFileBytes && kept_bytes + staged_size <= kKeepBudgetBytes;
     const bool learn = f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path);
     if (learn || keep) {
       auto r = read_fd(fd.fd, where);
@@ -215,28 +215,26 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     if (!kept[i] && src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
     std::uint32_t mode = f.mode & 07777;
     if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
-    const bool chmod_after = umask_now < 0 || (mode & ~0777u) != 0 || (mode & static_cast<std::uint32_t>(umask_now)) != 0;
+    const bool chmod_after = umask_may_spoil(mode, umask_now);
     ScopedFd dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                           chmod_after ? 0600 : mode)};
     if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
-    if (kept[i] || is_rewritable(f.path)) {
-      std::string read_now;
+    const bool rewritten = is_rewritable(f.path);
+    if (kept[i] || rewritten) {
       if (!kept[i]) {
         auto content = read_fd(src.fd, where);
         if (!content) return fail(content.error());
         if (sha256_hex(*content) != f.sha256) {
           return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
         }
-        read_now = std::move(content.value());
+        kept[i] = std::move(content.value());
       }
-      const std::string& content = kept[i] ? *kept[i] : read_now;
-      std::string rewritten;
-      if (is_rewritable(f.path)) {
-        auto container = rewrite_content(f.path, content, mapper.path_map(), Direction::kToContainer, rewrite);
+      if (rewritten) {
+        auto container = rewrite_content(f.path, *kept[i], mapper.path_map(), Direction::kToContainer, rewrite);
         if (!container) return fail(container.error());
-        rewritten = std::move(container.value());
+        kept[i] = std::move(container.value());
       }
-      const std::string& container = is_rewritable(f.path) ? rewritten : content;
+      const std::string& container = *kept[i];
       std::string_view data = container;
       while (!data.empty()) {
         ssize_t n = ::write(dst.fd, data.data(), data.size());

@@ -32,11 +32,11 @@ int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_
 
 }  // namespace
 
-InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, const InheritedSignals& signals, SignalFd& signal_fd,
+InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, MainChild& child, SignalFd& signal_fd,
                    HealthBoard& board, MetricsRegistry& metrics)
     : loop_(loop),
       options_(options),
-      signals_(signals),
+      child_(child),
       signal_fd_(signal_fd),
       board_(board),
       metrics_(metrics),
@@ -81,37 +81,18 @@ int InitLoop::refuse_to_start(SyncHooks& hooks, const std::string& why) {
 
 int InitLoop::run(SyncHooks& hooks) {
   hooks_ = &hooks;
-  board_.set_ready(false, "seeding the config");
-  if (Status seeded = hooks.seed(); !seeded) {
-    return refuse_to_start(hooks, "refusing to start: " + seeded.error().message());
+  if (!child_.started()) {
+    board_.set_ready(false, "seeding the config");
+    if (Status seeded = hooks.seed(); !seeded) {
+      return refuse_to_start(hooks, "refusing to start: " + seeded.error().message());
+    }
+    child_.start();
   }
+  adopt_child();
 
-  terminal_.emplace();
-  SpawnSpec spec;
-  spec.argv = options_.command;
-  spec.signals = &signals_;
-  spec.take_terminal = terminal_->interactive();
-  const Spawned spawned = spawn_process(spec);
-  child_started_ = Clock::now();
-  record_ignored(signals_);  // for the probe, before any thread of ours exists
-  if (spawned.ok()) {
-    child_pid_ = spawned.pid;
-    m_child_pid_.set(child_pid_);
-    spdlog::debug("started {} as pid {}{}", options_.command.front(), child_pid_,
-                  spec.take_terminal ? " in the terminal's foreground" : "");
-    board_.set("child", HealthLevel::kOk);
-  } else {
-    // The command never ran. The run ends as if it had exited 126/127 (the exit code a
-    // shell gives): the sync engine still flushes and reports, with the reason said once.
-    exec_error_ = exec_failure_message(options_.command.front(), spawned.error);
-    spdlog::error("{}", exec_error_);
-    board_.set("child", HealthLevel::kUnhealthy, exec_error_);
-    child_end_ = ChildEnd{true, exec_failure_exit_code(spawned.error), 0};
-    child_ended_ = child_started_;
-  }
-
-  // Signals that arrived while the child was starting are still queued in the signalfd;
-  // the first loop iteration forwards them.
+  // Signals that arrived while the child was starting are still pending (blocked since
+  // main's first line; a signalfd reads those that came before it was made too): the
+  // first loop iteration forwards them.
   uv_poll_init(loop_, &signal_poll_, signal_fd_.fd());
   signal_poll_.data = this;
   uv_poll_start(&signal_poll_, UV_READABLE, [](uv_poll_t* h, int, int) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->on_signals(); });
@@ -135,12 +116,12 @@ int InitLoop::run(SyncHooks& hooks) {
   if (child_end_) {
     on_child_ended(/*group_empty=*/true);  // the command never started
   } else {
-    // Everything the child does not need starts after it runs. A plain init (--no-sync)
-    // brings the endpoint up a little later still: a command that is over within
+    // Everything the child does not need starts after it runs. A plain init (--no-sync,
+    // or neither the stage nor the outbox there) brings the endpoint up a little later still: a command that is over within
     // kHealthStartDelay never pays for the server's threads. A syncing init is a
     // session whose readiness (seeded, in sync) is already true: it answers at once.
     if (options_.health_port != 0) {
-      const auto delay = options_.no_sync ? kHealthStartDelay : std::chrono::milliseconds(0);
+      const auto delay = hooks.syncing() ? std::chrono::milliseconds(0) : kHealthStartDelay;
       uv_timer_start(&health_start_timer_, [](uv_timer_t* h) { self_of<InitLoop>(reinterpret_cast<uv_handle_t*>(h))->start_health_server(); },
                      static_cast<uint64_t>(delay.count()), 0);
     }
@@ -164,7 +145,7 @@ int InitLoop::run(SyncHooks& hooks) {
   }
   if (server_) server_->stop();
   if (probe_pid_ > 0) send_signal(-probe_pid_, SIGKILL);
-  terminal_->restore();
+  child_.restore_terminal();
   // A sync engine that answers its flush late may still call back while the handles
   // close below; with this, such a call changes nothing and arms no timer.
   handles_open_ = false;
@@ -175,6 +156,26 @@ int InitLoop::run(SyncHooks& hooks) {
   }
   uv_run(loop_, UV_RUN_NOWAIT);
   return exit_code_;
+}
+
+void InitLoop::adopt_child() {
+  child_started_ = child_.started_at();
+  const Spawned& spawned = child_.spawned();
+  if (spawned.ok()) {
+    child_pid_ = spawned.pid;
+    m_child_pid_.set(child_pid_);
+    spdlog::debug("started {} as pid {}{}", child_.name(), child_pid_,
+                  child_.in_foreground() ? " in the terminal's foreground" : "");
+    board_.set("child", HealthLevel::kOk);
+  } else {
+    // The command never ran. The run ends as if it had exited 126/127 (the exit code a
+    // shell gives): the sync engine still flushes and reports, with the reason said once.
+    exec_error_ = exec_failure_message(child_.name(), spawned.error);
+    spdlog::error("{}", exec_error_);
+    board_.set("child", HealthLevel::kUnhealthy, exec_error_);
+    child_end_ = ChildEnd{true, exec_failure_exit_code(spawned.error), 0};
+    child_ended_ = child_started_;
+  }
 }
 
 void InitLoop::start_health_server() {
@@ -287,7 +288,7 @@ void InitLoop::start_probe() {
   if (probe_pid_ > 0 || machine_.phase() != ShutdownPhase::kRunning) return;  // one at a time
   SpawnSpec spec;
   spec.argv = {"/bin/sh", "-c", options_.probe_cmd};
-  spec.signals = &signals_;
+  spec.signals = &child_.signals();
   spec.quiet_stdio = true;
   spec.close_other_fds = true;
   const Spawned spawned = spawn_process(spec);

@@ -1,4 +1,5 @@
-// The init's one event loop: it seeds through the sync engine, spawns the child, reads
+// The init's one event loop: it seeds through the sync engine, spawns the child (unless
+// main already did, for a plain init), reads
 // signals from a signalfd, reaps every zombie, drives the shutdown state machine, runs
 // the optional child probe and serves POST /sync barriers — all on the main thread.
 // The health server's thread only reads what this publishes.
@@ -21,33 +22,37 @@
 #include "core/shutdown_machine.h"
 #include "entrypoint/health_board.h"
 #include "entrypoint/health_server.h"
+#include "entrypoint/main_child.h"
 #include "entrypoint/metrics_registry.h"
 #include "entrypoint/run_outcome.h"
 #include "entrypoint/signal_mask.h"
 #include "entrypoint/sync_hooks.h"
-#include "entrypoint/terminal_session.h"
 
 namespace claude {
 
 class InitLoop {
  public:
   // Registers the init's metrics in `metrics`; nothing runs until run().
-  InitLoop(uv_loop_t* loop, const InitOptions& options, const InheritedSignals& signals, SignalFd& signal_fd,
-           HealthBoard& board, MetricsRegistry& metrics);
+  InitLoop(uv_loop_t* loop, const InitOptions& options, MainChild& child, SignalFd& signal_fd, HealthBoard& board,
+           MetricsRegistry& metrics);
   InitLoop(const InitLoop&) = delete;
   InitLoop& operator=(const InitLoop&) = delete;
   ~InitLoop();
 
-  // The whole run: seed, spawn, serve, stop. Returns the init's exit code.
+  // The whole run: seed and spawn (when the child has not started yet), serve, stop.
+  // Returns the init's exit code.
   int run(SyncHooks& hooks);
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  // How long after the child's start a plain init's (--no-sync) health endpoint comes up.
+  // How long after the child's start a plain init's health endpoint comes up.
   static constexpr std::chrono::milliseconds kHealthStartDelay{50};
 
   int refuse_to_start(SyncHooks& hooks, const std::string& why);
+  // The child's start as the loop sees it: pid, metrics and health, or the run's end
+  // when its command never ran.
+  void adopt_child();
   void start_health_server();
   void on_signals();
   void reap();
@@ -68,13 +73,12 @@ class InitLoop {
 
   uv_loop_t* loop_;
   const InitOptions& options_;
-  InheritedSignals signals_;  // the ignored set is recorded once the child started
+  MainChild& child_;
   SignalFd& signal_fd_;
   HealthBoard& board_;
   MetricsRegistry& metrics_;
   SyncHooks* hooks_ = nullptr;
   ShutdownMachine machine_;
-  std::optional<TerminalSession> terminal_;
   std::unique_ptr<HealthServer> server_;
 
   uv_poll_t signal_poll_{};

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "entrypoint/health_board.h"
 #include "entrypoint/health_client.h"
 #include "entrypoint/init_loop.h"
+#include "entrypoint/main_child.h"
 #include "entrypoint/metrics_registry.h"
 #include "entrypoint/process_control.h"
 #include "entrypoint/signal_mask.h"
@@ -25,12 +27,15 @@ extern char** environ;
 namespace claude {
 namespace {
 
-std::map<std::string, std::string> environment() {
+// The CLAUDE_INIT_* variables: all that parse_init_options reads of the environment.
+std::map<std::string, std::string> init_environment() {
+  static constexpr std::string_view kPrefix = "CLAUDE_INIT_";
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
+    std::string_view kv(*e);
+    if (kv.substr(0, kPrefix.size()) != kPrefix) continue;
     size_t eq = kv.find('=');
-    if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
   }
   return env;
 }
@@ -48,28 +53,28 @@ LogFormat log_format(InitLogFormat f) {
   }
 }
 
-// The sync engine when it is wanted and there is something to sync; a plain init otherwise.
-std::unique_ptr<SyncHooks> choose_sync(uv_loop_t* loop, const InitOptions& o, HealthBoard& board,
-                                       MetricsRegistry& metrics) {
-  if (o.no_sync) return make_disabled_sync();
-  if (!is_dir(o.stage_dir) && !is_dir(o.outbox_dir)) {
-    spdlog::debug("neither {} nor {} exists: running as a plain init", o.stage_dir, o.outbox_dir);
-    return make_disabled_sync();
-  }
-  return make_sync_service(loop, o, board, metrics);
-}
-
-int run_init(const InitOptions& options, const InheritedSignals& inherited) {
-  setup_logging("claude-init", options.verbosity, log_format(options.log_format));
-  // Not PID 1 (a test, `docker run --init` around us, a shell): become the reaper of
-  // everything below anyway. Silent: this is the expected way to run outside a container.
-  if (getpid() != 1) {
-    if (Status st = become_subreaper(); !st) spdlog::warn("{}", st.error().message());
-  }
-  if (options.parent_death_signal != 0) {
-    if (Status st = set_parent_death_signal(options.parent_death_signal); !st) spdlog::warn("{}", st.error().message());
-  }
+int run_init(const InitOptions& options, InheritedSignals& inherited) {
+  // Before the child exists, so that its orphans come to us. Not PID 1 (a test, `docker
+  // run --init` around us, a shell): become the reaper of everything below anyway.
+  const Status reaper = getpid() != 1 ? become_subreaper() : Status(Ok{});
+  const Status death_signal =
+      options.parent_death_signal != 0 ? set_parent_death_signal(options.parent_death_signal) : Status(Ok{});
+  // The sync engine when it is wanted and there is something to sync; a plain init
+  // otherwise, whose child needs nothing more of ours: it starts now, and logging, the
+  // loop and the health endpoint come up while it runs. A syncing init seeds first.
+  const bool syncing = !options.no_sync && (is_dir(options.stage_dir) || is_dir(options.outbox_dir));
+  // Opened before the child, so that a failure leaves nothing running.
   auto signal_fd = SignalFd::open();
+  MainChild child(options.command, inherited);
+  if (signal_fd && !syncing) child.start();
+
+  setup_logging("claude-init", options.verbosity, log_format(options.log_format));
+  // Silent when it works: this is the expected way to run outside a container.
+  if (!reaper) spdlog::warn("{}", reaper.error().message());
+  if (!death_signal) spdlog::warn("{}", death_signal.error().message());
+  if (!syncing && !options.no_sync) {
+    spdlog::debug("neither {} nor {} exists: running as a plain init", options.stage_dir, options.outbox_dir);
+  }
   if (!signal_fd) {
     spdlog::error("{}", signal_fd.error().message());
     return 1;
@@ -80,8 +85,9 @@ int run_init(const InitOptions& options, const InheritedSignals& inherited) {
   {
     HealthBoard board;
     MetricsRegistry metrics;
-    std::unique_ptr<SyncHooks> hooks = choose_sync(&loop, options, board, metrics);
-    InitLoop init(&loop, options, inherited, *signal_fd, board, metrics);
+    std::unique_ptr<SyncHooks> hooks =
+        syncing ? make_sync_service(&loop, options, board, metrics) : make_disabled_sync();
+    InitLoop init(&loop, options, child, *signal_fd, board, metrics);
     code = init.run(*hooks);
     hooks.reset();  // closes the sync engine's handles before the loop goes
   }
@@ -97,8 +103,8 @@ int main(int argc, char** argv) {
   using namespace claude;
   // First of all, before any thread exists: every thread inherits this mask, and the
   // loop reads the signals from a signalfd.
-  const InheritedSignals inherited = block_all_signals();
-  auto parsed = parse_init_options(std::vector<std::string>(argv, argv + argc), environment());
+  InheritedSignals inherited = block_all_signals();
+  auto parsed = parse_init_options(std::vector<std::string>(argv, argv + argc), init_environment());
   if (!parsed) {
     std::fprintf(stderr, "claude-init: %s\n", parsed.error().message().c_str());
     return 1;

@@ -11,6 +11,7 @@ namespace {
 
 class NoSync final : public SyncHooks {
  public:
+  bool syncing() const override { return false; }
   Status seed() override { return Ok{}; }
   Status start() override { return Ok{}; }
   void flush(std::chrono::steady_clock::time_point, std::function<void(bool)> done) override { done(true); }

@@ -20,6 +20,8 @@ class MetricsRegistry;
 class SyncHooks {
  public:
   virtual ~SyncHooks() = default;
+  // False for the plain-init mode (make_disabled_sync): nothing is seeded or synced.
+  virtual bool syncing() const = 0;
   // Before the child is spawned: fill the live dir from the stage. An Error makes the
   // init refuse to start: it prints the message, health says why, and it exits 1.
   virtual Status seed() = 0;

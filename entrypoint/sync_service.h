@@ -60,6 +60,7 @@ class SyncService final : public SyncHooks {
   SyncService(const SyncService&) = delete;
   SyncService& operator=(const SyncService&) = delete;
 
+  bool syncing() const override { return true; }
   Status seed() override;
   Status start() override;
   void flush(std::chrono::steady_clock::time_point deadline, std::function<void(bool complete)> done) override;

@@ -22,7 +22,10 @@
 //                              "WINCH <rows> <cols>"; SIGTSTP stops it as the default
 //                              would; on SIGTERM or SIGHUP it turns echo off (as a crashing
 //                              full-screen program would) and exits 0
+//   parent                     print "threads N sockets M" of its parent (the init) as
+//                              /proc shows it when the child starts
 //   sleep SECONDS              sleep, then exit 0
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -253,9 +256,31 @@ int mode_tty(int argc, char** argv) {
 
 }  // namespace
 
+// What the init is at the moment the child starts: its thread count and how many
+// sockets it has open ("threads 1 sockets 0": nothing but the init itself yet).
+int mode_parent() {
+  const std::string proc = "/proc/" + std::to_string(getppid());
+  int threads = -1;
+  std::ifstream status(proc + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) threads = std::atoi(line.c_str() + 8);
+  }
+  int sockets = 0;
+  if (DIR* d = opendir((proc + "/fd").c_str())) {
+    while (dirent* e = readdir(d)) {
+      char target[256];
+      const ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+      if (n > 0 && std::string(target, static_cast<size_t>(n)).rfind("socket:", 0) == 0) ++sockets;
+    }
+    closedir(d);
+  }
+  std::printf("threads %d sockets %d\n", threads, sockets);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: init_test_child exit N | die SIG | record FILE ... | orphans K [S] | group FILE K | mask | tty FILE | sleep S\n");
+    std::fprintf(stderr, "usage: init_test_child exit N | die SIG | record FILE ... | orphans K [S] | group FILE K | mask | tty FILE | parent | sleep S\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -272,6 +297,7 @@ int main(int argc, char** argv) {
   if (mode == "group") return mode_group(argc, argv);
   if (mode == "mask") return mode_mask();
   if (mode == "tty") return mode_tty(argc, argv);
+  if (mode == "parent") return mode_parent();
   if (mode == "sleep" && argc > 2) {
     sleep(static_cast<unsigned>(std::atoi(argv[2])));
     return 0;

@@ -109,4 +109,16 @@ rc=0; "$INIT" --no-sync --health-port "$port" -- sh -c 'sleep 0.5; exit 4' 2>"$W
 [ "$rc" = 4 ] && grep -q "health endpoint off: bind health endpoint '127.0.0.1:$port'" "$WORK/err" \
   || fail "taken port: rc=$rc $(cat "$WORK/err")"
 pass "a taken port turns the endpoint off with a warning; the child still runs"
+# The child comes first: a plain init (--no-sync, or no stage and no outbox) starts it
+# before the health endpoint's threads and socket, and a short command is over before
+# they would come up at all.
+for args in "--no-sync" "--stage $WORK/no-stage --outbox $WORK/no-outbox"; do
+  for mode in pid1 subreaper; do
+    port=$(free_port)
+    start_init "$mode" "$WORK/out" $args --health-port "$port" -- "$CHILD" parent
+    wait_exit 10
+    [ "$EXIT_CODE" = 0 ] && grep -qx "threads 1 sockets 0" "$WORK/out" || { cat "$WORK/out" >&2; fail "$mode $args: at the child's start the init was: $(cat "$WORK/out")"; }
+  done
+  pass "$args: the child starts while the init is one thread with no socket"
+done
 echo "init_health: all passed"

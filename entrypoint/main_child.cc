@@ -1,0 +1,23 @@
+#include "entrypoint/main_child.h"
+
+namespace claude {
+
+void MainChild::start() {
+  if (started()) return;
+  terminal_.emplace();
+  SpawnSpec spec;
+  spec.argv = command_;
+  spec.signals = &signals_;
+  spec.take_terminal = terminal_->interactive();
+  spawned_ = spawn_process(spec);
+  started_at_ = std::chrono::steady_clock::now();
+  // While the init still has one thread and has changed no disposition (the 64 reads
+  // after the spawn, so that the child does not wait for them).
+  record_ignored(signals_);
+}
+
+void MainChild::restore_terminal() {
+  if (terminal_) terminal_->restore();
+}
+
+}  // namespace claude

@@ -1,0 +1,48 @@
+// The init's main child: the command it runs, started once, in the terminal's foreground
+// when the init holds one. main starts a plain init's child before anything else is set
+// up (logging, the loop, the health endpoint: the child needs none of them); a syncing
+// init's loop starts it once the seed is done.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "entrypoint/process_control.h"
+#include "entrypoint/signal_mask.h"
+#include "entrypoint/terminal_session.h"
+
+namespace claude {
+
+class MainChild {
+ public:
+  // `signals` is what the init inherited; start() completes it with the ignored set,
+  // which later children (the probe) get back.
+  MainChild(const std::vector<std::string>& command, InheritedSignals& signals)
+      : command_(command), signals_(signals) {}
+  MainChild(const MainChild&) = delete;
+  MainChild& operator=(const MainChild&) = delete;
+
+  // Spawns the command (once). Logs nothing: the caller reports spawned().
+  void start();
+  bool started() const { return started_at_.has_value(); }
+  const std::string& name() const { return command_.front(); }
+  const Spawned& spawned() const { return spawned_; }
+  bool in_foreground() const { return terminal_ && terminal_->interactive(); }
+  std::chrono::steady_clock::time_point started_at() const { return *started_at_; }
+  // What the init inherited, the ignored set included once start() ran.
+  const InheritedSignals& signals() const { return signals_; }
+  // Gives the terminal back to the init's group with its saved attributes; idempotent,
+  // and nothing when the child never took it.
+  void restore_terminal();
+
+ private:
+  const std::vector<std::string>& command_;
+  InheritedSignals& signals_;
+  std::optional<TerminalSession> terminal_;
+  Spawned spawned_;
+  std::optional<std::chrono::steady_clock::time_point> started_at_;
+};
+
+}  // namespace claude

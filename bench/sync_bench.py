@@ -41,6 +41,11 @@ def tree_cpu(pid):
             stack.append(child)
     return total
 
+def scratch(tool, name):
+    """Where a writer leaves its timestamps: on the source filesystem, outside the watched
+    tree, so that they count neither as a change nor in the outbox device's bytes."""
+    return os.path.join(SRC_FS, "%s.%s" % (tool.name, name))
+
 def pct(values, q):
     if not values: return float("nan")
     v = sorted(values); return v[min(len(v) - 1, int(q * (len(v) - 1) + 0.5))]
@@ -175,7 +180,7 @@ def burst(tool):
         for i in range(1000):
             with open(os.path.join(d, "t%04d.json" % i), "w") as f: f.write(json.dumps({"n": i, "pad": "p" * 100}))
             times.append(now())
-        open(os.path.join(tool.dst, "..", "burst-times"), "w").write(json.dumps(times)); os._exit(0)
+        open(scratch(tool, "burst-times"), "w").write(json.dumps(times)); os._exit(0)
     seen = {}; torn = 0; end = time.monotonic() + 60
     if OBSERVER == "inotify":
         def record(names, t):
@@ -192,7 +197,7 @@ def burst(tool):
                 if want(n) and n not in seen: seen[n] = t; torn += is_torn(os.path.join(out, n))
             time.sleep(0.0002)
     os.waitpid(child, 0)
-    times = json.load(open(os.path.join(tool.dst, "..", "burst-times")))
+    times = json.load(open(scratch(tool, "burst-times")))
     lat = [(seen["t%04d.json" % i] - times[i]) / 1e6 for i in range(1000) if "t%04d.json" % i in seen]
     return {"p50_ms": pct(lat, .5), "p99_ms": pct(lat, .99), "missing": 1000 - len(lat), "torn": torn,
             "writer_ms": (times[-1] - times[0]) / 1e6, "observer": OBSERVER,
@@ -215,7 +220,7 @@ def appends(tool):
             for i in range(n):
                 f.write(line(i)); f.flush(); times.append(now())
                 time.sleep(max(0, t0 + (i + 1) / 100 - time.monotonic()))
-        open(os.path.join(tool.dst, "..", "append-times"), "w").write(json.dumps(times)); os._exit(0)
+        open(scratch(tool, "append-times"), "w").write(json.dumps(times)); os._exit(0)
     arrived = [None] * n; k = 0; torn = 0; last = -1; end = time.monotonic() + APPEND_SECONDS + 30
     while k < n and time.monotonic() < end:
         try: s = os.path.getsize(out)
@@ -229,7 +234,7 @@ def appends(tool):
     os.waitpid(child, 0)
     time.sleep(0.5)
     written = sectors_written() - before
-    times = json.load(open(os.path.join(tool.dst, "..", "append-times")))
+    times = json.load(open(scratch(tool, "append-times")))
     lat = [(arrived[i] - times[i]) / 1e6 for i in range(n) if arrived[i]]
     appended = ends[-1] - min(bounds)
     return {"p50_ms": pct(lat, .5), "p99_ms": pct(lat, .99), "missing": n - len(lat), "torn": torn,

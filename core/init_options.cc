@@ -310,8 +310,18 @@ bool is_loopback_address(std::string_view addr) {
   return parts == 4 && first == 127;
 }
 
-Result<InitOptions> parse_init_options(const std::vector<std::string>& argv,
-                                       const std::map<std::string, std::string>& env) {
+bool is_init_variable(std::string_view name) {
+  if (!name.starts_with("CLAUDE_")) return false;  // most of an environment, at once
+  for (const auto& e : kEnvValues) {
+    if (name == e.variable) return true;
+  }
+  for (const auto& e : kEnvSwitches) {
+    if (name == e.variable) return true;
+  }
+  return false;
+}
+
+Result<InitOptions> parse_init_options(const std::vector<std::string>& argv, const InitEnvironment& env) {
   InitOptions o;
   // The environment first; flags below override what it set.
   for (const auto& e : kEnvValues) {

@@ -67,11 +67,17 @@ struct InitOptions {
   std::chrono::milliseconds settle{10};     // --settle: quiet time before a file being written is published (<= 20ms).
 };
 
+// Variable name -> value; looked up by const char* without a temporary string.
+using InitEnvironment = std::map<std::string, std::string, std::less<>>;
+
+// True for the environment variables parse_init_options reads (CLAUDE_INIT_* and Claude
+// Code's own CLAUDE_CONFIG_DIR): main hands in only those.
+bool is_init_variable(std::string_view name);
+
 // Parses argv (argv[0] included) and the environment. Flags win over CLAUDE_INIT_*
 // variables; an unknown flag, a bad value or a non-loopback --health-addr without
 // --health-allow-remote is an Error whose detail names the flag or variable.
-Result<InitOptions> parse_init_options(const std::vector<std::string>& argv,
-                                       const std::map<std::string, std::string>& env);
+Result<InitOptions> parse_init_options(const std::vector<std::string>& argv, const InitEnvironment& env);
 
 // The --help text (also the README's claude-init section, kept identical in content).
 std::string init_help_text();

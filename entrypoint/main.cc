@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 #include <string_view>
@@ -27,15 +28,14 @@ extern char** environ;
 namespace claude {
 namespace {
 
-// The CLAUDE_INIT_* variables: all that parse_init_options reads of the environment.
-std::map<std::string, std::string> init_environment() {
-  static constexpr std::string_view kPrefix = "CLAUDE_INIT_";
-  std::map<std::string, std::string> env;
+// The variables the options come from; the rest of the environment is the child's.
+InitEnvironment init_environment() {
+  InitEnvironment env;
   for (char** e = environ; e && *e; ++e) {
-    std::string_view kv(*e);
-    if (kv.substr(0, kPrefix.size()) != kPrefix) continue;
-    size_t eq = kv.find('=');
-    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    const char* eq = std::strchr(*e, '=');  // the name's end; no value is scanned
+    if (eq == nullptr) continue;
+    const std::string_view name(*e, static_cast<size_t>(eq - *e));
+    if (is_init_variable(name)) env.emplace(name, eq + 1);
   }
   return env;
 }

@@ -89,6 +89,17 @@ stop_sync
 "$CHECK" "$OUTBOX" >/dev/null || fail "outbox does not match its journal after the restart"
 pass "a restart keeps the live dir and publishes what changed meanwhile"
 
+# The environment alone configures it, as the image does: CLAUDE_INIT_STAGE,
+# CLAUDE_INIT_OUTBOX, CLAUDE_INIT_HEALTH_PORT and Claude Code's own CLAUDE_CONFIG_DIR.
+make_stage
+env_live=$WORK/env-live env_outbox=$WORK/env-outbox
+mkdir -p "$env_outbox"
+CLAUDE_INIT_STAGE="$STAGE" CLAUDE_INIT_OUTBOX="$env_outbox" CLAUDE_CONFIG_DIR="$env_live" CLAUDE_INIT_HEALTH_PORT=0 \
+  unshare --pid --fork --mount-proc "$INIT" -- true >"$WORK/env.log" 2>&1 || { cat "$WORK/env.log" >&2; fail "a run configured by the environment failed"; }
+grep -q '"/workspace/proj"' "$env_live/.claude.json" && [ -f "$env_outbox/reports/run.json" ] \
+  || fail "the environment's stage, outbox and live dir were not used: $(ls -A "$env_live" "$env_outbox" 2>&1)"
+pass "stage, outbox and live dir come from CLAUDE_INIT_STAGE, CLAUDE_INIT_OUTBOX and CLAUDE_CONFIG_DIR"
+
 # A corrupt stage (a byte changed after staging) is refused, naming the file; the outbox stays empty.
 for damage in corrupt format; do
   make_stage

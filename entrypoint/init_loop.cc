@@ -32,10 +32,11 @@ int64_t ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_
 
 }  // namespace
 
-InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, MainChild& child, SignalFd& signal_fd,
-                   HealthBoard& board, MetricsRegistry& metrics)
+InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, InheritedSignals& signals, MainChild& child,
+                   SignalFd& signal_fd, HealthBoard& board, MetricsRegistry& metrics)
     : loop_(loop),
       options_(options),
+      signals_(signals),
       child_(child),
       signal_fd_(signal_fd),
       board_(board),
@@ -66,7 +67,15 @@ InitLoop::InitLoop(uv_loop_t* loop, const InitOptions& options, MainChild& child
                          [this] { return static_cast<double>(phase_.load()); });
 }
 
-InitLoop::~InitLoop() = default;
+InitLoop::~InitLoop() {
+  // Closed here, not at the end of run(): an init that exits at once after run() skips
+  // this with the rest of the teardown. The owner runs the loop once more afterwards.
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&signal_poll_), reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
+                         reinterpret_cast<uv_handle_t*>(&probe_timer_), reinterpret_cast<uv_handle_t*>(&probe_timeout_timer_),
+                         reinterpret_cast<uv_handle_t*>(&health_start_timer_), reinterpret_cast<uv_handle_t*>(&sync_async_)}) {
+    if (h->loop != nullptr && !uv_is_closing(h)) uv_close(h, nullptr);
+  }
+}
 
 int InitLoop::refuse_to_start(SyncHooks& hooks, const std::string& why) {
   spdlog::error("{}", why);
@@ -89,6 +98,10 @@ int InitLoop::run(SyncHooks& hooks) {
     child_.start();
   }
   adopt_child();
+  // The probe starts with the ignored set the init was given: read now, while nothing has
+  // changed a disposition (httplib's server ignores SIGPIPE; it starts later). The 64
+  // reads only when there is a probe.
+  if (!options_.probe_cmd.empty()) record_ignored(signals_);
 
   // Signals that arrived while the child was starting are still pending (blocked since
   // main's first line; a signalfd reads those that came before it was made too): the
@@ -146,15 +159,9 @@ int InitLoop::run(SyncHooks& hooks) {
   if (server_) server_->stop();
   if (probe_pid_ > 0) send_signal(-probe_pid_, SIGKILL);
   child_.restore_terminal();
-  // A sync engine that answers its flush late may still call back while the handles
-  // close below; with this, such a call changes nothing and arms no timer.
+  // A sync engine that answers its flush late may still call back until the handles are
+  // closed (~InitLoop); with this, such a call changes nothing and arms no timer.
   handles_open_ = false;
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&signal_poll_), reinterpret_cast<uv_handle_t*>(&shutdown_timer_),
-                         reinterpret_cast<uv_handle_t*>(&probe_timer_), reinterpret_cast<uv_handle_t*>(&probe_timeout_timer_),
-                         reinterpret_cast<uv_handle_t*>(&health_start_timer_), reinterpret_cast<uv_handle_t*>(&sync_async_)}) {
-    if (!uv_is_closing(h)) uv_close(h, nullptr);
-  }
-  uv_run(loop_, UV_RUN_NOWAIT);
   return exit_code_;
 }
 
@@ -288,7 +295,7 @@ void InitLoop::start_probe() {
   if (probe_pid_ > 0 || machine_.phase() != ShutdownPhase::kRunning) return;  // one at a time
   SpawnSpec spec;
   spec.argv = {"/bin/sh", "-c", options_.probe_cmd};
-  spec.signals = &child_.signals();
+  spec.signals = &signals_;
   spec.quiet_stdio = true;
   spec.close_other_fds = true;
   const Spawned spawned = spawn_process(spec);

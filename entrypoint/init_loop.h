@@ -33,8 +33,9 @@ namespace claude {
 class InitLoop {
  public:
   // Registers the init's metrics in `metrics`; nothing runs until run().
-  InitLoop(uv_loop_t* loop, const InitOptions& options, MainChild& child, SignalFd& signal_fd, HealthBoard& board,
-           MetricsRegistry& metrics);
+  // `signals` is what the init inherited; the ignored set is added for the probe.
+  InitLoop(uv_loop_t* loop, const InitOptions& options, InheritedSignals& signals, MainChild& child,
+           SignalFd& signal_fd, HealthBoard& board, MetricsRegistry& metrics);
   InitLoop(const InitLoop&) = delete;
   InitLoop& operator=(const InitLoop&) = delete;
   ~InitLoop();
@@ -73,6 +74,7 @@ class InitLoop {
 
   uv_loop_t* loop_;
   const InitOptions& options_;
+  InheritedSignals& signals_;
   MainChild& child_;
   SignalFd& signal_fd_;
   HealthBoard& board_;

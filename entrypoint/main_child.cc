@@ -11,9 +11,6 @@ void MainChild::start() {
   spec.take_terminal = terminal_->interactive();
   spawned_ = spawn_process(spec);
   started_at_ = std::chrono::steady_clock::now();
-  // While the init still has one thread and has changed no disposition (the 64 reads
-  // after the spawn, so that the child does not wait for them).
-  record_ignored(signals_);
 }
 
 void MainChild::restore_terminal() {

@@ -17,9 +17,9 @@ namespace claude {
 
 class MainChild {
  public:
-  // `signals` is what the init inherited; start() completes it with the ignored set,
-  // which later children (the probe) get back.
-  MainChild(const std::vector<std::string>& command, InheritedSignals& signals)
+  // `signals` is what the init inherited: the child starts with that mask, and with the
+  // dispositions the init has not changed.
+  MainChild(const std::vector<std::string>& command, const InheritedSignals& signals)
       : command_(command), signals_(signals) {}
   MainChild(const MainChild&) = delete;
   MainChild& operator=(const MainChild&) = delete;
@@ -31,15 +31,13 @@ class MainChild {
   const Spawned& spawned() const { return spawned_; }
   bool in_foreground() const { return terminal_ && terminal_->interactive(); }
   std::chrono::steady_clock::time_point started_at() const { return *started_at_; }
-  // What the init inherited, the ignored set included once start() ran.
-  const InheritedSignals& signals() const { return signals_; }
   // Gives the terminal back to the init's group with its saved attributes; idempotent,
   // and nothing when the child never took it.
   void restore_terminal();
 
  private:
   const std::vector<std::string>& command_;
-  InheritedSignals& signals_;
+  const InheritedSignals& signals_;
   std::optional<TerminalSession> terminal_;
   Spawned spawned_;
   std::optional<std::chrono::steady_clock::time_point> started_at_;

@@ -25,7 +25,7 @@ InheritedSignals block_all_signals();
 
 // Reads which signals are ignored into `in` (64 sigaction reads). Call after the main
 // child is started and before anything else runs that might change a disposition; later
-// children (the probe) get exactly these back.
+// children (the probe) get exactly these back; the init reads them only when it has a probe.
 void record_ignored(InheritedSignals& in);
 
 // A non-blocking, close-on-exec signalfd for every signal; closed on destruction.

@@ -19,7 +19,8 @@
 # without AVX-512, and leaves out _start and the IFUNC resolvers. Each glibc string
 # function variant found brings its siblings for other CPUs (SSE2, AVX2, EVEX, AVX-512).
 # The order file lists the start functions first (start-up is dense), then what serve and
-# sync added.
+# sync added, then the data objects the start reads and writes (valgrind's lackey traces
+# every access), so that they share a few pages of .rodata, .data and .bss.
 #
 # Usage: scripts/gen-order.sh [BUILD_DIR] [OUT]   (default: build, entrypoint/claude-init.order)
 # Needs: valgrind, gdb, unshare (root, as the integration tests), script (util-linux),
@@ -93,6 +94,9 @@ vg start --health-port "$port" -- /bin/true
 unshare --pid --fork --mount-proc --kill-child \
   valgrind -q --tool=callgrind --demangle=no --dump-before=execve \
   --callgrind-out-file="$work/start/cg.%p" "$bin" --health-port "$port" -- /bin/true
+# The data the start touches: lackey traces every load and store; the order file lists the
+# objects hit (below), so that they share a few pages of .rodata, .data and .bss.
+valgrind -q --tool=lackey --trace-mem=yes --log-file="$work/start/mem.%p" "$bin" --health-port "$port" -- /bin/true
 # A terminal on stdin: the child gets its own process group and the foreground.
 script -qec "valgrind -q --tool=callgrind --demangle=no --dump-before=execve \
   --callgrind-out-file='$work/start/cg.%p' '$bin' --health-port $port -- /bin/true" /dev/null >/dev/null
@@ -234,8 +238,9 @@ wait "$NATIVE" || true
 [ -s "$work/serve.native" ] || { cat "$work/gdb-serve.log" >&2; fail "the native serve run recorded nothing"; }
 
 # --- the order file ----------------------------------------------------------------------
+nm --defined-only -S "$bin" | awk 'NF == 4 && $3 ~ /^[dDbBrRvVu]$/ {print $1, $2, $4}' >"$work/data-symbols"
 python3 - "$work" "$out" <<'PY'
-import os, re, sys
+import bisect, glob, os, re, sys
 work, out = sys.argv[1:]
 text = set(open(os.path.join(work, "text-symbols")).read().split())
 def names(file):
@@ -262,6 +267,29 @@ def with_siblings(found):
                       and not t.endswith("_rtm") and variant.match(t)}
     return found | extra
 
+# Data objects (with their sizes) that lackey saw the start read or write.
+objects = []
+for line in open(os.path.join(work, "data-symbols")):
+    addr, size, name = line.split()
+    objects.append((int(addr, 16), max(int(size, 16), 1), name))
+objects.sort()
+starts = [o[0] for o in objects]
+data, access = [], re.compile(r"^ ?[LSM] ([0-9a-f]+),")
+for path in sorted(glob.glob(os.path.join(work, "start", "mem.*"))):
+    seen = set()
+    for line in open(path, errors="replace"):
+        m = access.match(line)
+        if not m:
+            continue
+        a = int(m.group(1), 16)
+        i = bisect.bisect_right(starts, a) - 1
+        if i >= 0 and a < objects[i][0] + objects[i][1] and objects[i][2] not in seen:
+            seen.add(objects[i][2])
+            data.append(objects[i][2])
+if not data:
+    sys.exit("gen-order: lackey recorded no data access in the start")
+data = list(dict.fromkeys(data))  # first touch first
+
 order, placed = [], set()
 for phase in ("start", "serve", "sync"):
     found = names(f"{phase}.names") | names(f"{phase}.native")
@@ -279,5 +307,7 @@ with open(out, "w") as f:
     for phase, found in order:
         f.write(f"# {phase}: {len(found)} functions\n")
         f.writelines(n + "\n" for n in found)
-print(f"gen-order: wrote {out}: " + ", ".join(f"{p} {len(n)}" for p, n in order), file=sys.stderr)
+    f.write(f"# start: {len(data)} data objects, in the order first touched\n")
+    f.writelines(n + "\n" for n in data)
+print(f"gen-order: wrote {out}: " + ", ".join(f"{p} {len(n)}" for p, n in order) + f", data {len(data)}", file=sys.stderr)
 PY

@@ -116,4 +116,26 @@ ok = direct == via and "SigBlk:" in via and via != plain and plain == bare
 sys.exit(0 if ok else 1)
 PY
 pass "inherited mask (USR2 TSTP TTIN) and ignores (PIPE HUP) reach the child unchanged"
+# The probe too: with the health endpoint up (its server ignores SIGPIPE inside the init),
+# the probe's `/bin/sh -c` gets the mask and ignores the init was given, no more; compared
+# with the same shell command run directly (the shell itself clears the mask).
+python3 - "$INIT" "$CHILD" "$WORK/probe-mask" "$(free_port)" <<'PY' || fail "the probe's signal mask or ignored set differs from the init's"
+import os, signal, subprocess, sys, time
+init, child, out, port = sys.argv[1:]
+def setup():
+    signal.pthread_sigmask(signal.SIG_SETMASK, {signal.SIGUSR2, signal.SIGTTIN})
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+direct = subprocess.run(["/bin/sh", "-c", child + " mask"], preexec_fn=setup, capture_output=True, text=True).stdout
+probe = "%s mask > %s.tmp && mv %s.tmp %s" % (child, out, out, out)
+p = subprocess.Popen([init, "--no-sync", "--health-port", port, "--probe-cmd", probe, "--probe-interval", "300ms",
+                      "--probe-timeout", "250ms", "--", child, "sleep", "30"], preexec_fn=setup)
+deadline = time.time() + 10
+while not os.path.exists(out) and time.time() < deadline: time.sleep(0.05)
+p.send_signal(signal.SIGTERM); p.wait(10)
+got = open(out).read() if os.path.exists(out) else ""
+print("direct:", direct.split(), "\nprobe:", got.split())
+sys.exit(0 if got and got == direct and "SigIgn:" in got else 1)
+PY
+pass "the probe starts as a direct run would, ignoring HUP as given and not PIPE, which the endpoint ignores"
 echo "init_signals: all passed"

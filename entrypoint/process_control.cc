@@ -40,9 +40,7 @@ namespace {
   if (spec.signals->ignored_known) {
     for (int sig = 1; sig < NSIG; ++sig) {
       if (sig == SIGKILL || sig == SIGSTOP) continue;
-      struct sigaction sa {};
-      sa.sa_handler = sigismember(&spec.signals->ignored, sig) == 1 ? SIG_IGN : SIG_DFL;
-      sigaction(sig, &sa, nullptr);  // fails harmlessly for the two glibc-internal RT signals
+      set_signal_ignored(sig, spec.signals->is_ignored(sig));
     }
   }
   sigprocmask(SIG_SETMASK, &spec.signals->mask, nullptr);

@@ -1,9 +1,11 @@
 #include "entrypoint/signal_mask.h"
 
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace claude {
 
@@ -12,15 +14,36 @@ InheritedSignals block_all_signals() {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &in.mask);
-  sigemptyset(&in.ignored);
   return in;
 }
 
+namespace {
+
+// The kernel's struct sigaction (x86-64 and the other 64-bit ABIs).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  std::uint64_t mask;
+};
+
+}  // namespace
+
+bool signal_ignored(int sig) {
+  KernelSigaction old{};
+  return syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof old.mask) == 0 && old.handler == SIG_IGN;
+}
+
+void set_signal_ignored(int sig, bool ignored) {
+  KernelSigaction sa{};
+  sa.handler = ignored ? SIG_IGN : SIG_DFL;
+  (void)syscall(SYS_rt_sigaction, sig, &sa, nullptr, sizeof sa.mask);
+}
+
 void record_ignored(InheritedSignals& in) {
-  sigemptyset(&in.ignored);
+  in.ignored = 0;
   for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction sa {};
-    if (sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) sigaddset(&in.ignored, sig);
+    if (signal_ignored(sig)) in.ignored |= std::uint64_t{1} << (sig - 1);
   }
   in.ignored_known = true;
 }

@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <cstdint>
+
 #include "core/result.h"
 
 namespace claude {
@@ -13,8 +15,11 @@ namespace claude {
 // The signal state the init inherited from whoever started it.
 struct InheritedSignals {
   sigset_t mask;     // the blocked set at start
-  sigset_t ignored;  // signals whose disposition was SIG_IGN at start (once known)
+  // Signals whose disposition was SIG_IGN at start (once known), bit sig-1: a sigset_t
+  // cannot hold glibc's internal signals (sigaddset refuses them).
+  std::uint64_t ignored = 0;
   bool ignored_known = false;
+  bool is_ignored(int sig) const { return sig >= 1 && sig <= 64 && (ignored >> (sig - 1) & 1) != 0; }
 };
 
 // Blocks every signal (SIGKILL/SIGSTOP cannot be) and returns the mask that was there
@@ -27,6 +32,13 @@ InheritedSignals block_all_signals();
 // child is started and before anything else runs that might change a disposition; later
 // children (the probe) get exactly these back; the init reads them only when it has a probe.
 void record_ignored(InheritedSignals& in);
+
+// Whether `sig` (1..64) is ignored, and setting it to SIG_IGN or SIG_DFL. Through the raw
+// system call: glibc's sigaction() refuses its two internal real-time signals, which a
+// parent started with posix_spawn (Python's subprocess, make) may well hand down ignored.
+// set_signal_ignored is async-signal-safe (the vfork child uses it).
+bool signal_ignored(int sig);
+void set_signal_ignored(int sig, bool ignored);
 
 // A non-blocking, close-on-exec signalfd for every signal; closed on destruction.
 class SignalFd {

@@ -166,7 +166,6 @@ int InitLoop::run(SyncHooks& hooks) {
 }
 
 void InitLoop::adopt_child() {
-  child_started_ = child_.started_at();
   const Spawned& spawned = child_.spawned();
   if (spawned.ok()) {
     child_pid_ = spawned.pid;
@@ -181,7 +180,7 @@ void InitLoop::adopt_child() {
     spdlog::error("{}", exec_error_);
     board_.set("child", HealthLevel::kUnhealthy, exec_error_);
     child_end_ = ChildEnd{true, exec_failure_exit_code(spawned.error), 0};
-    child_ended_ = child_started_;
+    child_ended_ = child_.started_at();
   }
 }
 
@@ -411,7 +410,7 @@ RunOutcome InitLoop::outcome() const {
   o.clean_stop = !o.killed_after_grace && o.flush_complete && exec_error_.empty();
   o.started_at = started_wall_;
   const auto now = Clock::now();
-  if (child_pid_ > 0) o.child_runtime = std::chrono::milliseconds(ms_between(child_started_, child_end_ ? child_ended_ : now));
+  if (child_pid_ > 0) o.child_runtime = std::chrono::milliseconds(ms_between(child_.started_at(), child_end_ ? child_ended_ : now));
   if (auto stop = machine_.stop_started()) o.stop_duration = std::chrono::milliseconds(ms_between(*stop, now));
   if (machine_.flush_started()) o.flush_duration = std::chrono::milliseconds(ms_between(flush_started_, flush_ended_));
   o.total_runtime = std::chrono::milliseconds(ms_between(started_, now));

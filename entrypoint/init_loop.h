@@ -98,7 +98,6 @@ class InitLoop {
   int exit_code_ = 0;
   Clock::time_point started_;
   std::chrono::system_clock::time_point started_wall_;
-  Clock::time_point child_started_{};
   Clock::time_point child_ended_{};
   Clock::time_point flush_started_{};
   Clock::time_point flush_ended_{};

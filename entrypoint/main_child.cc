@@ -3,7 +3,6 @@
 namespace claude {
 
 void MainChild::start() {
-  if (started()) return;
   terminal_.emplace();
   SpawnSpec spec;
   spec.argv = command_;

@@ -24,7 +24,7 @@ class MainChild {
   MainChild(const MainChild&) = delete;
   MainChild& operator=(const MainChild&) = delete;
 
-  // Spawns the command (once). Logs nothing: the caller reports spawned().
+  // Spawns the command; called once. Logs nothing: the caller reports spawned().
   void start();
   bool started() const { return started_at_.has_value(); }
   const std::string& name() const { return command_.front(); }

@@ -274,21 +274,18 @@ for line in open(os.path.join(work, "data-symbols")):
     objects.append((int(addr, 16), max(int(size, 16), 1), name))
 objects.sort()
 starts = [o[0] for o in objects]
-data, access = [], re.compile(r"^ ?[LSM] ([0-9a-f]+),")
+data, access = {}, re.compile(r"^ ?[LSM] ([0-9a-f]+),")  # a dict: first touch first
 for path in sorted(glob.glob(os.path.join(work, "start", "mem.*"))):
-    seen = set()
     for line in open(path, errors="replace"):
         m = access.match(line)
         if not m:
             continue
         a = int(m.group(1), 16)
         i = bisect.bisect_right(starts, a) - 1
-        if i >= 0 and a < objects[i][0] + objects[i][1] and objects[i][2] not in seen:
-            seen.add(objects[i][2])
-            data.append(objects[i][2])
+        if i >= 0 and a < objects[i][0] + objects[i][1]:
+            data.setdefault(objects[i][2])
 if not data:
     sys.exit("gen-order: lackey recorded no data access in the start")
-data = list(dict.fromkeys(data))  # first touch first
 
 order, placed = [], set()
 for phase in ("start", "serve", "sync"):

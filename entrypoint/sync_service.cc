@@ -437,7 +437,7 @@ bool SyncService::run_batch(bool everything) {
     set_sync_health();
     return false;
   }
-  arm_journal_timer();
+  arm_journal_timer(res.appends > 0);
   if (consecutive_failures_ > 0) {
     spdlog::info("outbox writable again: publishing resumed");
     (void)reports_.event("publish_resumed", {{"after_failures", consecutive_failures_}});
@@ -454,21 +454,30 @@ void SyncService::back_off(SyncClock::time_point failed_at) {
   retry_not_before_ = failed_at + backoff_;
 }
 
-void SyncService::arm_journal_timer() {
-  if (journal_armed_ || !publisher_ || !publisher_->has_unjournaled_appends()) return;
-  journal_armed_ = true;
-  uv_timer_start(journal_timer_, &SyncService::on_journal_timer,
-                 static_cast<std::uint64_t>(tuning_.journal_hold.count()), 0);
+void SyncService::arm_journal_timer(bool appended) {
+  if (!publisher_ || !publisher_->has_unjournaled_appends()) {
+    journal_held_since_.reset();
+    uv_timer_stop(journal_timer_);
+    return;
+  }
+  auto now = SyncClock::now();
+  if (!journal_held_since_) journal_held_since_ = now;
+  if (!appended && uv_is_active(reinterpret_cast<uv_handle_t*>(journal_timer_))) return;
+  auto due = std::min(now + tuning_.journal_quiet, *journal_held_since_ + tuning_.journal_hold);
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count();
+  uv_timer_start(journal_timer_, &SyncService::on_journal_timer, static_cast<std::uint64_t>(std::max<long long>(wait, 0)), 0);
 }
 
 void SyncService::on_journal_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
-  self->journal_armed_ = false;
   if (auto s = self->publisher_->flush_appends(); !s) {
     self->record_error(s.error());
     self->m_->errors.inc();
+    // Still owed: tried again after the quiet time (not at once: the hold has passed).
+    uv_timer_start(t, &SyncService::on_journal_timer, static_cast<std::uint64_t>(self->tuning_.journal_quiet.count()), 0);
+    return;
   }
-  self->arm_journal_timer();  // only re-armed while records are still owed (a failure)
+  self->arm_journal_timer(false);
 }
 
 void SyncService::record_error(const Error& e) {
@@ -574,6 +583,7 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       record_error(s.error());
       complete = false;
     }
+    arm_journal_timer(false);
   }
   if (outbox_) {
     if (auto s = outbox_->sync(); !s) {
@@ -629,6 +639,9 @@ void SyncService::write_final_report(const RunOutcome& o) {
       {"errors", errors_},
       {"skipped", skipped},
   };
+  // The closing line of the time series: every run's metrics.jsonl ends with its final counts.
+  uv_timer_stop(metrics_timer_);
+  if (auto s = reports_.metrics(counters_json()); !s) spdlog::error("final metrics line: {}", s.error().message());
   if (auto s = reports_.run_report(std::move(report)); !s) spdlog::error("final report: {}", s.error().message());
 }
 

@@ -47,9 +47,11 @@ struct SyncTuning {
   std::chrono::milliseconds lag_threshold{30000};       // oldest unpublished change
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
   std::chrono::milliseconds unwatched_scan_interval{2000};
-  std::chrono::milliseconds metrics_interval{10000};
-  // How long log appends may go unjournaled so that a burst of appends shares one record.
-  std::chrono::milliseconds journal_hold{250};
+  std::chrono::milliseconds metrics_interval{60000};       // metrics.jsonl while active
+  // Log appends share one journal record: it is written once its logs have had no append
+  // for journal_quiet, and journal_hold after the first of them at the latest.
+  std::chrono::milliseconds journal_quiet{250};
+  std::chrono::milliseconds journal_hold{10000};
 };
 
 class SyncService final : public SyncHooks {
@@ -102,7 +104,8 @@ class SyncService final : public SyncHooks {
   static void on_metrics_timer(uv_timer_t* t);
   static void on_unwatched_timer(uv_timer_t* t);
   static void on_journal_timer(uv_timer_t* t);
-  void arm_journal_timer();
+  // After a batch: (re)arms the journal timer for the records held back (see SyncTuning).
+  void arm_journal_timer(bool appended);
 
   uv_loop_t* loop_;
   InitOptions options_;
@@ -145,7 +148,8 @@ class SyncService final : public SyncHooks {
   uv_timer_t* metrics_timer_ = nullptr;
   uv_timer_t* unwatched_timer_ = nullptr;
   uv_timer_t* journal_timer_ = nullptr;
-  bool journal_armed_ = false;
+  // When the oldest append not journaled yet was published (unset while none is held).
+  std::optional<SyncClock::time_point> journal_held_since_;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

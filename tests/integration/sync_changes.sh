@@ -30,15 +30,43 @@ with open(sys.argv[1], "a") as f:
     f.write('{"partial":'); f.flush()
 PY
 wait_until 10 lines_in "$OUTBOX/tree/projects/-w-a/session.jsonl" 200 || fail "appends: $(wc -l <"$OUTBOX/tree/projects/-w-a/session.jsonl") of 200 lines"
-barrier
+tail -c 12 "$OUTBOX/tree/projects/-w-a/session.jsonl" | grep -q '}$' || fail "a partial line reached the outbox"
+# No barrier: once the log has been quiet for 250 ms, one record describes all the appends.
+outbox_size=$(stat -c %s "$OUTBOX/tree/projects/-w-a/session.jsonl")
+wait_until 5 grep -q "\"op\":\"append\",\"path\":\"projects/-w-a/session.jsonl\",.*\"size\":$outbox_size," "$OUTBOX/journal.jsonl" ||
+  fail "no journal record for the appends after the log went quiet"
 appends=$(grep -c '"op":"append","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl" || true)
 puts=$(grep -c '"op":"put","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl" || true)
-# The first version is put whole, then only appends (several appends share a record).
-[ "$puts" = 1 ] && [ "$appends" -ge 2 ] || fail "appends were not incremental ($puts puts, $appends append records)"
-tail -c 12 "$OUTBOX/tree/projects/-w-a/session.jsonl" | grep -q '}$' || fail "a partial line reached the outbox"
+# The first version is put whole, then only appends, which share their records (2 s of
+# appends every 10 ms: one record, a few if the writer stalled past the quiet time).
+[ "$puts" = 1 ] && [ "$appends" -ge 1 ] && [ "$appends" -le 3 ] || fail "appends were not incremental or did not share a record ($puts puts, $appends append records)"
 echo '"done"}' >>"$log"
 wait_until 10 lines_in "$OUTBOX/tree/projects/-w-a/session.jsonl" 201 || fail "the completed line was not appended"
 pass "200 appends at 100/s arrive incrementally ($appends journal records); the partial line waits for its newline"
+
+# A log that never goes quiet still gets its record: 10 s after the first append at the
+# latest (appends every 20 ms for 13 s; the quiet time never passes while it runs).
+journaled_before=$(grep -c '"op":"append","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl")
+started=$(date +%s.%N)
+python3 - "$log" <<'PY' &
+import sys, time
+with open(sys.argv[1], "a") as f:
+    for i in range(650):
+        f.write('{"cwd":"/w/a","steady":%d}\n' % i); f.flush(); time.sleep(0.02)
+PY
+writer=$!
+while kill -0 "$writer" 2>/dev/null; do
+  n=$(grep -c '"op":"append","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl")
+  [ "$n" -gt "$journaled_before" ] && break
+  sleep 0.05
+done
+held=$(awk -v a="$(date +%s.%N)" -v b="$started" 'BEGIN { printf "%.1f", a - b }')
+kill -0 "$writer" 2>/dev/null || fail "appends every 20 ms for 13 s got no journal record while they ran"
+wait "$writer"
+awk -v h="$held" 'BEGIN { exit !(h >= 9.5 && h <= 12) }' || fail "the steady log's record came after ${held}s (the hold is 10 s)"
+barrier
+outbox_matches_live >/dev/null || { outbox_matches_live; fail "steady appends: outbox differs"; }
+pass "a log appended without pause is journaled at the hold's end (${held}s), not only when it goes quiet"
 
 # Truncation, then rotation (a new inode under the same name): whole copies, not appends.
 : >"$log"; echo '{"after":"truncate"}' >>"$log"
@@ -130,7 +158,18 @@ pass "excluded paths (debug/, statsig/, CLI temp files) are not synced"
 stop_sync
 "$CHECK" "$OUTBOX" --live "$LIVE" || { grep inside.md "$OUTBOX/journal.jsonl"; ls -la "$OUTBOX/tree/commands"; fail "final outbox check"; }
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["format"]=="claude-report/1", r; assert r["counts"]["files_published"]>=1000, r["counts"]; assert r["skipped"], r' "$OUTBOX/reports/run.json" || fail "run.json"
-pass "final report written; outbox matches its journal and the live dir"
+# metrics.jsonl ends with the run's final counts, the same as run.json's (the run is
+# shorter than the 60 s interval: that closing line is its only one).
+python3 - "$OUTBOX/reports/metrics.jsonl" "$OUTBOX/reports/run.json" <<'PY' || fail "metrics.jsonl does not end with the final counts"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+run = json.load(open(sys.argv[2]))
+assert lines and all(l["format"] == "claude-metrics/1" for l in lines), lines
+last = lines[-1]["counts"] if "counts" in lines[-1] else lines[-1]
+for k, v in run["counts"].items():
+    assert last.get(k) == v, (k, last.get(k), v)
+PY
+pass "final report written; metrics.jsonl closes with its counts; outbox matches its journal and the live dir"
 
 # A second init given the same outbox (a compose file that shares one) is refused: it
 # says why in its health, and the first one's journal goes on alone.

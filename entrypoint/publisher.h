@@ -51,8 +51,9 @@ class Publisher {
   // Log appends are journaled lazily: consecutive appends to one log share one record
   // (offset of the first, size and sha256 after the last), written by the next journal
   // write that touches that path or by flush_appends() (the caller's timer: SyncTuning's
-  // journal_quiet and journal_hold, and every barrier). Whole lines appended but not journaled yet are journaled by recovery
-  // after a kill (a torn rest is cut), so the outbox always matches its journal; this
+  // journal_quiet and journal_hold, and every barrier). Whole lines appended but not
+  // journaled yet are journaled by recovery after a kill (a torn rest is cut), so the
+  // outbox always matches its journal; this
   // keeps the journal from growing as fast as the logs it describes.
   Status flush_appends();
   bool has_unjournaled_appends() const { return !unjournaled_.empty(); }

@@ -641,6 +641,7 @@ void SyncService::write_final_report(const RunOutcome& o) {
   };
   // The closing line of the time series: every run's metrics.jsonl ends with its final counts.
   uv_timer_stop(metrics_timer_);
+  metrics_armed_ = false;
   if (auto s = reports_.metrics(counters_json()); !s) spdlog::error("final metrics line: {}", s.error().message());
   if (auto s = reports_.run_report(std::move(report)); !s) spdlog::error("final report: {}", s.error().message());
 }

@@ -169,6 +169,22 @@ int PosixOutbox::link_tmpfile(int fd, const std::string& rel) const {
   return ::linkat(AT_FDCWD, proc, tree_fd_, rel.c_str(), AT_SYMLINK_FOLLOW);
 }
 
+// A batch's staged entries, owned by whoever commits them; what was not committed is
+// closed and its named temps removed when the set goes.
+struct PosixOutbox::PosixStaged final : StagedSet {
+  PosixStaged(int tree_fd, std::vector<Staged> e) : tree_fd(tree_fd), entries(std::move(e)) {}
+  ~PosixStaged() override {
+    for (Staged& s : entries) {
+      if (s.fd >= 0) ::close(s.fd);
+      if (!s.temp.empty()) ::unlinkat(tree_fd, s.temp.c_str(), 0);
+    }
+  }
+  PosixStaged(const PosixStaged&) = delete;
+  PosixStaged& operator=(const PosixStaged&) = delete;
+  int tree_fd;
+  std::vector<Staged> entries;
+};
+
 PosixOutbox::~PosixOutbox() {
   abort();
   if (tree_fd_ >= 0) ::close(tree_fd_);
@@ -177,7 +193,9 @@ PosixOutbox::~PosixOutbox() {
 
 Status PosixOutbox::make_parents(const std::string& rel) {
   std::string parent = parent_of(rel);
-  if (parent.empty() || made_dirs_.count(parent) != 0) return Ok{};
+  if (parent.empty()) return Ok{};
+  std::lock_guard lock(dirs_mu_);
+  if (made_dirs_.count(parent) != 0) return Ok{};
   std::size_t pos = 0;
   while (pos <= parent.size()) {
     std::size_t end = parent.find('/', pos);
@@ -198,6 +216,7 @@ void PosixOutbox::remove_empty_parents(const std::string& rel) {
   // rmdir fails harmlessly on a folder that is not empty.
   for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
     if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
+    std::lock_guard lock(dirs_mu_);
     made_dirs_.clear();
   }
 }
@@ -220,9 +239,9 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
     return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
   };
   int fd = create();
-  if (fd < 0 && errno == ENOENT && !made_dirs_.empty()) {
+  if (fd < 0 && errno == ENOENT) {
     // A folder this process made was removed behind its back: make the folders again.
-    made_dirs_.clear();
+    forget_dirs();
     if (auto s = make_parents(rel); !s) return s;
     fd = create();
   }
@@ -256,31 +275,43 @@ Status PosixOutbox::stage_symlink(const std::string& rel, const std::string& tar
   return Ok{};
 }
 
-Status PosixOutbox::commit(std::vector<std::string>* committed) {
+std::unique_ptr<Outbox::StagedSet> PosixOutbox::take_staged() {
+  auto set = std::make_unique<PosixStaged>(tree_fd_, std::move(staged_));
+  staged_.clear();
+  return set;
+}
+
+Status PosixOutbox::commit(StagedSet& set, std::vector<std::string>* committed) {
+  std::vector<Staged>& staged = static_cast<PosixStaged&>(set).entries;
   Status result = Ok{};
   // One syncfs for a batch costs about as much as one fsync; per-file fdatasync is cheaper
   // only for one or two files.
   std::size_t files = 0;
-  for (const Staged& s : staged_) files += s.fd >= 0 ? 1 : 0;
+  for (const Staged& s : staged) files += s.fd >= 0 ? 1 : 0;
   if (files > 1) {
     if (::syncfs(tree_fd_) != 0) result = Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
   } else {
-    for (const Staged& s : staged_) {
+    for (const Staged& s : staged) {
       if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
         result = Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "", "free space in the outbox or make it writable"};
         break;
       }
     }
   }
-  for (std::size_t i = 0; result.ok() && i < staged_.size(); ++i) {
-    result = commit_one(staged_[i]);
-    if (result.ok() && committed) committed->push_back(staged_[i].rel);
+  for (std::size_t i = 0; result.ok() && i < staged.size(); ++i) {
+    result = commit_one(staged[i]);
+    if (result.ok() && committed) committed->push_back(staged[i].rel);
   }
   // The folders are not fsynced here: a rename that is lost with power is lost together
   // with its journal line (ext4 commits them in order), so the outbox stays consistent; the
   // next batch's sync or a barrier's makes it durable. That saves a device flush per batch.
-  abort();
+  // What is left uncommitted is removed with the set.
   return result;
+}
+
+void PosixOutbox::forget_dirs() {
+  std::lock_guard lock(dirs_mu_);
+  made_dirs_.clear();
 }
 
 Status PosixOutbox::commit_one(Staged& s) {
@@ -292,7 +323,7 @@ Status PosixOutbox::commit_one(Staged& s) {
     if (linked != 0 && errno == ENOENT) {
       // Its folder went while the file waited: an unnamed file holds no name in it, so a
       // remove earlier in the batch (or a person) could empty it and take it away.
-      made_dirs_.clear();
+      forget_dirs();
       if (auto made = make_parents(s.rel); !made) return made;
       linked = link_tmpfile(s.fd, s.rel);
     }
@@ -315,14 +346,6 @@ Status PosixOutbox::commit_one(Staged& s) {
   }
   s.temp.clear();
   return Ok{};
-}
-
-void PosixOutbox::abort() {
-  for (Staged& s : staged_) {
-    if (s.fd >= 0) ::close(s.fd);
-    if (!s.temp.empty()) ::unlinkat(tree_fd_, s.temp.c_str(), 0);
-  }
-  staged_.clear();
 }
 
 Status PosixOutbox::append(const std::string& rel, std::string_view data, std::uint64_t expected_size) {

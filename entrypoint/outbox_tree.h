@@ -7,8 +7,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,13 +45,25 @@ class Outbox {
   virtual Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) = 0;
   // A symlink, made visible at commit() like a put.
   virtual Status stage_symlink(const std::string& rel, const std::string& target) = 0;
-  // Makes every staged entry durable, then links (unnamed temp, new name) or renames each
-  // into place.
-  // On an Error nothing more is renamed and the remaining temps are removed; `committed`
-  // (when given) receives the paths that did become visible.
-  virtual Status commit(std::vector<std::string>* committed = nullptr) = 0;
+  // What stage_put and stage_symlink staged since the last take_staged(), taken out to be
+  // committed, so that the next batch can be staged while this one is committed on
+  // another thread (Publisher::submit). Dropping an uncommitted set removes its temps.
+  struct StagedSet {
+    virtual ~StagedSet() = default;
+  };
+  virtual std::unique_ptr<StagedSet> take_staged() = 0;
+  // Makes every entry of `set` durable, then links (unnamed temp, new name) or renames
+  // each into place. On an Error nothing more is renamed and the remaining temps are
+  // removed; `committed` (when given) receives the paths that did become visible. Safe to
+  // call on another thread while the next set is staged, for disjoint paths.
+  virtual Status commit(StagedSet& set, std::vector<std::string>* committed) = 0;
+  // Commits what is staged now.
+  Status commit(std::vector<std::string>* committed = nullptr) {
+    auto set = take_staged();
+    return commit(*set, committed);
+  }
   // Removes staged temps without publishing them.
-  virtual void abort() = 0;
+  void abort() { take_staged(); }
   // Appends to tree/rel (not synced: a per-append fsync would write a block and a
   // filesystem commit for every log line). The file must currently be `expected_size`
   // bytes long (anything else is an Error with detail "size changed").
@@ -85,8 +99,9 @@ class PosixOutbox final : public Outbox {
 
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) override;
   Status stage_symlink(const std::string& rel, const std::string& target) override;
-  Status commit(std::vector<std::string>* committed = nullptr) override;
-  void abort() override;
+  std::unique_ptr<StagedSet> take_staged() override;
+  Status commit(StagedSet& set, std::vector<std::string>* committed) override;
+  using Outbox::commit;
   Status append(const std::string& rel, std::string_view data, std::uint64_t expected_size) override;
   Status remove(const std::string& rel) override;
   Status rename(const std::string& from, const std::string& to) override;
@@ -100,13 +115,14 @@ class PosixOutbox final : public Outbox {
   const OutboxOwner& owner() const { return owner_; }
   std::string tree_path(const std::string& rel) const { return dir_ + "/tree/" + rel; }
   // Bytes this process wrote into the outbox (data and journal), for the metrics.
-  std::uint64_t bytes_written() const { return bytes_written_; }
+  std::uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
 
  private:
   struct Staged {
     std::string rel, temp;  // temp is empty for an unnamed (O_TMPFILE) file
     int fd = -1;            // -1 for symlinks
   };
+  struct PosixStaged;
   // How an unnamed file gets its name at commit: linkat with AT_EMPTY_PATH (Linux 6.10+
   // lets the opener do it; before, it needs CAP_DAC_READ_SEARCH), through /proc/self/fd,
   // or not at all (no O_TMPFILE on this filesystem: named temps, renamed into place).
@@ -116,18 +132,21 @@ class PosixOutbox final : public Outbox {
   Status commit_one(Staged& s);
   explicit PosixOutbox(std::string dir) : dir_(std::move(dir)) {}
   Status make_parents(const std::string& rel);
+  void forget_dirs();  // made_dirs_ cleared: a folder may have gone
   void remove_empty_parents(const std::string& rel);
   std::string dir_;
   OutboxOwner owner_;
   int umask_ = -1;  // the process umask (-1: unknown), to skip a chmod it cannot spoil
   TmpfileLink tmpfile_ = TmpfileLink::kNone;
   // Folders this process made or found, so that a put does not mkdir every parent again;
-  // cleared whenever one of them may have gone.
+  // cleared whenever one of them may have gone. Guarded by dirs_mu_: a commit on the
+  // publisher's worker may make a folder again while the loop stages the next batch.
+  std::mutex dirs_mu_;
   std::set<std::string> made_dirs_;
   int tree_fd_ = -1;
   int lock_fd_ = -1;  // the outbox folder, flock()ed exclusively
   std::uint64_t next_seq_ = 0;
-  std::uint64_t bytes_written_ = 0;
+  std::atomic<std::uint64_t> bytes_written_{0};
   std::vector<Staged> staged_;
 };
 

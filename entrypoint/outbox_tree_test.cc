@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -127,6 +128,41 @@ TEST_CASE("outbox: puts through unnamed and named temps publish, replace, keep m
   outbox.abort();
   CHECK(names_in(dir / "tree") == std::vector<std::string>{"a.json", "b.json"});
   ::umask(old_umask);
+  set_tmpfile_allowed(true);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("outbox: a staged set taken out is committed on another thread while the next is staged") {
+  const bool unnamed = GENERATE(true, false);
+  INFO("unnamed temps: " << unnamed);
+  set_tmpfile_allowed(unnamed);
+  char tmpl[] = "/tmp/outbox-tree-test.XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  auto opened = PosixOutbox::open(dir.string());
+  REQUIRE(opened.ok());
+  PosixOutbox& outbox = **opened;
+  REQUIRE(outbox.stage_put("p/a.json", "{\"a\":1}", 0644).ok());
+  auto first = outbox.take_staged();
+  std::vector<std::string> committed_first;
+  Status first_status = Ok{};
+  // The next set is staged (its folder made, a folder of the first removed and made again
+  // by its commit) while the first is committed on a thread of its own.
+  std::thread committer([&] { first_status = outbox.commit(*first, &committed_first); });
+  for (int i = 0; i < 200; ++i) REQUIRE(outbox.stage_put("q" + std::to_string(i % 7) + "/b" + std::to_string(i) + ".json", "{}", 0644).ok());
+  committer.join();
+  REQUIRE(first_status.ok());
+  CHECK(committed_first == std::vector<std::string>{"p/a.json"});
+  CHECK(slurp(dir / "tree/p/a.json") == "{\"a\":1}");
+  CHECK_FALSE(fs::exists(dir / "tree/q0/b0.json"));  // the second set is not visible yet
+  std::vector<std::string> committed;
+  REQUIRE(outbox.commit(&committed).ok());
+  CHECK(committed.size() == 200);
+  CHECK(fs::exists(dir / "tree/q6/b195.json"));
+
+  // A set dropped uncommitted leaves neither a temp nor a change.
+  REQUIRE(outbox.stage_put("p/c.json", "{}", 0644).ok());
+  { auto dropped = outbox.take_staged(); }
+  CHECK(names_in(dir / "tree/p") == std::vector<std::string>{"a.json"});
   set_tmpfile_allowed(true);
   fs::remove_all(dir);
 }

@@ -184,10 +184,40 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
   done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
 }
 
-PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
+struct Publisher::Batch {
   PublishResult result;
   std::vector<Pending> done;    // completed, to journal
   std::vector<Pending> staged;  // puts and links waiting for the commit
+  std::unique_ptr<Outbox::StagedSet> set;
+  // The journal records in order, each with the outbox path that must have become visible
+  // for it to be written (a staged put's; empty for the others).
+  std::vector<std::pair<JournalRecord, std::string>> records;
+  std::function<void()> on_done;
+  // What complete() did.
+  Status commit_status = Ok{};
+  std::vector<std::string> committed;
+  std::vector<JournalRecord> journaled;  // written, or tried when journal_status is an error
+  Status journal_status = Ok{};
+};
+
+Publisher::Publisher(LiveTree& live, Outbox& outbox, ProjectDirMapper& mapper, RewriteOptions rewrite,
+                     SyncSnapshot& snapshot)
+    : live_(live), outbox_(outbox), mapper_(mapper), rewrite_(rewrite), snapshot_(snapshot) {}
+
+Publisher::~Publisher() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // a batch handed over is committed first
+}
+
+std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp>& ops) {
+  auto b = std::make_unique<Batch>();
+  PublishResult& result = b->result;
+  std::vector<Pending>& done = b->done;
+  std::vector<Pending>& staged = b->staged;
   for (const PlannedOp& op : ops) {
     switch (op.kind) {
       case PlanKind::kNothing:
@@ -287,45 +317,68 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
     }
   }
 
-  if (!staged.empty()) {
-    std::vector<std::string> committed;
-    Status s = outbox_.commit(&committed);
-    std::set<std::string> visible(committed.begin(), committed.end());
-    for (Pending& p : staged) {
-      if (visible.count(p.entry->outbox_path)) {
-        ++result.files;
-        done.push_back(std::move(p));
-      } else {
-        fail(p.live_path, s.ok() ? Error{"commit", p.entry->outbox_path, EIO, "", ""} : s.error(), result);
-      }
-    }
-  }
-
+  b->set = outbox_.take_staged();
   // A held append record goes out before any other record of the same path, so the
   // journal keeps each path's operations in order.
-  std::vector<JournalRecord> records;
-  for (const Pending& p : done) {
-    if (!p.record) continue;
+  auto add = [&](const Pending& p, bool put) {
     for (const std::string* path : {&p.record->path, &p.record->from}) {
       if (path->empty()) continue;
       for (auto it = unjournaled_.begin(); it != unjournaled_.end(); ++it) {
         if (it->path == *path) {
-          records.push_back(*it);
+          b->records.emplace_back(*it, std::string());
           unjournaled_.erase(it);
           break;
         }
       }
     }
-    records.push_back(*p.record);
+    b->records.emplace_back(*p.record, put ? p.entry->outbox_path : std::string());
+  };
+  for (const Pending& p : done) {
+    if (p.record) add(p, false);
   }
-  if (auto s = outbox_.journal(records); !s) {
-    for (const JournalRecord& r : records) {
-      if (r.op == JournalOp::kAppend) unjournaled_.push_back(r);  // still owed
+  for (const Pending& p : staged) add(p, true);
+  return b;
+}
+
+void Publisher::complete(Batch& b) {
+  if (!b.staged.empty()) b.commit_status = outbox_.commit(*b.set, &b.committed);
+  b.set.reset();  // what was not committed goes
+  std::set<std::string> visible(b.committed.begin(), b.committed.end());
+  for (auto& [record, put] : b.records) {
+    if (put.empty() || visible.count(put)) b.journaled.push_back(std::move(record));
+  }
+  b.journal_status = outbox_.journal(b.journaled);
+}
+
+PublishResult Publisher::finish(Batch& b) {
+  PublishResult& result = b.result;
+  std::vector<Pending>& done = b.done;
+  if (!b.staged.empty()) {
+    std::set<std::string> visible(b.committed.begin(), b.committed.end());
+    for (Pending& p : b.staged) {
+      if (visible.count(p.entry->outbox_path)) {
+        ++result.files;
+        done.push_back(std::move(p));
+      } else {
+        fail(p.live_path, b.commit_status.ok() ? Error{"commit", p.entry->outbox_path, EIO, "", ""} : b.commit_status.error(),
+             result);
+      }
+    }
+  }
+  if (!b.journal_status.ok()) {
+    // Still owed, ahead of anything held for the same log since (its appends follow).
+    for (auto it = b.journaled.rbegin(); it != b.journaled.rend(); ++it) {
+      if (it->op != JournalOp::kAppend) continue;
+      if (JournalRecord* later = unjournaled_for(it->path)) {
+        later->offset = it->offset;
+      } else {
+        unjournaled_.insert(unjournaled_.begin(), *it);
+      }
     }
     // Without a durable record nothing counts as published: retry every path (a retried put
     // rewrites the same bytes, a retried append finds the size changed and puts whole).
-    for (const Pending& p : done) fail(p.live_path, s.error(), result);
-    return result;
+    for (const Pending& p : done) fail(p.live_path, b.journal_status.error(), result);
+    return std::move(result);
   }
   for (Pending& p : done) {
     if (!p.erase.empty()) snapshot_.erase(p.erase);
@@ -336,7 +389,62 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
     }
     result.done.push_back(p.live_path);
   }
-  return result;
+  return std::move(result);
+}
+
+PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
+  auto b = prepare(ops);
+  complete(*b);
+  return finish(*b);
+}
+
+PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done) {
+  auto b = prepare(ops);  // while the batch before is still being committed
+  PublishResult before = collect();
+  b->on_done = std::move(on_done);
+  for (const PlannedOp& op : ops) {
+    inflight_paths_.insert(op.path);
+    if (!op.from.empty()) inflight_paths_.insert(op.from);
+  }
+  if (!worker_.joinable()) worker_ = std::thread(&Publisher::worker_main, this);
+  inflight_ = std::move(b);
+  {
+    std::lock_guard lock(mu_);
+    work_ = inflight_.get();
+  }
+  cv_.notify_all();
+  return before;
+}
+
+PublishResult Publisher::collect() {
+  if (!inflight_) return {};
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return work_done_; });
+    work_done_ = false;
+  }
+  std::unique_ptr<Batch> b = std::move(inflight_);
+  inflight_paths_.clear();
+  return finish(*b);
+}
+
+void Publisher::worker_main() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return quit_ || work_ != nullptr; });
+    if (!work_) return;  // quit_, nothing handed over
+    Batch* b = work_;
+    work_ = nullptr;
+    lock.unlock();
+    complete(*b);
+    std::function<void()> on_done = b->on_done;  // b is the caller's once done is set
+    lock.lock();
+    work_done_ = true;
+    cv_.notify_all();
+    lock.unlock();
+    if (on_done) on_done();
+    lock.lock();
+  }
 }
 
 }  // namespace claude

@@ -5,9 +5,15 @@
 // path to be retried and never a record the outbox does not match.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -41,12 +47,31 @@ struct PublishResult {
 class Publisher {
  public:
   Publisher(LiveTree& live, Outbox& outbox, ProjectDirMapper& mapper, RewriteOptions rewrite,
-            SyncSnapshot& snapshot)
-      : live_(live), outbox_(outbox), mapper_(mapper), rewrite_(rewrite), snapshot_(snapshot) {}
+            SyncSnapshot& snapshot);
+
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
 
   // Publishes `ops` (from plan_batch) as one batch: one commit for the puts, one journal
   // write for everything.
   PublishResult publish(const std::vector<PlannedOp>& ops);
+
+  // The same in two halves, so that the next batch is read and staged while this one's
+  // commit (the filesystem sync, the links into place, the journal write) runs on the
+  // publisher's worker thread: submit() does the reading, rewriting and staging here and
+  // hands the rest over; on_done (called on the worker) says it finished, and collect()
+  // waits for it and returns the batch's result, the snapshot updated. One batch at a time
+  // is in flight: submit() collects the one before once the new one is staged. The caller
+  // must collect() before it plans a path in flight (in_flight_paths()), and before
+  // publish(), flush_appends() or a sync of its own: the journal has one writer at a time.
+  // Returns the result of the batch it collected first (empty when none was in flight).
+  PublishResult submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done);
+  bool in_flight() const { return inflight_ != nullptr; }
+  // Live paths of the batch in flight (empty when none).
+  const std::set<std::string>& in_flight_paths() const { return inflight_paths_; }
+  // Waits for the batch in flight and finishes it; an empty result when there is none.
+  PublishResult collect();
 
   // Log appends are journaled lazily: consecutive appends to one log share one record
   // (offset of the first, size and sha256 after the last), written by the next journal
@@ -63,6 +88,13 @@ class Publisher {
 
  private:
   struct Pending;  // an operation done but not yet journaled
+  struct Batch;    // a prepared batch: staged, its journal records assembled
+  std::unique_ptr<Batch> prepare(const std::vector<PlannedOp>& ops);
+  // The outbox half: commit, then journal what became visible (runs on the worker).
+  void complete(Batch& b);
+  // Back on the caller's thread: results, snapshot, owed records.
+  PublishResult finish(Batch& b);
+  void worker_main();
   void put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
            std::vector<Pending>& done);
   void append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
@@ -78,6 +110,16 @@ class Publisher {
   ProjectDirMapper& mapper_;
   RewriteOptions rewrite_;
   SyncSnapshot& snapshot_;
+
+  // The worker (started with the first submit) and the batch handed to it.
+  std::unique_ptr<Batch> inflight_;
+  std::set<std::string> inflight_paths_;
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Batch* work_ = nullptr;  // handed to the worker, not started
+  bool work_done_ = false;
+  bool quit_ = false;
 };
 
 }  // namespace claude

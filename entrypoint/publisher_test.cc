@@ -1,7 +1,12 @@
 #include "entrypoint/publisher.h"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <latch>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -57,25 +62,44 @@ class FakeOutbox final : public Outbox {
 
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t) override {
     if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    std::lock_guard lock(mu);
     staged[rel] = std::string(data);
+    ++puts_staged;
     return Ok{};
   }
   Status stage_symlink(const std::string& rel, const std::string& target) override {
     staged[rel] = "->" + target;
     return Ok{};
   }
-  Status commit(std::vector<std::string>* committed) override {
+  struct Set final : StagedSet {
+    std::map<std::string, std::string> entries;
+  };
+  std::unique_ptr<StagedSet> take_staged() override {
+    auto set = std::make_unique<Set>();
+    std::lock_guard lock(mu);
+    set->entries = std::move(staged);
+    staged.clear();
+    return set;
+  }
+  Status commit(StagedSet& set, std::vector<std::string>* committed) override {
+    if (hold_commits) hold_commits->wait();
     if (fail_errno) return Error{"sync", "", fail_errno, "", ""};
-    for (auto& [k, v] : staged) {
+    std::lock_guard lock(mu);
+    for (auto& [k, v] : static_cast<Set&>(set).entries) {
       tree[k] = v;
       if (committed) committed->push_back(k);
     }
-    staged.clear();
     return Ok{};
   }
-  void abort() override { staged.clear(); }
+  using Outbox::commit;
+  // When set, a commit waits for it (a batch held in flight).
+  std::latch* hold_commits = nullptr;
+  // tree and staged: a commit runs on the publisher's worker while the test stages.
+  std::mutex mu;
+  std::atomic<int> puts_staged{0};
   Status append(const std::string& rel, std::string_view data, std::uint64_t expected) override {
     if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    std::lock_guard lock(mu);
     if (!tree.count(rel)) return Error{"open", rel, ENOENT, "", ""};
     if (tree[rel].size() != expected) return Error{"append to", rel, 0, "size changed", ""};
     tree[rel] += data;
@@ -222,4 +246,61 @@ TEST_CASE("deletes and renames propagate to the outbox and the journal") {
   CHECK(rig.outbox.tree == std::map<std::string, std::string>{{"agents/c.md", "A"}});
   CHECK(rig.outbox.journaled[rig.outbox.journaled.size() - 2].op == JournalOp::kRename);
   CHECK(rig.outbox.journaled.back().op == JournalOp::kDelete);
+}
+
+TEST_CASE("a batch is staged while the one before is committed; the journal keeps their order") {
+  Rig rig;
+  rig.live.write("a.json", R"({"a":1})");
+  rig.live.write("b.json", R"({"b":1})");
+  std::latch hold(1);
+  rig.outbox.hold_commits = &hold;
+  std::atomic<int> signalled{0};
+  auto on_done = [&] { ++signalled; };
+  PublishResult none = rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), on_done);
+  CHECK(none.done.empty());
+  CHECK(rig.publisher.in_flight());
+  CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"a.json"});
+  // The second batch must be staged while the first is still held in its commit: only
+  // then is the first let go (after 10 s regardless, and the test fails).
+  std::atomic<bool> staged_while_held{false};
+  std::thread releaser([&] {
+    for (int i = 0; i < 10000 && !staged_while_held; ++i) {
+      if (rig.outbox.puts_staged == 2) staged_while_held = true;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    hold.count_down();
+  });
+  PublishResult first = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
+  releaser.join();
+  CHECK(staged_while_held);
+  CHECK(first.done == std::vector<std::string>{"a.json"});
+  CHECK(first.files == 1);
+  CHECK(rig.snapshot.count("a.json"));  // updated when collected, not before
+  CHECK_FALSE(rig.snapshot.count("b.json"));
+  PublishResult second = rig.publisher.collect();
+  CHECK(second.done == std::vector<std::string>{"b.json"});
+  CHECK_FALSE(rig.publisher.in_flight());
+  CHECK(rig.publisher.collect().done.empty());  // nothing left in flight
+  REQUIRE(rig.outbox.journaled.size() == 2);
+  CHECK(rig.outbox.journaled[0].path == "a.json");
+  CHECK(rig.outbox.journaled[1].path == "b.json");
+  CHECK(rig.outbox.tree["b.json"] == R"({"b":1})");
+  CHECK(signalled == 2);
+}
+
+TEST_CASE("a batch in flight whose commit fails hands its paths back and journals nothing of them") {
+  Rig rig;
+  rig.live.write("a.json", R"({"a":1})");
+  std::latch hold(1);
+  rig.outbox.hold_commits = &hold;
+  (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), {});
+  rig.outbox.fail_errno = EIO;  // the outbox turns bad while the batch waits in its commit
+  hold.count_down();
+  PublishResult res = rig.publisher.collect();
+  CHECK(res.failed == std::vector<std::string>{"a.json"});
+  REQUIRE(res.error);
+  CHECK(res.error->sys_errno == EIO);
+  CHECK(rig.outbox.journaled.empty());
+  CHECK(rig.snapshot.empty());
+  CHECK(rig.outbox.tree.empty());
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <random>
@@ -89,9 +90,15 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
   metrics_timer_ = new_timer(loop_, this);
   unwatched_timer_ = new_timer(loop_, this);
   journal_timer_ = new_timer(loop_, this);
+  batch_done_ = new uv_async_t;
+  uv_async_init(loop_, batch_done_, &SyncService::on_batch_done);
+  batch_done_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(batch_done_));
 }
 
 SyncService::~SyncService() {
+  publisher_.reset();  // its worker finishes a batch in flight and may still signal batch_done_
+  uv_close(reinterpret_cast<uv_handle_t*>(batch_done_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
   close_timer(due_timer_);
   close_timer(metrics_timer_);
   close_timer(unwatched_timer_);
@@ -105,7 +112,8 @@ Status SyncService::seed() {
   health_.set_ready(false, "seeding");
   // A batch holds its staged temps open until the commit: room for them now, while this is
   // the only thread (see reserve_fd_table).
-  reserve_fd_table(static_cast<int>(tuning_.batch_limit) + kFdHeadroom);
+  // Two batches: one committed on the publisher's worker while the next is staged.
+  reserve_fd_table(2 * static_cast<int>(tuning_.batch_limit) + kFdHeadroom);
   auto fail = [&](Error e) -> Status {
     seed_failed_ = true;
     health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());
@@ -381,11 +389,21 @@ void SyncService::on_due_timer(uv_timer_t* t) {
 
 bool SyncService::run_batch(bool everything) {
   if (!ensure_outbox()) return false;
+  // A barrier publishes synchronously, after the batch in flight.
+  bool ok = everything ? settle_in_flight() : true;
   auto now = SyncClock::now();
   std::vector<ChangeCoalescer::Taken> taken =
       everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
                  : coalescer_.take_due(now, tuning_.batch_limit);
-  if (taken.empty()) return true;
+  if (taken.empty()) return ok;
+  // A path of the batch in flight is planned against the snapshot that batch updates.
+  auto overlaps = [&](const std::string& p) { return !p.empty() && publisher_->in_flight_paths().count(p) != 0; };
+  for (const auto& t : taken) {
+    if (overlaps(t.path)) {
+      ok = settle_in_flight() && ok;
+      break;
+    }
+  }
   // Folders the batch opens stay open for it alone (see LiveTree::end_batch).
   struct EndBatch {
     LiveTree& live;
@@ -406,7 +424,34 @@ bool SyncService::run_batch(bool everything) {
     if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
-  PublishResult res = publisher_->publish(plan_batch(observed, snapshot_));
+  std::vector<PlannedOp> ops = plan_batch(observed, snapshot_);
+  if (std::any_of(ops.begin(), ops.end(), [&](const PlannedOp& op) { return overlaps(op.from); })) {
+    ok = settle_in_flight() && ok;  // a rename from a path in flight: planned again after it
+    ops = plan_batch(observed, snapshot_);
+  }
+  if (everything) return account(publisher_->publish(ops), first_seen) && ok;
+  // The batch is staged here and committed on the publisher's worker, while the loop goes
+  // on to the next one (on_batch_done, or the next batch's submit, collects it).
+  const bool collects = publisher_->in_flight();
+  std::map<std::string, SyncClock::time_point> before_seen = std::move(inflight_first_seen_);
+  inflight_first_seen_ = std::move(first_seen);
+  PublishResult before = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });
+  if (collects) ok = account(std::move(before), before_seen) && ok;
+  return ok;
+}
+
+bool SyncService::settle_in_flight() {
+  if (!publisher_ || !publisher_->in_flight()) return true;
+  return account(publisher_->collect(), inflight_first_seen_);
+}
+
+void SyncService::on_batch_done(uv_async_t* a) {
+  auto* self = static_cast<SyncService*>(a->data);
+  (void)self->settle_in_flight();
+  self->arm_due_timer();
+}
+
+bool SyncService::account(PublishResult res, const std::map<std::string, SyncClock::time_point>& first_seen) {
   m_->files.inc(res.files);
   m_->appends.inc(res.appends);
   m_->deletes.inc(res.deletes);
@@ -470,6 +515,7 @@ void SyncService::arm_journal_timer(bool appended) {
 
 void SyncService::on_journal_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
+  (void)self->settle_in_flight();  // the journal has one writer at a time
   if (auto s = self->publisher_->flush_appends(); !s) {
     self->record_error(s.error());
     self->m_->errors.inc();
@@ -565,7 +611,7 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
   // (or whose event is still in flight) is found by the diff.
   watcher_->drain();
   reconcile("");
-  bool complete = true;
+  bool complete = settle_in_flight();
   while (!coalescer_.empty()) {
     if (deadline && std::chrono::steady_clock::now() >= *deadline) {
       complete = false;

@@ -7,8 +7,10 @@
 //   events → ChangeCoalescer (settle/cap) → plan_batch (diff against the snapshot) →
 //            Publisher (temp + rename / append, then journal) → metrics, health, reports
 //
-// Everything runs on the init's loop thread; timers are armed only while something is
-// pending, so an idle engine never wakes up.
+// Everything runs on the init's loop thread but a batch's commit (the filesystem sync, the
+// links into place, the journal write), which the publisher's worker thread does while
+// the loop stages the next batch; timers are armed only while something is pending, so an
+// idle engine never wakes up.
 #pragma once
 
 #include <uv.h>
@@ -85,9 +87,16 @@ class SyncService final : public SyncHooks {
   void reconcile(const std::string& rel_dir);
   void note(const std::string& path, Urgency urgency);
   bool excluded(const std::string& path, bool is_dir) const;
-  // Publishes up to one batch of due paths (all pending when `everything`); returns false
-  // when an outbox error stopped it.
+  // Publishes up to one batch of due paths (all pending when `everything`, synchronously);
+  // returns false when an outbox error stopped it. Otherwise the batch is staged and its
+  // commit handed to the publisher's worker; it is accounted for when it is collected
+  // (on_batch_done, the next batch, or a barrier).
   bool run_batch(bool everything);
+  // Waits for the batch in flight, if any, and accounts for it; false when it failed.
+  bool settle_in_flight();
+  // A batch's result: metrics, skips, retries with backoff for what failed, health.
+  bool account(PublishResult res, const std::map<std::string, SyncClock::time_point>& first_seen);
+  static void on_batch_done(uv_async_t* a);
   // Drains and publishes everything (a barrier); false when something could not be published
   // or the deadline passed.
   bool flush_all(std::optional<std::chrono::steady_clock::time_point> deadline);
@@ -148,6 +157,9 @@ class SyncService final : public SyncHooks {
   uv_timer_t* metrics_timer_ = nullptr;
   uv_timer_t* unwatched_timer_ = nullptr;
   uv_timer_t* journal_timer_ = nullptr;
+  uv_async_t* batch_done_ = nullptr;  // the publisher's worker finished a batch
+  // When each path of the batch in flight was first seen (for the lag metric).
+  std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;
   bool metrics_armed_ = false;

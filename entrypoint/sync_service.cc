@@ -430,6 +430,7 @@ bool SyncService::run_batch(bool everything) {
     ops = plan_batch(observed, snapshot_);
   }
   if (everything) return account(publisher_->publish(ops), first_seen) && ok;
+  if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over
   // The batch is staged here and committed on the publisher's worker, while the loop goes
   // on to the next one (on_batch_done, or the next batch's submit, collects it).
   const bool collects = publisher_->in_flight();

@@ -10,12 +10,14 @@ OUTBOX=$WORK/outbox
 STAGE=$WORK/no-stage
 mkdir -p "$LIVE" "$OUTBOX"
 
-# start_sync [ARGS...]: claude-init with `sleep infinity` as the child; waits for /readyz.
+# start_sync [ARGS...]: claude-init with `sleep infinity` as the child; waits for /readyz
+# (SYNC_READY_SECONDS, 20 by default).
 start_sync() {
   PORT=$(free_port)
   start_init pid1 "$WORK/init.log" --stage "$STAGE" --outbox "$OUTBOX" --live-dir "$LIVE" \
     --health-port "$PORT" "$@" -- sleep infinity
-  wait_until 20 curl -sf "http://127.0.0.1:$PORT/readyz" -o /dev/null || { cat "$WORK/init.log" >&2; fail "the init never became ready"; }
+  wait_until "${SYNC_READY_SECONDS:-20}" curl -sf "http://127.0.0.1:$PORT/readyz" -o /dev/null ||
+    { cat "$WORK/init.log" >&2; fail "the init never became ready within ${SYNC_READY_SECONDS:-20} s"; }
 }
 
 # stop_sync: SIGTERM, then the init's own final flush and report; fails on a bad exit.

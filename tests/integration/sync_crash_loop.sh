@@ -67,7 +67,14 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 touch "$WORK/stop-writer"
 wait "$WRITER"
+ls -l "$LIVE/projects/-w-p"
+# Ready means the start-up scan has published everything: after a restart (no trustworthy
+# facts) that reads, rewrites and hashes every log whole, and the logs grew for as long as
+# the rounds took (tens of MB under ASan, whose rounds take five times as long).
+SYNC_READY_SECONDS=${SYNC_READY_SECONDS:-180}
+start_time=$(date +%s)
 start_sync
+echo "ready $(( $(date +%s) - start_time )) s after the final start"
 barrier || fail "barrier after the crash loop"
 stop_sync
 "$CHECK" "$OUTBOX" --live "$LIVE" || fail "the outbox did not converge to the live dir"

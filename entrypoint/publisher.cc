@@ -195,7 +195,7 @@ struct Publisher::Batch {
   std::function<void()> on_done;
   // What complete() did.
   Status commit_status = Ok{};
-  std::vector<std::string> committed;
+  std::set<std::string> visible;  // outbox paths the commit put in place
   std::vector<JournalRecord> journaled;  // written, or tried when journal_status is an error
   Status journal_status = Ok{};
 };
@@ -341,11 +341,14 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
 }
 
 void Publisher::complete(Batch& b) {
-  if (!b.staged.empty()) b.commit_status = outbox_.commit(*b.set, &b.committed);
+  if (!b.staged.empty()) {
+    std::vector<std::string> committed;
+    b.commit_status = outbox_.commit(*b.set, &committed);
+    b.visible.insert(committed.begin(), committed.end());
+  }
   b.set.reset();  // what was not committed goes
-  std::set<std::string> visible(b.committed.begin(), b.committed.end());
   for (auto& [record, put] : b.records) {
-    if (put.empty() || visible.count(put)) b.journaled.push_back(std::move(record));
+    if (put.empty() || b.visible.count(put)) b.journaled.push_back(std::move(record));
   }
   b.journal_status = outbox_.journal(b.journaled);
 }
@@ -354,9 +357,8 @@ PublishResult Publisher::finish(Batch& b) {
   PublishResult& result = b.result;
   std::vector<Pending>& done = b.done;
   if (!b.staged.empty()) {
-    std::set<std::string> visible(b.committed.begin(), b.committed.end());
     for (Pending& p : b.staged) {
-      if (visible.count(p.entry->outbox_path)) {
+      if (b.visible.count(p.entry->outbox_path)) {
         ++result.files;
         done.push_back(std::move(p));
       } else {

@@ -181,6 +181,11 @@ struct PosixOutbox::PosixStaged final : StagedSet {
   }
   PosixStaged(const PosixStaged&) = delete;
   PosixStaged& operator=(const PosixStaged&) = delete;
+  void absorb(StagedSet& later) override {
+    std::vector<Staged>& more = static_cast<PosixStaged&>(later).entries;
+    entries.insert(entries.end(), more.begin(), more.end());
+    more.clear();
+  }
   int tree_fd;
   std::vector<Staged> entries;
 };

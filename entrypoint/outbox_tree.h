@@ -50,6 +50,9 @@ class Outbox {
   // another thread (Publisher::submit). Dropping an uncommitted set removes its temps.
   struct StagedSet {
     virtual ~StagedSet() = default;
+    // Takes over the entries of a set staged later, to be committed after these and with
+    // them (one sync for both); `later` is left empty.
+    virtual void absorb(StagedSet& later) = 0;
   };
   virtual std::unique_ptr<StagedSet> take_staged() = 0;
   // Makes every entry of `set` durable, then links (unnamed temp, new name) or renames

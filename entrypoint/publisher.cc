@@ -192,13 +192,29 @@ struct Publisher::Batch {
   // The journal records in order, each with the outbox path that must have become visible
   // for it to be written (a staged put's; empty for the others).
   std::vector<std::pair<JournalRecord, std::string>> records;
-  std::function<void()> on_done;
-  // What complete() did.
+  std::vector<std::string> claimed;  // live paths it holds in in_flight_paths()
+  // What complete() did for the group this batch was committed in.
   Status commit_status = Ok{};
   std::set<std::string> visible;  // outbox paths the commit put in place
   std::vector<JournalRecord> journaled;  // written, or tried when journal_status is an error
   Status journal_status = Ok{};
 };
+
+void PublishResult::absorb(PublishResult&& later) {
+  batches += later.batches;
+  files += later.files;
+  appends += later.appends;
+  deletes += later.deletes;
+  renames += later.renames;
+  unchanged += later.unchanged;
+  bytes += later.bytes;
+  auto move_all = [](auto& to, auto& from) { to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end())); };
+  move_all(invalid_json, later.invalid_json);
+  move_all(skipped, later.skipped);
+  move_all(failed, later.failed);
+  move_all(done, later.done);
+  if (!error) error = std::move(later.error);
+}
 
 Publisher::Publisher(LiveTree& live, Outbox& outbox, ProjectDirMapper& mapper, RewriteOptions rewrite,
                      SyncSnapshot& snapshot)
@@ -340,21 +356,54 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
   return b;
 }
 
-void Publisher::complete(Batch& b) {
-  if (!b.staged.empty()) {
+void Publisher::complete(const std::vector<Batch*>& group) {
+  // One set for the group, in submission order: one sync makes all of it durable.
+  std::unique_ptr<Outbox::StagedSet> set;
+  bool staged = false;
+  for (Batch* b : group) {
+    staged = staged || !b->staged.empty();
+    if (!set) {
+      set = std::move(b->set);
+    } else {
+      set->absorb(*b->set);
+      b->set.reset();
+    }
+  }
+  Status commit_status = Ok{};
+  std::set<std::string> visible;
+  if (staged) {
     std::vector<std::string> committed;
-    b.commit_status = outbox_.commit(*b.set, &committed);
-    b.visible.insert(committed.begin(), committed.end());
+    commit_status = outbox_.commit(*set, &committed);
+    visible.insert(committed.begin(), committed.end());
   }
-  b.set.reset();  // what was not committed goes
-  for (auto& [record, put] : b.records) {
-    if (put.empty() || b.visible.count(put)) b.journaled.push_back(std::move(record));
+  set.reset();  // what was not committed goes
+  std::vector<JournalRecord> journaled;
+  std::vector<std::size_t> counts;
+  for (Batch* b : group) {
+    std::size_t before = journaled.size();
+    for (auto& [record, put] : b->records) {
+      if (put.empty() || visible.count(put)) journaled.push_back(std::move(record));
+    }
+    counts.push_back(journaled.size() - before);
   }
-  b.journal_status = outbox_.journal(b.journaled);
+  Status journal_status = outbox_.journal(journaled);
+  auto next = journaled.begin();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    Batch& b = *group[i];
+    b.commit_status = commit_status;
+    b.journal_status = journal_status;
+    for (const Pending& p : b.staged) {
+      if (visible.count(p.entry->outbox_path)) b.visible.insert(p.entry->outbox_path);
+    }
+    auto end = next + static_cast<std::ptrdiff_t>(counts[i]);
+    b.journaled.assign(std::make_move_iterator(next), std::make_move_iterator(end));
+    next = end;
+  }
 }
 
 PublishResult Publisher::finish(Batch& b) {
   PublishResult& result = b.result;
+  result.batches = 1;
   std::vector<Pending>& done = b.done;
   if (!b.staged.empty()) {
     for (Pending& p : b.staged) {
@@ -396,52 +445,76 @@ PublishResult Publisher::finish(Batch& b) {
 
 PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
   auto b = prepare(ops);
-  complete(*b);
+  complete({b.get()});
   return finish(*b);
 }
 
 PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done) {
-  auto b = prepare(ops);  // while the batch before is still being committed
-  PublishResult before = collect();
-  b->on_done = std::move(on_done);
+  auto b = prepare(ops);  // while the batches before are committed
   for (const PlannedOp& op : ops) {
-    inflight_paths_.insert(op.path);
-    if (!op.from.empty()) inflight_paths_.insert(op.from);
+    for (const std::string* path : {&op.path, &op.from}) {
+      if (!path->empty() && inflight_paths_.insert(*path).second) b->claimed.push_back(*path);
+    }
   }
+  inflight_staged_ += b->staged.size();
   if (!worker_.joinable()) worker_ = std::thread(&Publisher::worker_main, this);
-  inflight_ = std::move(b);
   {
     std::lock_guard lock(mu_);
-    work_ = inflight_.get();
+    on_done_ = std::move(on_done);
+    queued_.push_back(b.get());
   }
+  inflight_.push_back(std::move(b));
   cv_.notify_all();
-  return before;
+  return collect_finished();
+}
+
+PublishResult Publisher::collect_finished() {
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    n = committed_;
+  }
+  return finish_front(n);
 }
 
 PublishResult Publisher::collect() {
-  if (!inflight_) return {};
+  if (inflight_.empty()) return {};
   {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return work_done_; });
-    work_done_ = false;
+    cv_.wait(lock, [&] { return committed_ == inflight_.size(); });
   }
-  std::unique_ptr<Batch> b = std::move(inflight_);
-  inflight_paths_.clear();
-  return finish(*b);
+  return finish_front(inflight_.size());
+}
+
+PublishResult Publisher::finish_front(std::size_t n) {
+  if (n == 0) return {};
+  {
+    std::lock_guard lock(mu_);
+    committed_ -= n;
+  }
+  PublishResult merged;
+  for (std::size_t i = 0; i < n; ++i) {
+    Batch& b = *inflight_[i];
+    inflight_staged_ -= b.staged.size();
+    for (const std::string& p : b.claimed) inflight_paths_.erase(p);
+    merged.absorb(finish(b));
+  }
+  inflight_.erase(inflight_.begin(), inflight_.begin() + static_cast<std::ptrdiff_t>(n));
+  return merged;
 }
 
 void Publisher::worker_main() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return quit_ || work_ != nullptr; });
-    if (!work_) return;  // quit_, nothing handed over
-    Batch* b = work_;
-    work_ = nullptr;
+    cv_.wait(lock, [&] { return quit_ || !queued_.empty(); });
+    if (queued_.empty()) return;  // quit_, nothing handed over
+    std::vector<Batch*> group;
+    group.swap(queued_);
     lock.unlock();
-    complete(*b);
-    std::function<void()> on_done = b->on_done;  // b is the caller's once done is set
+    complete(group);
     lock.lock();
-    work_done_ = true;
+    committed_ += group.size();
+    std::function<void()> on_done = on_done_;
     cv_.notify_all();
     lock.unlock();
     if (on_done) on_done();

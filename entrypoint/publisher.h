@@ -26,6 +26,7 @@
 namespace claude {
 
 struct PublishResult {
+  std::size_t batches = 0;    // batches finished (0: this result covers none)
   std::size_t files = 0;      // whole files and links published
   std::size_t appends = 0;    // log appends
   std::size_t deletes = 0;
@@ -42,6 +43,9 @@ struct PublishResult {
   std::optional<Error> error;  // the first outbox error
   // Paths whose publication completed (for the lag metric).
   std::vector<std::string> done;
+
+  // Adds a later batch's result to this one (the first error stays).
+  void absorb(PublishResult&& later);
 };
 
 class Publisher {
@@ -57,20 +61,28 @@ class Publisher {
   // write for everything.
   PublishResult publish(const std::vector<PlannedOp>& ops);
 
-  // The same in two halves, so that the next batch is read and staged while this one's
-  // commit (the filesystem sync, the links into place, the journal write) runs on the
-  // publisher's worker thread: submit() does the reading, rewriting and staging here and
-  // hands the rest over; on_done (called on the worker) says it finished, and collect()
-  // waits for it and returns the batch's result, the snapshot updated. One batch at a time
-  // is in flight: submit() collects the one before once the new one is staged. The caller
-  // must collect() before it plans a path in flight (in_flight_paths()), and before
-  // publish(), flush_appends() or a sync of its own: the journal has one writer at a time.
-  // Returns the result of the batch it collected first (empty when none was in flight).
+  // The same in two halves, as a group commit: submit() reads, rewrites and stages the
+  // batch here and queues the rest (the filesystem sync, the links into place, the journal
+  // write) for the publisher's worker thread, which commits every batch queued since its
+  // last commit together — one sync, the links in submission order, one journal write.
+  // So the caller never waits for a sync while it stages, and the worker never waits for
+  // the caller between syncs. on_done is called on the worker after each commit; the
+  // caller then collect_finished()s. The caller must collect() before it plans a path in
+  // flight (in_flight_paths()), and before publish(), flush_appends() or a sync of its
+  // own: the journal has one writer at a time. Returns the results of the batches the
+  // worker has finished meanwhile (collect_finished()).
   PublishResult submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done);
-  bool in_flight() const { return inflight_ != nullptr; }
-  // Live paths of the batch in flight (empty when none).
+  // Whether a submitted batch is not finished yet.
+  bool in_flight() const { return !inflight_.empty(); }
+  // Live paths of the batches in flight (empty when none); disjoint between batches,
+  // since the caller collects before it plans a path in flight.
   const std::set<std::string>& in_flight_paths() const { return inflight_paths_; }
-  // Waits for the batch in flight and finishes it; an empty result when there is none.
+  // Files staged by the batches in flight: each holds a descriptor until its commit.
+  std::size_t staged_in_flight() const { return inflight_staged_; }
+  // Finishes the batches the worker has committed, without waiting: their results merged,
+  // the snapshot updated (an empty result when none is done).
+  PublishResult collect_finished();
+  // Waits for every batch in flight and finishes them; an empty result when there is none.
   PublishResult collect();
 
   // Log appends are journaled lazily: consecutive appends to one log share one record
@@ -90,10 +102,13 @@ class Publisher {
   struct Pending;  // an operation done but not yet journaled
   struct Batch;    // a prepared batch: staged, its journal records assembled
   std::unique_ptr<Batch> prepare(const std::vector<PlannedOp>& ops);
-  // The outbox half: commit, then journal what became visible (runs on the worker).
-  void complete(Batch& b);
+  // The outbox half for a group of batches, in submission order: one commit, then one
+  // journal write of what became visible (runs on the worker).
+  void complete(const std::vector<Batch*>& group);
   // Back on the caller's thread: results, snapshot, owed records.
   PublishResult finish(Batch& b);
+  // Finishes the first n batches in flight (committed) and merges their results.
+  PublishResult finish_front(std::size_t n);
   void worker_main();
   void put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
            std::vector<Pending>& done);
@@ -111,14 +126,20 @@ class Publisher {
   RewriteOptions rewrite_;
   SyncSnapshot& snapshot_;
 
-  // The worker (started with the first submit) and the batch handed to it.
-  std::unique_ptr<Batch> inflight_;
+  // The batches in flight, in submission order (the caller's), and what they hold.
+  std::vector<std::unique_ptr<Batch>> inflight_;
   std::set<std::string> inflight_paths_;
+  std::size_t inflight_staged_ = 0;
+  // The worker (started with the first submit) and what it shares with the caller: the
+  // batches queued for it and not taken yet, and how many batches at the front of
+  // inflight_ it has committed and the caller has not finished. It commits in queue order,
+  // so the committed ones are always a prefix of inflight_.
   std::thread worker_;
   std::mutex mu_;
   std::condition_variable cv_;
-  Batch* work_ = nullptr;  // handed to the worker, not started
-  bool work_done_ = false;
+  std::vector<Batch*> queued_;
+  std::size_t committed_ = 0;
+  std::function<void()> on_done_;
   bool quit_ = false;
 };
 

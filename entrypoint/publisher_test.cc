@@ -73,6 +73,11 @@ class FakeOutbox final : public Outbox {
   }
   struct Set final : StagedSet {
     std::map<std::string, std::string> entries;
+    void absorb(StagedSet& later) override {
+      auto& more = static_cast<Set&>(later).entries;
+      for (auto& [k, v] : more) entries[k] = std::move(v);
+      more.clear();
+    }
   };
   std::unique_ptr<StagedSet> take_staged() override {
     auto set = std::make_unique<Set>();
@@ -82,6 +87,7 @@ class FakeOutbox final : public Outbox {
     return set;
   }
   Status commit(StagedSet& set, std::vector<std::string>* committed) override {
+    ++commits_started;
     if (hold_commits) hold_commits->wait();
     if (fail_errno) return Error{"sync", "", fail_errno, "", ""};
     std::lock_guard lock(mu);
@@ -97,6 +103,7 @@ class FakeOutbox final : public Outbox {
   // tree and staged: a commit runs on the publisher's worker while the test stages.
   std::mutex mu;
   std::atomic<int> puts_staged{0};
+  std::atomic<int> commits_started{0};
   Status append(const std::string& rel, std::string_view data, std::uint64_t expected) override {
     if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
     std::lock_guard lock(mu);
@@ -248,44 +255,71 @@ TEST_CASE("deletes and renames propagate to the outbox and the journal") {
   CHECK(rig.outbox.journaled.back().op == JournalOp::kDelete);
 }
 
-TEST_CASE("a batch is staged while the one before is committed; the journal keeps their order") {
+TEST_CASE("batches submitted during a commit are staged at once and committed together after it, in order") {
   Rig rig;
-  rig.live.write("a.json", R"({"a":1})");
-  rig.live.write("b.json", R"({"b":1})");
+  for (const char* name : {"a.json", "b.json", "c.json"}) rig.live.write(name, R"({"x":1})");
   std::latch hold(1);
   rig.outbox.hold_commits = &hold;
   std::atomic<int> signalled{0};
   auto on_done = [&] { ++signalled; };
   PublishResult none = rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), on_done);
-  CHECK(none.done.empty());
-  CHECK(rig.publisher.in_flight());
-  CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"a.json"});
-  // The second batch must be staged while the first is still held in its commit: only
-  // then is the first let go (after 10 s regardless, and the test fails).
+  CHECK(none.batches == 0);
+  for (int i = 0; i < 10000 && rig.outbox.commits_started == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(rig.outbox.commits_started == 1);  // the worker holds "a" in its commit
+  // Submitting must not wait for that commit: the hold is let go only once both later
+  // batches are staged (after 10 s regardless, and the test fails).
   std::atomic<bool> staged_while_held{false};
   std::thread releaser([&] {
     for (int i = 0; i < 10000 && !staged_while_held; ++i) {
-      if (rig.outbox.puts_staged == 2) staged_while_held = true;
+      if (rig.outbox.puts_staged == 3) staged_while_held = true;
       else std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     hold.count_down();
   });
-  PublishResult first = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
+  PublishResult b = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
+  PublishResult c = rig.publisher.submit(plan_batch({rig.live.observe("c.json")}, rig.snapshot), on_done);
+  CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"a.json", "b.json", "c.json"});
+  CHECK(rig.publisher.staged_in_flight() == 3);
   releaser.join();
   CHECK(staged_while_held);
-  CHECK(first.done == std::vector<std::string>{"a.json"});
-  CHECK(first.files == 1);
-  CHECK(rig.snapshot.count("a.json"));  // updated when collected, not before
-  CHECK_FALSE(rig.snapshot.count("b.json"));
-  PublishResult second = rig.publisher.collect();
-  CHECK(second.done == std::vector<std::string>{"b.json"});
+  CHECK(b.batches + c.batches == 0);  // "a" was held throughout both submits
+  PublishResult all = rig.publisher.collect();
+  CHECK(all.batches == 3);
+  CHECK(all.done == std::vector<std::string>{"a.json", "b.json", "c.json"});
+  CHECK(all.files == 3);
+  CHECK(rig.outbox.commits_started == 2);  // "b" and "c" in one commit: one sync for both
+  CHECK(signalled == 2);
   CHECK_FALSE(rig.publisher.in_flight());
-  CHECK(rig.publisher.collect().done.empty());  // nothing left in flight
-  REQUIRE(rig.outbox.journaled.size() == 2);
+  CHECK(rig.publisher.in_flight_paths().empty());
+  CHECK(rig.publisher.staged_in_flight() == 0);
+  CHECK(rig.publisher.collect().batches == 0);  // nothing left in flight
+  REQUIRE(rig.outbox.journaled.size() == 3);
   CHECK(rig.outbox.journaled[0].path == "a.json");
   CHECK(rig.outbox.journaled[1].path == "b.json");
-  CHECK(rig.outbox.tree["b.json"] == R"({"b":1})");
-  CHECK(signalled == 2);
+  CHECK(rig.outbox.journaled[2].path == "c.json");
+  CHECK(rig.snapshot.size() == 3);
+}
+
+TEST_CASE("a committed batch is finished without waiting; the snapshot changes only then") {
+  Rig rig;
+  rig.live.write("a.json", R"({"a":1})");
+  rig.live.write("b.json", R"({"b":1})");
+  std::atomic<int> signalled{0};
+  (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), [&] { ++signalled; });
+  for (int i = 0; i < 10000 && signalled == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(signalled == 1);
+  CHECK_FALSE(rig.snapshot.count("a.json"));  // committed, not finished yet
+  std::latch hold(1);
+  rig.outbox.hold_commits = &hold;
+  PublishResult first = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), {});
+  CHECK(first.batches == 1);  // "a", finished by the submit while "b" is held
+  CHECK(first.done == std::vector<std::string>{"a.json"});
+  CHECK(rig.snapshot.count("a.json"));
+  CHECK(rig.publisher.collect_finished().batches == 0);  // "b" is still in its commit
+  CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"b.json"});
+  hold.count_down();
+  CHECK(rig.publisher.collect().done == std::vector<std::string>{"b.json"});
+  CHECK(rig.snapshot.count("b.json"));
 }
 
 TEST_CASE("a batch in flight whose commit fails hands its paths back and journals nothing of them") {

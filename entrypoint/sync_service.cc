@@ -391,10 +391,13 @@ bool SyncService::run_batch(bool everything) {
   if (!ensure_outbox()) return false;
   // A barrier publishes synchronously, after the batch in flight.
   bool ok = everything ? settle_in_flight() : true;
+  // The batches in flight hold a descriptor per staged file until their commit: at most
+  // batch_limit of them before this batch's (the table is sized for two batches).
+  if (!everything && publisher_ && publisher_->staged_in_flight() >= tuning_.batch_limit) ok = settle_in_flight();
   auto now = SyncClock::now();
   std::vector<ChangeCoalescer::Taken> taken =
       everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
-                 : coalescer_.take_due(now, tuning_.batch_limit);
+                 : coalescer_.take_due(now, tuning_.submit_limit);
   if (taken.empty()) return ok;
   // A path of the batch in flight is planned against the snapshot that batch updates.
   auto overlaps = [&](const std::string& p) { return !p.empty() && publisher_->in_flight_paths().count(p) != 0; };
@@ -431,24 +434,33 @@ bool SyncService::run_batch(bool everything) {
   }
   if (everything) return account(publisher_->publish(ops), first_seen) && ok;
   if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over
-  // The batch is staged here and committed on the publisher's worker, while the loop goes
-  // on to the next one (on_batch_done, or the next batch's submit, collects it).
-  const bool collects = publisher_->in_flight();
-  std::map<std::string, SyncClock::time_point> before_seen = std::move(inflight_first_seen_);
-  inflight_first_seen_ = std::move(first_seen);
-  PublishResult before = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });
-  if (collects) ok = account(std::move(before), before_seen) && ok;
+  // The batch is staged here and queued for the publisher's worker, while the loop goes on
+  // to the next one; on_batch_done (or the next submit) accounts for it once committed.
+  inflight_first_seen_.merge(first_seen);
+  PublishResult finished = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });
+  return account_in_flight(std::move(finished)) && ok;
+}
+
+bool SyncService::account_in_flight(PublishResult res) {
+  bool ok = res.batches == 0 || account(res, inflight_first_seen_);
+  if (!publisher_->in_flight()) {
+    inflight_first_seen_.clear();
+  } else {
+    for (const auto* paths : {&res.done, &res.failed}) {
+      for (const std::string& p : *paths) inflight_first_seen_.erase(p);
+    }
+  }
   return ok;
 }
 
 bool SyncService::settle_in_flight() {
   if (!publisher_ || !publisher_->in_flight()) return true;
-  return account(publisher_->collect(), inflight_first_seen_);
+  return account_in_flight(publisher_->collect());
 }
 
 void SyncService::on_batch_done(uv_async_t* a) {
   auto* self = static_cast<SyncService*>(a->data);
-  (void)self->settle_in_flight();
+  if (self->publisher_) (void)self->account_in_flight(self->publisher_->collect_finished());
   self->arm_due_timer();
 }
 

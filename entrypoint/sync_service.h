@@ -45,6 +45,10 @@ namespace claude {
 struct SyncTuning {
   CoalescerConfig coalescer;
   std::size_t batch_limit = 512;                        // paths per publish batch
+  // Paths per batch handed to the publisher's worker while it commits: small, so that the
+  // first files of a burst reach the worker's next sync without waiting for the rest to be
+  // staged (the worker commits all batches queued since its last sync together).
+  std::size_t submit_limit = 64;
   int unhealthy_after_failures = 3;                     // consecutive failed batches
   std::chrono::milliseconds lag_threshold{30000};       // oldest unpublished change
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
@@ -92,8 +96,11 @@ class SyncService final : public SyncHooks {
   // commit handed to the publisher's worker; it is accounted for when it is collected
   // (on_batch_done, the next batch, or a barrier).
   bool run_batch(bool everything);
-  // Waits for the batch in flight, if any, and accounts for it; false when it failed.
+  // Waits for the batches in flight, if any, and accounts for them; false when one failed.
   bool settle_in_flight();
+  // Accounts for finished batches (a result of Publisher::submit or collect*), with the
+  // times their paths were first seen; false when one failed.
+  bool account_in_flight(PublishResult res);
   // A batch's result: metrics, skips, retries with backoff for what failed, health.
   bool account(PublishResult res, const std::map<std::string, SyncClock::time_point>& first_seen);
   static void on_batch_done(uv_async_t* a);
@@ -158,7 +165,7 @@ class SyncService final : public SyncHooks {
   uv_timer_t* unwatched_timer_ = nullptr;
   uv_timer_t* journal_timer_ = nullptr;
   uv_async_t* batch_done_ = nullptr;  // the publisher's worker finished a batch
-  // When each path of the batch in flight was first seen (for the lag metric).
+  // When each path of the batches in flight was first seen (for the lag metric).
   std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;

@@ -286,23 +286,27 @@ std::unique_ptr<Outbox::StagedSet> PosixOutbox::take_staged() {
   return set;
 }
 
-Status PosixOutbox::commit(StagedSet& set, std::vector<std::string>* committed) {
-  std::vector<Staged>& staged = static_cast<PosixStaged&>(set).entries;
-  Status result = Ok{};
+Status PosixOutbox::make_durable(StagedSet& set) {
+  const std::vector<Staged>& staged = static_cast<PosixStaged&>(set).entries;
   // One syncfs for a batch costs about as much as one fsync; per-file fdatasync is cheaper
   // only for one or two files.
   std::size_t files = 0;
   for (const Staged& s : staged) files += s.fd >= 0 ? 1 : 0;
   if (files > 1) {
-    if (::syncfs(tree_fd_) != 0) result = Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
-  } else {
-    for (const Staged& s : staged) {
-      if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
-        result = Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "", "free space in the outbox or make it writable"};
-        break;
-      }
+    if (::syncfs(tree_fd_) != 0) return Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
+    return Ok{};
+  }
+  for (const Staged& s : staged) {
+    if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
+      return Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "", "free space in the outbox or make it writable"};
     }
   }
+  return Ok{};
+}
+
+Status PosixOutbox::put_in_place(StagedSet& set, std::vector<std::string>* committed) {
+  std::vector<Staged>& staged = static_cast<PosixStaged&>(set).entries;
+  Status result = Ok{};
   for (std::size_t i = 0; result.ok() && i < staged.size(); ++i) {
     result = commit_one(staged[i]);
     if (result.ok() && committed) committed->push_back(staged[i].rel);

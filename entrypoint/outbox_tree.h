@@ -55,11 +55,20 @@ class Outbox {
     virtual void absorb(StagedSet& later) = 0;
   };
   virtual std::unique_ptr<StagedSet> take_staged() = 0;
-  // Makes every entry of `set` durable, then links (unnamed temp, new name) or renames
-  // each into place. On an Error nothing more is renamed and the remaining temps are
-  // removed; `committed` (when given) receives the paths that did become visible. Safe to
-  // call on another thread while the next set is staged, for disjoint paths.
-  virtual Status commit(StagedSet& set, std::vector<std::string>* committed) = 0;
+  // Makes every entry of `set` durable (one filesystem sync for several files), so that
+  // put_in_place() may publish them. Safe to call on another thread while the next set is
+  // staged and an earlier one is put in place.
+  virtual Status make_durable(StagedSet& set) = 0;
+  // Links (unnamed temp, new name) or renames each entry of a durable `set` into place, in
+  // order. On an Error nothing more is renamed and the remaining temps are removed with
+  // the set; `committed` (when given) receives the paths that did become visible. Safe to
+  // call on another thread while the next set is staged or made durable, for disjoint paths.
+  virtual Status put_in_place(StagedSet& set, std::vector<std::string>* committed) = 0;
+  // Both, in order: durable first, then visible.
+  Status commit(StagedSet& set, std::vector<std::string>* committed) {
+    if (auto s = make_durable(set); !s) return s;
+    return put_in_place(set, committed);
+  }
   // Commits what is staged now.
   Status commit(std::vector<std::string>* committed = nullptr) {
     auto set = take_staged();
@@ -103,8 +112,8 @@ class PosixOutbox final : public Outbox {
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) override;
   Status stage_symlink(const std::string& rel, const std::string& target) override;
   std::unique_ptr<StagedSet> take_staged() override;
-  Status commit(StagedSet& set, std::vector<std::string>* committed) override;
-  using Outbox::commit;
+  Status make_durable(StagedSet& set) override;
+  Status put_in_place(StagedSet& set, std::vector<std::string>* committed) override;
   Status append(const std::string& rel, std::string_view data, std::uint64_t expected_size) override;
   Status remove(const std::string& rel) override;
   Status rename(const std::string& from, const std::string& to) override;

@@ -226,7 +226,9 @@ Publisher::~Publisher() {
     quit_ = true;
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();  // a batch handed over is committed first
+  // Batches handed over are committed first: the syncer drains its queue, then the linker.
+  if (syncer_.joinable()) syncer_.join();
+  if (linker_.joinable()) linker_.join();
 }
 
 std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp>& ops) {
@@ -356,30 +358,44 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
   return b;
 }
 
-void Publisher::complete(const std::vector<Batch*>& group) {
-  // One set for the group, in submission order: one sync makes all of it durable.
-  std::unique_ptr<Outbox::StagedSet> set;
-  bool staged = false;
-  for (Batch* b : group) {
-    staged = staged || !b->staged.empty();
-    if (!set) {
-      set = std::move(b->set);
+struct Publisher::Group {
+  std::vector<Batch*> batches;
+  std::unique_ptr<Outbox::StagedSet> set;  // all their staged entries, in order
+  bool staged = false;                     // whether the set holds anything
+  Status durable = Ok{};
+};
+
+Publisher::Group Publisher::make_group(std::vector<Batch*> batches) {
+  Group g;
+  for (Batch* b : batches) {
+    g.staged = g.staged || !b->staged.empty();
+    if (!g.set) {
+      g.set = std::move(b->set);
     } else {
-      set->absorb(*b->set);
+      g.set->absorb(*b->set);
       b->set.reset();
     }
   }
-  Status commit_status = Ok{};
+  g.batches = std::move(batches);
+  return g;
+}
+
+void Publisher::make_durable(Group& g) {
+  if (g.staged) g.durable = outbox_.make_durable(*g.set);
+}
+
+void Publisher::put_in_place(Group& g) {
+  Status commit_status = g.durable;
   std::set<std::string> visible;
-  if (staged) {
+  if (g.staged && commit_status.ok()) {
     std::vector<std::string> committed;
-    commit_status = outbox_.commit(*set, &committed);
+    commit_status = outbox_.put_in_place(*g.set, &committed);
     visible.insert(committed.begin(), committed.end());
   }
-  set.reset();  // what was not committed goes
+  g.set.reset();  // what was not committed goes
   std::vector<JournalRecord> journaled;
   std::vector<std::size_t> counts;
-  for (Batch* b : group) {
+  for (Batch* b : g.batches) {
     std::size_t before = journaled.size();
     for (auto& [record, put] : b->records) {
       if (put.empty() || visible.count(put)) journaled.push_back(std::move(record));
@@ -388,8 +404,8 @@ void Publisher::complete(const std::vector<Batch*>& group) {
   }
   Status journal_status = outbox_.journal(journaled);
   auto next = journaled.begin();
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    Batch& b = *group[i];
+  for (std::size_t i = 0; i < g.batches.size(); ++i) {
+    Batch& b = *g.batches[i];
     b.commit_status = commit_status;
     b.journal_status = journal_status;
     for (const Pending& p : b.staged) {
@@ -445,7 +461,9 @@ PublishResult Publisher::finish(Batch& b) {
 
 PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
   auto b = prepare(ops);
-  complete({b.get()});
+  Group g = make_group({b.get()});
+  make_durable(g);
+  put_in_place(g);
   return finish(*b);
 }
 
@@ -457,7 +475,10 @@ PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function
     }
   }
   inflight_staged_ += b->staged.size();
-  if (!worker_.joinable()) worker_ = std::thread(&Publisher::worker_main, this);
+  if (!syncer_.joinable()) {
+    syncer_ = std::thread(&Publisher::syncer_main, this);
+    linker_ = std::thread(&Publisher::linker_main, this);
+  }
   {
     std::lock_guard lock(mu_);
     on_done_ = std::move(on_done);
@@ -472,6 +493,17 @@ PublishResult Publisher::collect_finished() {
   std::size_t n = 0;
   {
     std::lock_guard lock(mu_);
+    n = committed_;
+  }
+  return finish_front(n);
+}
+
+PublishResult Publisher::collect_oldest() {
+  if (inflight_.empty()) return {};
+  std::size_t n = 0;
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return committed_ > 0; });
     n = committed_;
   }
   return finish_front(n);
@@ -503,17 +535,35 @@ PublishResult Publisher::finish_front(std::size_t n) {
   return merged;
 }
 
-void Publisher::worker_main() {
+void Publisher::syncer_main() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return quit_ || !queued_.empty(); });
-    if (queued_.empty()) return;  // quit_, nothing handed over
-    std::vector<Batch*> group;
-    group.swap(queued_);
+    if (queued_.empty()) break;  // quit_, nothing handed over
+    std::vector<Batch*> batches;
+    batches.swap(queued_);
     lock.unlock();
-    complete(group);
+    Group g = make_group(std::move(batches));
+    make_durable(g);
     lock.lock();
-    committed_ += group.size();
+    durable_.push_back(std::move(g));
+    cv_.notify_all();
+  }
+  syncer_gone_ = true;
+  cv_.notify_all();
+}
+
+void Publisher::linker_main() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return syncer_gone_ || !durable_.empty(); });
+    if (durable_.empty()) return;  // the syncer is gone and left nothing
+    Group g = std::move(durable_.front());
+    durable_.pop_front();
+    lock.unlock();
+    put_in_place(g);
+    lock.lock();
+    committed_ += g.batches.size();
     std::function<void()> on_done = on_done_;
     cv_.notify_all();
     lock.unlock();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,14 +64,15 @@ class Publisher {
 
   // The same in two halves, as a group commit: submit() reads, rewrites and stages the
   // batch here and queues the rest (the filesystem sync, the links into place, the journal
-  // write) for the publisher's worker thread, which commits every batch queued since its
-  // last commit together — one sync, the links in submission order, one journal write.
-  // So the caller never waits for a sync while it stages, and the worker never waits for
-  // the caller between syncs. on_done is called on the worker after each commit; the
-  // caller then collect_finished()s. The caller must collect() before it plans a path in
+  // write) for the publisher's two threads. The syncer makes every batch queued since its
+  // last sync durable together (one sync for the group); the linker puts each synced group
+  // in place in submission order and journals it, while the syncer already syncs the next.
+  // So the caller never waits for a sync while it stages, a sync never waits for the
+  // caller or for links, and links never wait for a later sync. on_done is called on the
+  // linker after each group; the caller then collect_finished()s. The caller must collect() before it plans a path in
   // flight (in_flight_paths()), and before publish(), flush_appends() or a sync of its
   // own: the journal has one writer at a time. Returns the results of the batches the
-  // worker has finished meanwhile (collect_finished()).
+  // linker has finished meanwhile (collect_finished()).
   PublishResult submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done);
   // Whether a submitted batch is not finished yet.
   bool in_flight() const { return !inflight_.empty(); }
@@ -79,9 +81,12 @@ class Publisher {
   const std::set<std::string>& in_flight_paths() const { return inflight_paths_; }
   // Files staged by the batches in flight: each holds a descriptor until its commit.
   std::size_t staged_in_flight() const { return inflight_staged_; }
-  // Finishes the batches the worker has committed, without waiting: their results merged,
+  // Finishes the batches the linker has committed, without waiting: their results merged,
   // the snapshot updated (an empty result when none is done).
   PublishResult collect_finished();
+  // Waits until the linker has committed the oldest batch in flight, then finishes every
+  // committed one; an empty result when none is in flight.
+  PublishResult collect_oldest();
   // Waits for every batch in flight and finishes them; an empty result when there is none.
   PublishResult collect();
 
@@ -101,15 +106,20 @@ class Publisher {
  private:
   struct Pending;  // an operation done but not yet journaled
   struct Batch;    // a prepared batch: staged, its journal records assembled
+  struct Group;    // batches committed together: one set, one sync
   std::unique_ptr<Batch> prepare(const std::vector<PlannedOp>& ops);
-  // The outbox half for a group of batches, in submission order: one commit, then one
-  // journal write of what became visible (runs on the worker).
-  void complete(const std::vector<Batch*>& group);
+  // The outbox half for a group of batches, in submission order: their staged sets made
+  // one and durable (on the syncer), then put in place and one journal write of what
+  // became visible (on the linker).
+  static Group make_group(std::vector<Batch*> batches);
+  void make_durable(Group& g);
+  void put_in_place(Group& g);
   // Back on the caller's thread: results, snapshot, owed records.
   PublishResult finish(Batch& b);
   // Finishes the first n batches in flight (committed) and merges their results.
   PublishResult finish_front(std::size_t n);
-  void worker_main();
+  void syncer_main();
+  void linker_main();
   void put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
            std::vector<Pending>& done);
   void append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
@@ -130,17 +140,20 @@ class Publisher {
   std::vector<std::unique_ptr<Batch>> inflight_;
   std::set<std::string> inflight_paths_;
   std::size_t inflight_staged_ = 0;
-  // The worker (started with the first submit) and what it shares with the caller: the
-  // batches queued for it and not taken yet, and how many batches at the front of
-  // inflight_ it has committed and the caller has not finished. It commits in queue order,
-  // so the committed ones are always a prefix of inflight_.
-  std::thread worker_;
+  // The syncer and the linker (started with the first submit) and what they share with
+  // the caller: the batches queued and not taken by the syncer yet, the groups it made
+  // durable and the linker has not taken yet, and how many batches at the front of
+  // inflight_ the linker has committed and the caller has not finished. Both keep queue
+  // order, so the committed ones are always a prefix of inflight_.
+  std::thread syncer_, linker_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Batch*> queued_;
+  std::deque<Group> durable_;
   std::size_t committed_ = 0;
   std::function<void()> on_done_;
-  bool quit_ = false;
+  bool quit_ = false;         // the syncer ends once queued_ is empty
+  bool syncer_gone_ = false;  // the linker ends once durable_ is empty
 };
 
 }  // namespace claude

@@ -86,10 +86,15 @@ class FakeOutbox final : public Outbox {
     staged.clear();
     return set;
   }
-  Status commit(StagedSet& set, std::vector<std::string>* committed) override {
+  Status make_durable(StagedSet&) override {
     ++commits_started;
-    if (hold_commits) hold_commits->wait();
+    if (std::latch* hold = hold_commits) hold->wait();
     if (fail_errno) return Error{"sync", "", fail_errno, "", ""};
+    return Ok{};
+  }
+  Status put_in_place(StagedSet& set, std::vector<std::string>* committed) override {
+    ++links_started;
+    if (std::latch* hold = hold_links) hold->wait();
     std::lock_guard lock(mu);
     for (auto& [k, v] : static_cast<Set&>(set).entries) {
       tree[k] = v;
@@ -97,9 +102,11 @@ class FakeOutbox final : public Outbox {
     }
     return Ok{};
   }
-  using Outbox::commit;
-  // When set, a commit waits for it (a batch held in flight).
-  std::latch* hold_commits = nullptr;
+  // When set, a commit waits for it in its sync (a batch held in flight), or before it
+  // puts its files in place.
+  std::atomic<std::latch*> hold_commits{nullptr};
+  std::atomic<std::latch*> hold_links{nullptr};
+  std::atomic<int> links_started{0};
   // tree and staged: a commit runs on the publisher's worker while the test stages.
   std::mutex mu;
   std::atomic<int> puts_staged{0};
@@ -255,6 +262,12 @@ TEST_CASE("deletes and renames propagate to the outbox and the journal") {
   CHECK(rig.outbox.journaled.back().op == JournalOp::kDelete);
 }
 
+// Waits up to 10 s for a counter bumped on another thread to reach `want`.
+static bool wait_for(const std::atomic<int>& n, int want) {
+  for (int i = 0; i < 10000 && n < want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return n >= want;
+}
+
 TEST_CASE("batches submitted during a commit are staged at once and committed together after it, in order") {
   Rig rig;
   for (const char* name : {"a.json", "b.json", "c.json"}) rig.live.write(name, R"({"x":1})");
@@ -264,8 +277,7 @@ TEST_CASE("batches submitted during a commit are staged at once and committed to
   auto on_done = [&] { ++signalled; };
   PublishResult none = rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), on_done);
   CHECK(none.batches == 0);
-  for (int i = 0; i < 10000 && rig.outbox.commits_started == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(rig.outbox.commits_started == 1);  // the worker holds "a" in its commit
+  REQUIRE(wait_for(rig.outbox.commits_started, 1));  // the worker holds "a" in its commit
   // Submitting must not wait for that commit: the hold is let go only once both later
   // batches are staged (after 10 s regardless, and the test fails).
   std::atomic<bool> staged_while_held{false};
@@ -288,7 +300,7 @@ TEST_CASE("batches submitted during a commit are staged at once and committed to
   CHECK(all.done == std::vector<std::string>{"a.json", "b.json", "c.json"});
   CHECK(all.files == 3);
   CHECK(rig.outbox.commits_started == 2);  // "b" and "c" in one commit: one sync for both
-  CHECK(signalled == 2);
+  CHECK(wait_for(signalled, 2));  // on_done runs after the linker lets go of the batch
   CHECK_FALSE(rig.publisher.in_flight());
   CHECK(rig.publisher.in_flight_paths().empty());
   CHECK(rig.publisher.staged_in_flight() == 0);
@@ -300,14 +312,42 @@ TEST_CASE("batches submitted during a commit are staged at once and committed to
   CHECK(rig.snapshot.size() == 3);
 }
 
+TEST_CASE("a synced group is put in place and journaled while the next group's sync runs") {
+  Rig rig;
+  rig.live.write("a.json", R"({"a":1})");
+  rig.live.write("b.json", R"({"b":1})");
+  std::latch links(1), sync(1);
+  rig.outbox.hold_links = &links;
+  std::atomic<int> signalled{0};
+  auto on_done = [&] { ++signalled; };
+  (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), on_done);
+  REQUIRE(wait_for(rig.outbox.links_started, 1));  // "a" is synced, held before its links
+  rig.outbox.hold_commits = &sync;
+  (void)rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
+  // The sync of "b" must start while "a" still waits for its links.
+  CHECK(wait_for(rig.outbox.commits_started, 2));
+  links.count_down();
+  // ... and "a" must be put in place and journaled while that sync is still held.
+  CHECK(wait_for(signalled, 1));
+  PublishResult first = rig.publisher.collect_oldest();
+  CHECK(first.done == std::vector<std::string>{"a.json"});
+  CHECK(rig.outbox.tree.count("a.json"));
+  CHECK_FALSE(rig.outbox.tree.count("b.json"));
+  REQUIRE(rig.outbox.journaled.size() == 1);
+  sync.count_down();
+  CHECK(rig.publisher.collect().done == std::vector<std::string>{"b.json"});
+  REQUIRE(rig.outbox.journaled.size() == 2);
+  CHECK(rig.outbox.journaled[1].path == "b.json");
+  CHECK(wait_for(signalled, 2));  // on_done runs after the linker lets go of the batch
+}
+
 TEST_CASE("a committed batch is finished without waiting; the snapshot changes only then") {
   Rig rig;
   rig.live.write("a.json", R"({"a":1})");
   rig.live.write("b.json", R"({"b":1})");
   std::atomic<int> signalled{0};
   (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), [&] { ++signalled; });
-  for (int i = 0; i < 10000 && signalled == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(signalled == 1);
+  REQUIRE(wait_for(signalled, 1));
   CHECK_FALSE(rig.snapshot.count("a.json"));  // committed, not finished yet
   std::latch hold(1);
   rig.outbox.hold_commits = &hold;

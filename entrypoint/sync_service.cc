@@ -97,7 +97,7 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
 }
 
 SyncService::~SyncService() {
-  publisher_.reset();  // its worker finishes a batch in flight and may still signal batch_done_
+  publisher_.reset();  // its threads finish the batches in flight and may still signal batch_done_
   uv_close(reinterpret_cast<uv_handle_t*>(batch_done_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
   close_timer(due_timer_);
   close_timer(metrics_timer_);
@@ -110,10 +110,14 @@ bool SyncService::excluded(const std::string& path, bool is_dir) const { return 
 Status SyncService::seed() {
   health_.set("sync", HealthLevel::kOk, "");
   health_.set_ready(false, "seeding");
-  // A batch holds its staged temps open until the commit: room for them now, while this is
-  // the only thread (see reserve_fd_table).
-  // Two batches: one committed on the publisher's worker while the next is staged.
-  reserve_fd_table(2 * static_cast<int>(tuning_.batch_limit) + kFdHeadroom);
+  // The batches in flight hold their staged temps open until their commit: room for them
+  // now, while this is the only thread (see reserve_fd_table). A barrier's batch (up to
+  // batch_limit) runs alone, after everything in flight.
+  const std::size_t want = std::max(tuning_.staged_limit + tuning_.submit_limit, tuning_.batch_limit);
+  const int table = reserve_fd_table(static_cast<int>(want) + kFdHeadroom);
+  const std::size_t room = table > kFdHeadroom ? static_cast<std::size_t>(table - kFdHeadroom) : 0;
+  staged_cap_ = std::clamp(room > tuning_.submit_limit ? room - tuning_.submit_limit : 0, tuning_.submit_limit,
+                           tuning_.staged_limit);
   auto fail = [&](Error e) -> Status {
     seed_failed_ = true;
     health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());
@@ -392,8 +396,10 @@ bool SyncService::run_batch(bool everything) {
   // A barrier publishes synchronously, after the batch in flight.
   bool ok = everything ? settle_in_flight() : true;
   // The batches in flight hold a descriptor per staged file until their commit: at most
-  // batch_limit of them before this batch's (the table is sized for two batches).
-  if (!everything && publisher_ && publisher_->staged_in_flight() >= tuning_.batch_limit) ok = settle_in_flight();
+  // staged_cap_ of them before this batch's; past it, the oldest commits make room.
+  while (!everything && publisher_ && publisher_->in_flight() && publisher_->staged_in_flight() >= staged_cap_) {
+    ok = account_in_flight(publisher_->collect_oldest()) && ok;
+  }
   auto now = SyncClock::now();
   std::vector<ChangeCoalescer::Taken> taken =
       everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
@@ -434,7 +440,7 @@ bool SyncService::run_batch(bool everything) {
   }
   if (everything) return account(publisher_->publish(ops), first_seen) && ok;
   if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over
-  // The batch is staged here and queued for the publisher's worker, while the loop goes on
+  // The batch is staged here and queued for the publisher's threads, while the loop goes on
   // to the next one; on_batch_done (or the next submit) accounts for it once committed.
   inflight_first_seen_.merge(first_seen);
   PublishResult finished = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });

@@ -8,8 +8,8 @@
 //            Publisher (temp + rename / append, then journal) → metrics, health, reports
 //
 // Everything runs on the init's loop thread but a batch's commit (the filesystem sync, the
-// links into place, the journal write), which the publisher's worker thread does while
-// the loop stages the next batch; timers are armed only while something is pending, so an
+// links into place, the journal write), which the publisher's syncer and linker threads
+// do while the loop stages the next batches; timers are armed only while something is pending, so an
 // idle engine never wakes up.
 #pragma once
 
@@ -45,10 +45,13 @@ namespace claude {
 struct SyncTuning {
   CoalescerConfig coalescer;
   std::size_t batch_limit = 512;                        // paths per publish batch
-  // Paths per batch handed to the publisher's worker while it commits: small, so that the
-  // first files of a burst reach the worker's next sync without waiting for the rest to be
-  // staged (the worker commits all batches queued since its last sync together).
+  // Paths per batch handed to the publisher while it commits: small, so that the first
+  // files of a burst reach its next sync without waiting for the rest to be staged (it
+  // syncs all batches queued since its last sync together).
   std::size_t submit_limit = 64;
+  // Files staged by the batches in flight, at most (each holds a descriptor until its
+  // commit; fewer when RLIMIT_NOFILE is lower): a burst is staged while slow syncs run.
+  std::size_t staged_limit = 2048;
   int unhealthy_after_failures = 3;                     // consecutive failed batches
   std::chrono::milliseconds lag_threshold{30000};       // oldest unpublished change
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
@@ -93,7 +96,7 @@ class SyncService final : public SyncHooks {
   bool excluded(const std::string& path, bool is_dir) const;
   // Publishes up to one batch of due paths (all pending when `everything`, synchronously);
   // returns false when an outbox error stopped it. Otherwise the batch is staged and its
-  // commit handed to the publisher's worker; it is accounted for when it is collected
+  // commit handed to the publisher's threads; it is accounted for when it is collected
   // (on_batch_done, the next batch, or a barrier).
   bool run_batch(bool everything);
   // Waits for the batches in flight, if any, and accounts for them; false when one failed.
@@ -164,11 +167,13 @@ class SyncService final : public SyncHooks {
   uv_timer_t* metrics_timer_ = nullptr;
   uv_timer_t* unwatched_timer_ = nullptr;
   uv_timer_t* journal_timer_ = nullptr;
-  uv_async_t* batch_done_ = nullptr;  // the publisher's worker finished a batch
+  uv_async_t* batch_done_ = nullptr;  // the publisher's linker finished a group
   // When each path of the batches in flight was first seen (for the lag metric).
   std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;
+  // staged_limit, within the descriptor table reserved at the seed.
+  std::size_t staged_cap_ = 0;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

@@ -293,12 +293,14 @@ Status PosixOutbox::make_durable(StagedSet& set) {
   std::size_t files = 0;
   for (const Staged& s : staged) files += s.fd >= 0 ? 1 : 0;
   if (files > 1) {
-    if (::syncfs(tree_fd_) != 0) return Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
+    if (::syncfs(tree_fd_) != 0)
+      return Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
     return Ok{};
   }
   for (const Staged& s : staged) {
     if (s.fd >= 0 && ::fdatasync(s.fd) != 0) {
-      return Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "", "free space in the outbox or make it writable"};
+      return Error{"fdatasync", tree_path(s.temp.empty() ? s.rel : s.temp), errno, "",
+                   "free space in the outbox or make it writable"};
     }
   }
   return Ok{};

@@ -208,7 +208,9 @@ void PublishResult::absorb(PublishResult&& later) {
   renames += later.renames;
   unchanged += later.unchanged;
   bytes += later.bytes;
-  auto move_all = [](auto& to, auto& from) { to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end())); };
+  auto move_all = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
   move_all(invalid_json, later.invalid_json);
   move_all(skipped, later.skipped);
   move_all(failed, later.failed);

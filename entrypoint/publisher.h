@@ -6,8 +6,8 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,10 +69,10 @@ class Publisher {
   // in place in submission order and journals it, while the syncer already syncs the next.
   // So the caller never waits for a sync while it stages, a sync never waits for the
   // caller or for links, and links never wait for a later sync. on_done is called on the
-  // linker after each group; the caller then collect_finished()s. The caller must collect() before it plans a path in
-  // flight (in_flight_paths()), and before publish(), flush_appends() or a sync of its
-  // own: the journal has one writer at a time. Returns the results of the batches the
-  // linker has finished meanwhile (collect_finished()).
+  // linker after each group; the caller then collect_finished()s. The caller must
+  // collect() before it plans a path in flight (in_flight_paths()), and before publish(),
+  // flush_appends() or a sync of its own: the journal has one writer at a time. Returns
+  // the results of the batches the linker has finished meanwhile (collect_finished()).
   PublishResult submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done);
   // Whether a submitted batch is not finished yet.
   bool in_flight() const { return !inflight_.empty(); }

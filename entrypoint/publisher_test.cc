@@ -264,11 +264,14 @@ TEST_CASE("deletes and renames propagate to the outbox and the journal") {
 
 // Waits up to 10 s for a counter bumped on another thread to reach `want`.
 static bool wait_for(const std::atomic<int>& n, int want) {
-  for (int i = 0; i < 10000 && n < want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 10000 && n < want; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return n >= want;
 }
 
-TEST_CASE("batches submitted during a commit are staged at once and committed together after it, in order") {
+TEST_CASE(
+    "batches submitted during a commit are staged at once and committed together after it, in "
+    "order") {
   Rig rig;
   for (const char* name : {"a.json", "b.json", "c.json"}) rig.live.write(name, R"({"x":1})");
   std::latch hold(1);
@@ -283,13 +286,16 @@ TEST_CASE("batches submitted during a commit are staged at once and committed to
   std::atomic<bool> staged_while_held{false};
   std::thread releaser([&] {
     for (int i = 0; i < 10000 && !staged_while_held; ++i) {
-      if (rig.outbox.puts_staged == 3) staged_while_held = true;
+      if (rig.outbox.puts_staged == 3)
+        staged_while_held = true;
       else std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     hold.count_down();
   });
-  PublishResult b = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
-  PublishResult c = rig.publisher.submit(plan_batch({rig.live.observe("c.json")}, rig.snapshot), on_done);
+  PublishResult b =
+      rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), on_done);
+  PublishResult c =
+      rig.publisher.submit(plan_batch({rig.live.observe("c.json")}, rig.snapshot), on_done);
   CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"a.json", "b.json", "c.json"});
   CHECK(rig.publisher.staged_in_flight() == 3);
   releaser.join();
@@ -300,7 +306,7 @@ TEST_CASE("batches submitted during a commit are staged at once and committed to
   CHECK(all.done == std::vector<std::string>{"a.json", "b.json", "c.json"});
   CHECK(all.files == 3);
   CHECK(rig.outbox.commits_started == 2);  // "b" and "c" in one commit: one sync for both
-  CHECK(wait_for(signalled, 2));  // on_done runs after the linker lets go of the batch
+  CHECK(wait_for(signalled, 2));           // on_done runs after the linker lets go of the batch
   CHECK_FALSE(rig.publisher.in_flight());
   CHECK(rig.publisher.in_flight_paths().empty());
   CHECK(rig.publisher.staged_in_flight() == 0);
@@ -346,12 +352,14 @@ TEST_CASE("a committed batch is finished without waiting; the snapshot changes o
   rig.live.write("a.json", R"({"a":1})");
   rig.live.write("b.json", R"({"b":1})");
   std::atomic<int> signalled{0};
-  (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), [&] { ++signalled; });
+  (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot),
+                             [&] { ++signalled; });
   REQUIRE(wait_for(signalled, 1));
   CHECK_FALSE(rig.snapshot.count("a.json"));  // committed, not finished yet
   std::latch hold(1);
   rig.outbox.hold_commits = &hold;
-  PublishResult first = rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), {});
+  PublishResult first =
+      rig.publisher.submit(plan_batch({rig.live.observe("b.json")}, rig.snapshot), {});
   CHECK(first.batches == 1);  // "a", finished by the submit while "b" is held
   CHECK(first.done == std::vector<std::string>{"a.json"});
   CHECK(rig.snapshot.count("a.json"));

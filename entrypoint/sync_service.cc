@@ -113,11 +113,12 @@ Status SyncService::seed() {
   // The batches in flight hold their staged temps open until their commit: room for them
   // now, while this is the only thread (see reserve_fd_table). A barrier's batch (up to
   // batch_limit) runs alone, after everything in flight.
-  const std::size_t want = std::max(tuning_.staged_limit + tuning_.submit_limit, tuning_.batch_limit);
+  const std::size_t want =
+      std::max(tuning_.staged_limit + tuning_.submit_limit, tuning_.batch_limit);
   const int table = reserve_fd_table(static_cast<int>(want) + kFdHeadroom);
   const std::size_t room = table > kFdHeadroom ? static_cast<std::size_t>(table - kFdHeadroom) : 0;
-  staged_cap_ = std::clamp(room > tuning_.submit_limit ? room - tuning_.submit_limit : 0, tuning_.submit_limit,
-                           tuning_.staged_limit);
+  staged_cap_ = std::clamp(room > tuning_.submit_limit ? room - tuning_.submit_limit : 0,
+                           tuning_.submit_limit, tuning_.staged_limit);
   auto fail = [&](Error e) -> Status {
     seed_failed_ = true;
     health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());
@@ -397,7 +398,8 @@ bool SyncService::run_batch(bool everything) {
   bool ok = everything ? settle_in_flight() : true;
   // The batches in flight hold a descriptor per staged file until their commit: at most
   // staged_cap_ of them before this batch's; past it, the oldest commits make room.
-  while (!everything && publisher_ && publisher_->in_flight() && publisher_->staged_in_flight() >= staged_cap_) {
+  while (!everything && publisher_ && publisher_->in_flight() &&
+         publisher_->staged_in_flight() >= staged_cap_) {
     ok = account_in_flight(publisher_->collect_oldest()) && ok;
   }
   auto now = SyncClock::now();

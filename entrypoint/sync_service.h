@@ -9,8 +9,8 @@
 //
 // Everything runs on the init's loop thread but a batch's commit (the filesystem sync, the
 // links into place, the journal write), which the publisher's syncer and linker threads
-// do while the loop stages the next batches; timers are armed only while something is pending, so an
-// idle engine never wakes up.
+// do while the loop stages the next batches; timers are armed only while something is pending, so
+// an idle engine never wakes up.
 #pragma once
 
 #include <uv.h>

@@ -444,7 +444,7 @@ bool SyncService::run_batch(bool everything) {
   if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over
   // The batch is staged here and queued for the publisher's threads, while the loop goes on
   // to the next one; on_batch_done (or the next submit) accounts for it once committed.
-  inflight_first_seen_.merge(first_seen);
+  for (auto& [path, seen] : first_seen) inflight_first_seen_.insert_or_assign(path, seen);
   PublishResult finished = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });
   return account_in_flight(std::move(finished)) && ok;
 }

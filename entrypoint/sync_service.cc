@@ -82,7 +82,9 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
       health_(health),
       tuning_(tuning),
       m_(std::make_unique<Metrics>(metrics)),
-      coalescer_(tuning.coalescer) {
+      coalescer_(tuning.coalescer),
+      staged_cap_(tuning.staged_limit),
+      barrier_limit_(tuning.batch_limit) {
   metrics.computed_gauge("claude_init_sync_watches_used", "inotify watches in use (same as claude_init_sync_watches)",
                          [g = &m_->watches] { return static_cast<double>(g->value()); });
   started_at_ = std::chrono::system_clock::now();
@@ -113,12 +115,14 @@ Status SyncService::seed() {
   // The batches in flight hold their staged temps open until their commit: room for them
   // now, while this is the only thread (see reserve_fd_table). A barrier's batch (up to
   // batch_limit) runs alone, after everything in flight.
+  // A lower RLIMIT_NOFILE makes both smaller (never below one batch of submit_limit).
   const std::size_t want =
       std::max(tuning_.staged_limit + tuning_.submit_limit, tuning_.batch_limit);
   const int table = reserve_fd_table(static_cast<int>(want) + kFdHeadroom);
   const std::size_t room = table > kFdHeadroom ? static_cast<std::size_t>(table - kFdHeadroom) : 0;
   staged_cap_ = std::clamp(room > tuning_.submit_limit ? room - tuning_.submit_limit : 0,
                            tuning_.submit_limit, tuning_.staged_limit);
+  barrier_limit_ = std::clamp(room, tuning_.submit_limit, tuning_.batch_limit);
   auto fail = [&](Error e) -> Status {
     seed_failed_ = true;
     health_.set("sync", HealthLevel::kUnhealthy, "seed refused: " + e.message());
@@ -404,7 +408,7 @@ bool SyncService::run_batch(bool everything) {
   }
   auto now = SyncClock::now();
   std::vector<ChangeCoalescer::Taken> taken =
-      everything ? coalescer_.take_due(SyncClock::time_point::max(), tuning_.batch_limit)
+      everything ? coalescer_.take_due(SyncClock::time_point::max(), barrier_limit_)
                  : coalescer_.take_due(now, tuning_.submit_limit);
   if (taken.empty()) return ok;
   // A path of the batch in flight is planned against the snapshot that batch updates.

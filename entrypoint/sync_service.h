@@ -172,8 +172,10 @@ class SyncService final : public SyncHooks {
   std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;
-  // staged_limit, within the descriptor table reserved at the seed.
-  std::size_t staged_cap_ = 0;
+  // Staged temps (a descriptor each) within the table reserved at the seed: staged_limit
+  // for the batches in flight, batch_limit for a barrier's batch, or fewer.
+  std::size_t staged_cap_;
+  std::size_t barrier_limit_;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

@@ -152,7 +152,7 @@ class PosixOutbox final : public Outbox {
   TmpfileLink tmpfile_ = TmpfileLink::kNone;
   // Folders this process made or found, so that a put does not mkdir every parent again;
   // cleared whenever one of them may have gone. Guarded by dirs_mu_: a commit on the
-  // publisher's worker may make a folder again while the loop stages the next batch.
+  // publisher's linker may make a folder again while the loop stages the next batch.
   std::mutex dirs_mu_;
   std::set<std::string> made_dirs_;
   int tree_fd_ = -1;

@@ -395,28 +395,21 @@ void Publisher::put_in_place(Group& g) {
     visible.insert(committed.begin(), committed.end());
   }
   g.set.reset();  // what was not committed goes
-  std::vector<JournalRecord> journaled;
-  std::vector<std::size_t> counts;
+  // Each batch keeps its own records (finish() owes its appends again on a failure); the
+  // group writes them all at once.
+  std::vector<JournalRecord> all;
   for (Batch* b : g.batches) {
-    std::size_t before = journaled.size();
+    b->commit_status = commit_status;
+    for (const Pending& p : b->staged) {
+      if (visible.count(p.entry->outbox_path)) b->visible.insert(p.entry->outbox_path);
+    }
     for (auto& [record, put] : b->records) {
-      if (put.empty() || visible.count(put)) journaled.push_back(std::move(record));
+      if (put.empty() || visible.count(put)) b->journaled.push_back(std::move(record));
     }
-    counts.push_back(journaled.size() - before);
+    all.insert(all.end(), b->journaled.begin(), b->journaled.end());
   }
-  Status journal_status = outbox_.journal(journaled);
-  auto next = journaled.begin();
-  for (std::size_t i = 0; i < g.batches.size(); ++i) {
-    Batch& b = *g.batches[i];
-    b.commit_status = commit_status;
-    b.journal_status = journal_status;
-    for (const Pending& p : b.staged) {
-      if (visible.count(p.entry->outbox_path)) b.visible.insert(p.entry->outbox_path);
-    }
-    auto end = next + static_cast<std::ptrdiff_t>(counts[i]);
-    b.journaled.assign(std::make_move_iterator(next), std::make_move_iterator(end));
-    next = end;
-  }
+  Status journal_status = outbox_.journal(all);
+  for (Batch* b : g.batches) b->journal_status = journal_status;
 }
 
 PublishResult Publisher::finish(Batch& b) {
@@ -476,7 +469,6 @@ PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function
       if (!path->empty() && inflight_paths_.insert(*path).second) b->claimed.push_back(*path);
     }
   }
-  inflight_staged_ += b->staged.size();
   if (!syncer_.joinable()) {
     syncer_ = std::thread(&Publisher::syncer_main, this);
     linker_ = std::thread(&Publisher::linker_main, this);
@@ -489,6 +481,12 @@ PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function
   inflight_.push_back(std::move(b));
   cv_.notify_all();
   return collect_finished();
+}
+
+std::size_t Publisher::staged_in_flight() const {
+  std::size_t n = 0;
+  for (const auto& b : inflight_) n += b->staged.size();
+  return n;
 }
 
 PublishResult Publisher::collect_finished() {
@@ -529,7 +527,6 @@ PublishResult Publisher::finish_front(std::size_t n) {
   PublishResult merged;
   for (std::size_t i = 0; i < n; ++i) {
     Batch& b = *inflight_[i];
-    inflight_staged_ -= b.staged.size();
     for (const std::string& p : b.claimed) inflight_paths_.erase(p);
     merged.absorb(finish(b));
   }

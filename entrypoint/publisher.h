@@ -80,7 +80,7 @@ class Publisher {
   // since the caller collects before it plans a path in flight.
   const std::set<std::string>& in_flight_paths() const { return inflight_paths_; }
   // Files staged by the batches in flight: each holds a descriptor until its commit.
-  std::size_t staged_in_flight() const { return inflight_staged_; }
+  std::size_t staged_in_flight() const;
   // Finishes the batches the linker has committed, without waiting: their results merged,
   // the snapshot updated (an empty result when none is done).
   PublishResult collect_finished();
@@ -139,7 +139,6 @@ class Publisher {
   // The batches in flight, in submission order (the caller's), and what they hold.
   std::vector<std::unique_ptr<Batch>> inflight_;
   std::set<std::string> inflight_paths_;
-  std::size_t inflight_staged_ = 0;
   // The syncer and the linker (started with the first submit) and what they share with
   // the caller: the batches queued and not taken by the syncer yet, the groups it made
   // durable and the linker has not taken yet, and how many batches at the front of

@@ -107,7 +107,7 @@ class FakeOutbox final : public Outbox {
   std::atomic<std::latch*> hold_commits{nullptr};
   std::atomic<std::latch*> hold_links{nullptr};
   std::atomic<int> links_started{0};
-  // tree and staged: a commit runs on the publisher's worker while the test stages.
+  // tree and staged: a commit runs on the publisher's threads while the test stages.
   std::mutex mu;
   std::atomic<int> puts_staged{0};
   std::atomic<int> commits_started{0};
@@ -280,7 +280,7 @@ TEST_CASE(
   auto on_done = [&] { ++signalled; };
   PublishResult none = rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot), on_done);
   CHECK(none.batches == 0);
-  REQUIRE(wait_for(rig.outbox.commits_started, 1));  // the worker holds "a" in its commit
+  REQUIRE(wait_for(rig.outbox.commits_started, 1));  // the syncer holds "a" in its sync
   // Submitting must not wait for that commit: the hold is let go only once both later
   // batches are staged (after 10 s regardless, and the test fails).
   std::atomic<bool> staged_while_held{false};

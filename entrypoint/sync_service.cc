@@ -450,10 +450,10 @@ bool SyncService::run_batch(bool everything) {
   // to the next one; on_batch_done (or the next submit) accounts for it once committed.
   for (auto& [path, seen] : first_seen) inflight_first_seen_.insert_or_assign(path, seen);
   PublishResult finished = publisher_->submit(ops, [async = batch_done_] { uv_async_send(async); });
-  return account_in_flight(std::move(finished)) && ok;
+  return account_in_flight(finished) && ok;
 }
 
-bool SyncService::account_in_flight(PublishResult res) {
+bool SyncService::account_in_flight(const PublishResult& res) {
   bool ok = res.batches == 0 || account(res, inflight_first_seen_);
   if (!publisher_->in_flight()) {
     inflight_first_seen_.clear();
@@ -476,7 +476,7 @@ void SyncService::on_batch_done(uv_async_t* a) {
   self->arm_due_timer();
 }
 
-bool SyncService::account(PublishResult res, const std::map<std::string, SyncClock::time_point>& first_seen) {
+bool SyncService::account(const PublishResult& res, const std::map<std::string, SyncClock::time_point>& first_seen) {
   m_->files.inc(res.files);
   m_->appends.inc(res.appends);
   m_->deletes.inc(res.deletes);

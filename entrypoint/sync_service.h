@@ -103,9 +103,9 @@ class SyncService final : public SyncHooks {
   bool settle_in_flight();
   // Accounts for finished batches (a result of Publisher::submit or collect*), with the
   // times their paths were first seen; false when one failed.
-  bool account_in_flight(PublishResult res);
+  bool account_in_flight(const PublishResult& res);
   // A batch's result: metrics, skips, retries with backoff for what failed, health.
-  bool account(PublishResult res, const std::map<std::string, SyncClock::time_point>& first_seen);
+  bool account(const PublishResult& res, const std::map<std::string, SyncClock::time_point>& first_seen);
   static void on_batch_done(uv_async_t* a);
   // Drains and publishes everything (a barrier); false when something could not be published
   // or the deadline passed.

@@ -47,6 +47,9 @@ Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptio
     auto r = readback.run({run_id, 0, /*lock_held=*/true});
     if (!r.ok()) return r.error();
     std::fprintf(stderr, "%s", r->human().c_str());
+    if (!r->quarantined.empty())
+      return Error{"read back", ctx.layout.outbox_dir(run_id), 0, "quarantined: " + r->quarantined,
+                   "look at it, then `claude-host readback --run " + run_id + "`; this stage goes on without it"};
     return Ok{};
   };
   return stager.stage(options.stage, apply);

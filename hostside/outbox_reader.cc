@@ -314,7 +314,14 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
         const struct stat& st = walk.stats[step.path];
         std::int64_t ctime_ns =
             static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-        if (o && ctime_ns >= v.journal_mtime_ns && check_rel_path(step.path, "outbox entry").ok()) {
+        const ExpectedEntry* exp = state.find(step.path);
+        if (o && o->is_symlink && !(exp && exp->is_symlink)) {
+          // Never what a kill leaves of a file the journal records: a link put in its place.
+          v.unverifiable.push_back(
+              step.path + ": is a symlink (to '" + o->target + "') where " +
+              (exp ? "its journal records a file" : "no journal record names it"));
+        } else if (o && ctime_ns >= v.journal_mtime_ns &&
+                   check_rel_path(step.path, "outbox entry").ok()) {
           TheirEntry t;
           t.mode = st.st_mode & 0777;
           t.mtime_ns =
@@ -325,10 +332,9 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
           t.sha256 = o->is_symlink ? symlink_identity(o->target) : o->whole_sha256;
           v.unjournaled[step.path] = std::move(t);
         } else {
-          v.unverifiable.push_back(step.path +
-                                   (state.find(step.path)
-                                        ? ": its bytes are not the ones its journal records"
-                                        : ": not in the journal"));
+          v.unverifiable.push_back(
+              step.path +
+              (exp ? ": its bytes are not the ones its journal records" : ": not in the journal"));
         }
         continue;
       }

@@ -68,23 +68,20 @@ std::size_t count_lines(std::string_view bytes) {
 }
 
 // Copies the complete lines of reports/<name> past `offset` to the host log, each with the
-// trace id, at most kReportCopyBytes of the file in all; returns the new offset and the
-// number of lines. What lies past the cap is named in `capped`.
+// trace id; `copied` counts the bytes this run has added to that log, at most
+// kReportCopyBytes in all. Returns the new offset and the number of lines. What is left
+// past the cap is named in `capped`, a report that cannot be read in `refused`.
 std::pair<std::uint64_t, std::size_t> copy_report_lines(
     const OutboxReader& outbox, const std::string& name, std::uint64_t offset,
-    const std::string& dest, const std::string& trace_id, const std::string& run_id,
-    std::vector<std::string>& capped, std::vector<nlohmann::json>* parsed = nullptr) {
-  std::uint64_t budget = offset < kReportCopyBytes ? kReportCopyBytes - offset : 0;
+    std::uint64_t& copied, const std::string& dest, const std::string& trace_id,
+    const std::string& run_id, std::vector<std::string>& capped, std::vector<std::string>& refused,
+    std::vector<nlohmann::json>* parsed = nullptr) {
+  std::uint64_t budget = copied < kReportCopyBytes ? kReportCopyBytes - copied : 0;
   auto chunk = outbox.read_report(name, offset, budget);
   if (!chunk.ok()) {
-    capped.push_back(name + ": " + chunk.error().message());
+    refused.push_back("reports/" + name + ": " + chunk.error().message());
     return {offset, 0};
   }
-  if (chunk->file_size > kReportCopyBytes)
-    capped.push_back(
-        name + ": " +
-        std::to_string(chunk->file_size - std::min(chunk->file_size, kReportCopyBytes)) +
-        " bytes past the first " + std::to_string(kReportCopyBytes >> 20) + " MiB not copied");
   std::vector<std::string> lines;
   std::uint64_t end = offset;
   const std::string& text = chunk->bytes;
@@ -92,16 +89,36 @@ std::pair<std::uint64_t, std::size_t> copy_report_lines(
     std::size_t nl = text.find('\n', start);
     if (nl == std::string::npos) break;  // an incomplete line waits for the next read-back
     std::string_view line(text.data() + start, nl - start);
-    end = offset + nl + 1;
     start = nl + 1;
-    if (line.size() > kReportLineBytes) continue;
+    if (line.size() > kReportLineBytes) {
+      end = offset + start;
+      continue;
+    }
     std::string traced = with_trace(std::string(line), trace_id, run_id);
+    if (!traced.empty() && traced.size() + 1 > budget)
+      break;  // the cap: the rest stays in the outbox
+    end = offset + start;
     if (traced.empty()) continue;
+    budget -= traced.size() + 1;
+    copied += traced.size() + 1;
     if (parsed) parsed->push_back(nlohmann::json::parse(traced));
     lines.push_back(std::move(traced));
   }
+  if (end < chunk->file_size)
+    capped.push_back(name + ": " + std::to_string(chunk->file_size - end) +
+                     " bytes not copied (at most " + std::to_string(kReportCopyBytes >> 20) +
+                     " MiB of each report reach the host log)");
   if (!append_lines(dest, lines).ok()) return {offset, 0};
   return {end, lines.size()};
+}
+
+bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
 }
 
 std::string dirname_of(const std::string& path) {
@@ -220,7 +237,8 @@ std::string ReadbackReport::human() const {
     if (held_deletes.size() > 8) s += "    …\n";
   }
   list(
-      "taken without a journal record (the init was killed between publishing and journaling them)",
+      "not merged: published after the journal's last record, then the init was killed (kept in "
+      "the outbox)",
       unjournaled);
   list("skipped", skipped);
   list("REFUSED (not written, for your home's safety)", refused, 20);
@@ -264,7 +282,9 @@ Result<ReadbackReport> Readback::run(const ReadbackOptions& options) {
     if (auto a = readback_alert(options.run_id, "", report.error().message(), {}))
       alerts_.raise(*a);
     auto state = load_run_state(layout_, options.run_id);
-    if (state.ok() && state->state != "quarantined") {
+    // An outbox the user cannot read is not the run's fault: it stays pending as it was.
+    bool unreadable = report.error().sys_errno == EACCES || report.error().sys_errno == EPERM;
+    if (state.ok() && state->state != "quarantined" && !unreadable) {
       state->state = "readback-failed";
       state->updated_at = rfc3339_utc(clock_.now_ms());
       (void)save_run_state(layout_, *state);
@@ -363,10 +383,11 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
     }
   }
   report.unverifiable = theirs.unverifiable;
-  // Files published after the journal's last write and never journaled: an init killed
-  // between a rename and its record leaves them (the last group's files). They are taken
-  // when the init did not stop cleanly (no final report saying the flush completed);
-  // from a run that stopped cleanly, they can only have been written around the init.
+  // Files published after the journal's last write and never journaled are never merged
+  // (no byte of them can be checked). An init killed between a rename and its record
+  // leaves such files (the last group's): then they are the changes a kill may lose, named
+  // in the report. From an init that stopped cleanly (its final report says the flush
+  // completed) they can only have been written around it: the run is quarantined.
   if (!theirs.unjournaled.empty()) {
     bool stopped_cleanly = false;
     if (outbox) {
@@ -377,16 +398,13 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
             parsed.ok() && parsed->is_object() && parsed->value("flush_complete", false) == true;
       }
     }
-    for (auto& [rel, t] : theirs.unjournaled) {
-      if (stopped_cleanly) {
-        report.unverifiable.push_back(
-            rel +
-            ": not what its journal records (the init stopped cleanly, so nothing "
-            "it published is unjournaled)");
-      } else {
+    for (const auto& [rel, t] : theirs.unjournaled) {
+      if (stopped_cleanly)
+        report.unverifiable.push_back(rel + ": " + (t.is_symlink ? "a symlink, " : "") +
+                                      "not what its journal records (the init stopped cleanly, so "
+                                      "nothing it published is unjournaled)");
+      else
         report.unjournaled.push_back(rel);
-        theirs.entries[rel] = std::move(t);
-      }
     }
   }
 
@@ -432,6 +450,13 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
     return p.size() > 6 && p.compare(p.size() - 6, 6, ".jsonl") == 0;
   };
   for (auto& [rel, t] : theirs.entries) {
+    if (!is_utf8(rel)) {
+      report.refused.push_back(
+          dump_json(rel) +
+          ": a name that is not UTF-8; not written into your home (it stays in "
+          "the outbox)");
+      continue;
+    }
     if (rel == ".claude.json" || rel == ".credentials.json") {
       in.theirs[rel] = t;
       continue;
@@ -507,6 +532,15 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
         auto b = outbox->read_verified(s.path, *t, 0, small);
         if (!b.ok()) {
           report.unverifiable.push_back(s.path + ": " + b.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        if (auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/.credentials.json",
+                                             kCredentialBytes);
+            !parsed.ok() || !parsed->is_object()) {
+          report.unverifiable.push_back(
+              ".credentials.json: " +
+              (parsed.ok() ? std::string("not a JSON object") : parsed.error().message()));
           s.kind = StepKind::kSkip;
           continue;
         }
@@ -603,6 +637,14 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
           report.unverifiable.push_back(s.path + ": " + b.error().message());
           s.kind = StepKind::kSkip;
           continue;
+        }
+        if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
+          auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/" + s.path, kJsonBytes);
+          if (!parsed.ok()) {
+            report.unverifiable.push_back(s.path + ": " + parsed.error().detail);
+            s.kind = StepKind::kSkip;
+            continue;
+          }
         }
         // A copy kept beside leaves the host's file as it is: writing it again is harmless,
         // so it needs no intent.
@@ -775,20 +817,31 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   std::vector<nlohmann::json> events;
   if (outbox) {
     auto [ev_off, ev_n] =
-        copy_report_lines(*outbox, "events.jsonl", state->events_applied, layout_.events_log(),
-                          report.trace_id, run_id, report.reports_capped, &events);
-    auto [me_off, me_n] =
-        copy_report_lines(*outbox, "metrics.jsonl", state->metrics_applied, layout_.metrics_log(),
-                          report.trace_id, run_id, report.reports_capped);
+        copy_report_lines(*outbox, "events.jsonl", state->events_applied,
+                          state->events_bytes_copied, layout_.events_log(), report.trace_id, run_id,
+                          report.reports_capped, report.refused, &events);
+    auto [me_off, me_n] = copy_report_lines(
+        *outbox, "metrics.jsonl", state->metrics_applied, state->metrics_bytes_copied,
+        layout_.metrics_log(), report.trace_id, run_id, report.reports_capped, report.refused);
     state->events_applied = ev_off;
     state->metrics_applied = me_off;
     report.events_copied = ev_n;
     report.metrics_copied = me_n;
-    auto run_json = outbox->read_report("run.json", 0, kRunReportBytes);
-    if (run_json.ok() && !run_json->bytes.empty()) {
+    auto run_json = outbox->read_report("run.json", 0, kRunReportBytes + 1);
+    if (!run_json.ok()) {
+      report.refused.push_back("reports/run.json: " + run_json.error().message());
+    } else if (run_json->file_size > kRunReportBytes) {
+      report.refused.push_back("reports/run.json: larger than " + std::to_string(kRunReportBytes) +
+                               " bytes; not read");
+    } else if (!run_json->bytes.empty()) {
       auto parsed = parse_bounded_json(run_json->bytes, outbox->path() + "/reports/run.json",
                                        kRunReportBytes);
-      if (parsed.ok()) report.run_report = std::move(*parsed);
+      if (!parsed.ok())
+        report.refused.push_back("reports/run.json: " + parsed.error().detail);
+      else if (!parsed->is_object())
+        report.reports_capped.push_back("run.json: not a run report (not a JSON object)");
+      else
+        report.run_report = std::move(*parsed);
     }
   }
   static const std::set<std::string> kRoutine = {"started", "flush", "seeded", "publish"};

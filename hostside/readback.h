@@ -39,7 +39,7 @@ struct ReadbackReport {
   std::string quarantined;                 // why the run is quarantined ("" when it is not)
   std::vector<std::string> unverifiable;   // "path: why" — outbox entries not merged
   std::vector<std::string> refused;        // "path: why" — not written, for the home's safety
-  std::vector<std::string> unjournaled;    // taken without a record: the init was killed first
+  std::vector<std::string> unjournaled;    // not merged: published after the last record, then killed
   std::vector<std::string> held_deletes;   // deletions waiting for --accept-deletes
   std::vector<nlohmann::json> kept_beside; // {"path","kept_as","why"}: container logs not merged
   std::vector<std::string> reports_capped; // "events.jsonl: N bytes not copied (cap)"

@@ -30,6 +30,7 @@ struct RunState {
   std::optional<int> exit_code;  // the container's, once known
   std::uint64_t events_applied = 0;   // bytes of reports/events.jsonl already copied to the host log
   std::uint64_t metrics_applied = 0;  // same for metrics.jsonl
+  std::uint64_t events_bytes_copied = 0, metrics_bytes_copied = 0;  // bytes they added to the host logs
   nlohmann::json last_readback;       // the last read-back's summary (JSON), or null
   std::string quarantine_reason;      // why the run is quarantined ("" when it is not)
   // What read-backs of this run applied, by path (host form, relative to the config dir):

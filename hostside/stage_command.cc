@@ -31,7 +31,7 @@ int report_error(const std::string& command, const Error& error, bool json, int 
   if (json) {
     nlohmann::json j = {{"error", {{"command", command}, {"operation", error.operation}, {"path", error.path},
                                    {"errno", error.sys_errno}, {"message", error.message()}, {"fix", error.fix}}}};
-    std::cout << j.dump(2) << std::endl;
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     std::fprintf(stderr, "claude-host %s: %s\n", command.c_str(), error.message().c_str());
   }
@@ -86,7 +86,7 @@ int stage_command(HostContext& ctx, std::vector<std::string> argv) {
     nlohmann::json j = report->to_json();
     j["docker_args"] = docker;
     j["docker_command"] = line;
-    std::cout << j.dump(2) << std::endl;
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     return 0;
   }
   FILE* human = print_args ? stderr : stdout;

@@ -356,7 +356,11 @@ class Rewriter {
   // literally and there is no "\/" or "\u" that could spell one.
   bool might_change(std::string_view text) const {
     if (needles_.empty()) return false;
-    if (has_home_ && text.find('~') != std::string_view::npos) return true;
+    // "~/..." (a lone "~" always maps to itself); "~\/..." when '/' is escaped.
+    if (has_home_ && (text.find("~/") != std::string_view::npos ||
+                      text.find("~\\/") != std::string_view::npos)) {
+      return true;
+    }
     if (text.find("\\/") != std::string_view::npos) return true;
     if (text.find("\\u") != std::string_view::npos) return true;
     for (const auto& n : needles_) {

@@ -121,6 +121,13 @@ TEST_CASE("settings.json: the config dir, ~ paths and // rules map onto the live
       R"J("deny":["Read(//root/.ssh/**)"],"additionalDirectories":["~/.claude-config/shared","//workspace/app/docs","/root/.claude-config"]}})J";
   CHECK(to_container("settings.json", host, m) == container);
   CHECK(to_host("settings.json", container, m) == host);
+  // A file whose only paths are written with ~ (no prefix appears literally), '/' escaped or not.
+  for (auto [h, c] : {std::pair<std::string, std::string>{R"J({"statusLine":{"command":"~/.claude/s.sh"}})J",
+                                                          R"J({"statusLine":{"command":"~/.claude-config/s.sh"}})J"},
+                      {R"J({"env":{"X":"~\/.claude\/x"}})J", R"J({"env":{"X":"~\/.claude-config\/x"}})J"}}) {
+    CHECK(to_container("settings.json", h, m) == c);
+    CHECK(to_host("settings.json", c, m) == h);
+  }
   // The CLI's own log lines name the live dir: they come back naming ~/.claude.
   const std::string log = R"J({"cwd":"/workspace/app","file_path":"/root/.claude-config/CLAUDE.md"})J" "\n";
   CHECK(to_host("projects/x/s.jsonl", log, m) ==

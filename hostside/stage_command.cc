@@ -52,7 +52,9 @@ Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptio
                    "look at it, then `claude-host readback --run " + run_id + "`; this stage goes on without it"};
     return Ok{};
   };
-  return stager.stage(options.stage, apply);
+  auto report = stager.stage(options.stage, apply);
+  if (report.ok()) report->warnings.insert(report->warnings.begin(), options.notes.begin(), options.notes.end());
+  return report;
 }
 
 int stage_command(HostContext& ctx, std::vector<std::string> argv) {

@@ -352,8 +352,13 @@ TEST_CASE("a committed batch is finished without waiting; the snapshot changes o
   rig.live.write("a.json", R"({"a":1})");
   rig.live.write("b.json", R"({"b":1})");
   std::atomic<int> signalled{0};
+  // "a"'s commit waits until its submit has returned: a commit done before that would be
+  // collected by the submit itself.
+  std::latch hold_a(1);
+  rig.outbox.hold_commits = &hold_a;
   (void)rig.publisher.submit(plan_batch({rig.live.observe("a.json")}, rig.snapshot),
                              [&] { ++signalled; });
+  hold_a.count_down();
   REQUIRE(wait_for(signalled, 1));
   CHECK_FALSE(rig.snapshot.count("a.json"));  // committed, not finished yet
   std::latch hold(1);

@@ -46,6 +46,9 @@ pass "200 appends at 100/s arrive incrementally ($appends journal records); the 
 
 # A log that never goes quiet still gets its record: 10 s after the first append at the
 # latest (appends every 20 ms for 13 s; the quiet time never passes while it runs).
+# The record owed for the appends above is written first (a barrier journals held appends),
+# so that the count below only grows with this writer's record.
+barrier
 journaled_before=$(grep -c '"op":"append","path":"projects/-w-a/session.jsonl"' "$OUTBOX/journal.jsonl")
 started=$(date +%s.%N)
 python3 - "$log" <<'PY' &

@@ -242,9 +242,26 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
     switch (op.kind) {
       case PlanKind::kNothing:
         break;
-      case PlanKind::kSkip:
+      case PlanKind::kSkip: {
         result.skipped.emplace_back(op.path, op.reason);
+        // A link published earlier that now resolves outside (another link changed) must
+        // not stay in the outbox: it goes as a delete would.
+        auto it = snapshot_.find(op.path);
+        if (it == snapshot_.end() || !it->second.in_outbox || !it->second.facts ||
+            it->second.facts->kind != EntryKind::kSymlink) {
+          break;
+        }
+        if (auto s = outbox_.remove(it->second.outbox_path); !s) {
+          fail(op.path, s.error(), result);
+          break;
+        }
+        JournalRecord r;
+        r.op = JournalOp::kDelete;
+        r.path = it->second.outbox_path;
+        ++result.deletes;
+        done.push_back(Pending{op.path, std::nullopt, {}, std::move(r)});
         break;
+      }
       case PlanKind::kPut:
         put(op, result, staged, done);
         break;

@@ -131,6 +131,12 @@ int open_dir_beneath(int root_fd, const std::string& rel_dir) {
   return open_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
 }
 
+std::optional<std::string> LiveLinks::link_target(std::string_view rel_path) const {
+  auto facts = live_.stat(std::string(rel_path));
+  if (!facts || !*facts || (*facts)->kind != EntryKind::kSymlink) return std::nullopt;
+  return std::move((*facts)->link_target);
+}
+
 Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& root) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Error{"open live folder", root, errno, "", "check --live-dir"};

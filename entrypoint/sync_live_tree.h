@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/link_resolution.h"
 #include "core/result.h"
 #include "core/sync_planner.h"
 
@@ -51,6 +52,18 @@ class LiveTree {
   // Ends a batch of looks: folders kept open for it are closed, so the next batch opens
   // them again by path and sees any folder renamed or replaced in between.
   virtual void end_batch() {}
+};
+
+// The live tree's links as core/link_resolution.h asks for them: the target when the entry
+// is a symbolic link (looked at beneath the root, never through a link); a folder, a file,
+// nothing, or an error reading it is "not a link".
+class LiveLinks final : public LinkLookup {
+ public:
+  explicit LiveLinks(LiveTree& live) : live_(live) {}
+  std::optional<std::string> link_target(std::string_view rel_path) const override;
+
+ private:
+  LiveTree& live_;
 };
 
 // The real tree under `root` (which must exist and be a folder).

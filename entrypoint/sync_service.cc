@@ -439,10 +439,34 @@ bool SyncService::run_batch(bool everything) {
     if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
-  std::vector<PlannedOp> ops = plan_batch(observed, snapshot_);
+  // A link is judged through every other link in the live tree, so a change to one link
+  // (or a folder turned into one) can change where a published link leads: then every
+  // published link is looked at again, and one that now leads out is taken away.
+  auto is_link = [](const std::optional<LiveFacts>& f) { return f && f->kind == EntryKind::kSymlink; };
+  bool links_changed = false;
+  std::set<std::string> observed_paths;
+  for (const auto& t : taken) {
+    auto it = snapshot_.find(t.path);
+    if (it != snapshot_.end() && is_link(it->second.facts)) links_changed = true;
+  }
+  for (const Observation& o : observed) {
+    observed_paths.insert(o.path);
+    if (is_link(o.facts)) links_changed = true;
+  }
+  if (links_changed) {
+    for (const auto& [path, entry] : snapshot_) {
+      if (!entry.in_outbox || !is_link(entry.facts) || observed_paths.count(path)) continue;
+      auto facts = live_->stat(path);
+      if (!facts) continue;
+      if (overlaps(path)) ok = settle_in_flight() && ok;
+      observed.push_back(Observation{path, std::move(facts.value())});
+    }
+  }
+  LiveLinks links(*live_);
+  std::vector<PlannedOp> ops = plan_batch(observed, snapshot_, &links);
   if (std::any_of(ops.begin(), ops.end(), [&](const PlannedOp& op) { return overlaps(op.from); })) {
     ok = settle_in_flight() && ok;  // a rename from a path in flight: planned again after it
-    ops = plan_batch(observed, snapshot_);
+    ops = plan_batch(observed, snapshot_, &links);
   }
   if (everything) return account(publisher_->publish(ops), first_seen) && ok;
   if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over

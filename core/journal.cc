@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/exclude_rules.h"
+#include "core/json_syntax.h"
 #include "core/manifest.h"
 #include "core/sha256.h"
 
@@ -287,7 +288,7 @@ std::size_t complete_json_lines(std::string_view tail) {
     std::size_t nl = tail.find('\n', end);
     if (nl == std::string_view::npos) return end;
     std::string_view line = tail.substr(end, nl - end);
-    if (line.empty() || !nlohmann::json::accept(line)) return end;
+    if (line.empty() || !is_json_document(line)) return end;
     end = nl + 1;
   }
 }

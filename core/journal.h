@@ -112,7 +112,8 @@ struct ObservedEntry {
 bool is_appended_log(std::string_view rel_path, const ExpectedEntry& expected);
 
 // The length of the longest prefix of `tail` made of whole lines ('\n'-terminated), each
-// of which parses as JSON: the lines an append wrote in full before a kill took the init.
+// of which parses as JSON (as the CLI reads it: core/json_syntax.h, lone surrogate escapes
+// included): the lines an append wrote in full before a kill took the init.
 // The init only ever appends whole lines, so what follows them is a torn write.
 std::size_t complete_json_lines(std::string_view tail);
 

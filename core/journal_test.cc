@@ -281,6 +281,8 @@ TEST_CASE("complete_json_lines counts the whole JSON lines a torn append left") 
   CHECK(complete_json_lines("{\"a\":1}\n{\"b\":\n") == 8);  // a line that is not JSON ends it
   CHECK(complete_json_lines("\n{\"a\":1}\n") == 0);         // an empty line is not a record
   CHECK(complete_json_lines("{\"a\":1}\n\0\0\0\n"sv) == 8);  // zeros from a lost block
+  // A line the CLI wrote with a lone surrogate escape is whole, not torn.
+  CHECK(complete_json_lines(R"({"t":"\ud800"})" "\n" R"({"t":"\udc00\ud800"})" "\n") == 36);
 }
 
 TEST_CASE("recovery journals whole lines past a log's journaled size and cuts only a torn rest") {

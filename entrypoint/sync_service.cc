@@ -507,8 +507,16 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
   m_->renames.inc(res.renames);
   m_->bytes.inc(res.bytes);
   m_->invalid_json.inc(res.invalid_json.size());
+  for (const auto& [path, why] : res.invalid_json) {
+    auto [it, added] = invalid_json_.try_emplace(path, why);
+    if (added || it->second != why) {
+      it->second = why;
+      spdlog::warn("not publishing {} yet: {}; the last good version stays in the outbox", path, why);
+    }
+  }
   auto done_at = SyncClock::now();
   for (const std::string& p : res.done) {
+    invalid_json_.erase(p);
     auto it = first_seen.find(p);
     if (it != first_seen.end()) m_->lag.observe(std::chrono::duration<double>(done_at - it->second).count());
   }
@@ -602,6 +610,11 @@ void SyncService::set_sync_health() {
   } else if (lag && now - *lag > tuning_.lag_threshold) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "sync lag " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *lag).count()) + "s");
+  } else if (!invalid_json_.empty()) {
+    const auto& [path, why] = *invalid_json_.begin();
+    health_.set("sync", HealthLevel::kDegraded,
+                std::to_string(invalid_json_.size()) + " JSON file(s) held back because they do not parse: " +
+                    path + ": " + why);
   } else if (!unwatched_.empty()) {
     health_.set("sync", HealthLevel::kDegraded,
                 "inotify watch limit reached: " + std::to_string(unwatched_.size()) + " folder(s) scanned periodically");
@@ -670,6 +683,13 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       complete = false;
       break;
     }
+  }
+  // A file held back because it does not parse is known to be unpublished: the barrier is
+  // not complete, and each is an error in the report.
+  for (const auto& [path, why] : invalid_json_) {
+    complete = false;
+    record_error(Error{"publish", options_.live_dir + "/" + path, 0, why,
+                       "the last version that parsed stays in the outbox; fix the file or let Claude Code rewrite it"});
   }
   // A barrier is also a durability point: held log records are journaled and everything
   // written to the outbox reaches the disk before the caller is told it is done.

@@ -153,6 +153,9 @@ class SyncService final : public SyncHooks {
   std::set<std::string> warned_skips_;     // report each skipped entry once
   std::vector<std::pair<std::string, std::string>> skipped_;
   std::vector<std::string> errors_;        // most recent errors (bounded)
+  // .json files held back because they do not parse, with where and why: health is
+  // degraded while any is, and a barrier is not complete (each is reported as an error).
+  std::map<std::string, std::string> invalid_json_;
   int consecutive_failures_ = 0;
   std::chrono::milliseconds backoff_{0};
   // After a failed batch (or no usable outbox) no batch starts before this, however many

@@ -43,9 +43,9 @@ struct JournalRecord {
   bool operator==(const JournalRecord&) const = default;
 };
 
-// The record as one compact JSON line ending in '\n'. Paths must be UTF-8 (check_rel_path
-// refuses others; the caller skips such names): a byte that is not would be written as
-// U+FFFD and name a different file.
+// The record as one compact JSON line ending in '\n'. Names are bytes: a path, from or
+// target that is not UTF-8 is written as "path_b64" (etc., core/byte_names.h) and
+// parse_journal gives back its exact bytes.
 std::string to_line(const JournalRecord& record);
 
 // Parses a whole journal. The first record must be a begin of a known format (major 1);

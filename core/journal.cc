@@ -322,6 +322,19 @@ void observe_content(std::string_view content, const ExpectedEntry* expected, Ob
   observe_log_tail(*expected, at_prefix, content.substr(expected->size), o);
 }
 
+std::string temp_name(std::string_view name, std::string_view unique) {
+  std::string out = ".";
+  const std::size_t fixed = 1 + kTempMarker.size() + unique.size();
+  if (fixed + name.size() <= kMaxNameBytes) {
+    out.append(name);
+  } else {
+    const std::size_t keep = kMaxNameBytes - fixed - 17;  // '~' and 16 hex digits
+    out.append(name.substr(0, keep)).append("~").append(sha256_hex(name).substr(0, 16));
+  }
+  out.append(kTempMarker).append(unique);
+  return out;
+}
+
 bool is_temp_name(std::string_view rel_path) {
   std::size_t slash = rel_path.rfind('/');
   std::string_view name = slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);

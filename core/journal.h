@@ -166,4 +166,13 @@ std::vector<RecoveryStep> plan_recovery(const TreeState& expected,
 // True when the last path component is one of our temp names (contains kTempMarker).
 bool is_temp_name(std::string_view rel_path);
 
+// The longest file name Linux filesystems take (NAME_MAX).
+inline constexpr std::size_t kMaxNameBytes = 255;
+
+// The temp name for a file named `name` (one component): ".<name>.claude-init-tmp.<unique>",
+// or, when that would pass kMaxNameBytes, the first bytes of the name, '~' and 16 hex
+// digits of its sha256 in place of the name — so a temp always fits beside a file whose
+// own name does (a 255-byte name included). `unique` must be short (12 hex digits).
+std::string temp_name(std::string_view name, std::string_view unique);
+
 }  // namespace claude

@@ -390,3 +390,20 @@ TEST_CASE("a journal from before byte names still parses; bad _b64 fields are re
   CHECK_FALSE(parse_journal(with(R"("path_b64":"not base64!")")).ok());
   CHECK_FALSE(parse_journal(with(R"("path_b64":"Li4=")")).ok());  // ".." is still refused
 }
+
+TEST_CASE("a temp name always fits in 255 bytes and is recognised as ours") {
+  for (std::size_t len : {1u, 200u, 225u, 226u, 240u, 254u, 255u}) {
+    std::string name(len, 'n');
+    std::string t = claude::temp_name(name, "0123456789ab");
+    INFO(len);
+    CHECK(t.size() <= claude::kMaxNameBytes);
+    CHECK(claude::is_temp_name("dir/" + t));
+    CHECK(t.front() == '.');
+    CHECK(t.ends_with(".claude-init-tmp.0123456789ab"));
+  }
+  CHECK(claude::temp_name("a.json", "0123456789ab") == ".a.json.claude-init-tmp.0123456789ab");
+  // Two long names differing only at their end get different temps.
+  std::string a(255, 'x'), b(255, 'x');
+  b.back() = 'y';
+  CHECK(claude::temp_name(a, "0") != claude::temp_name(b, "0"));
+}

@@ -102,11 +102,16 @@ class PosixLiveTree final : public LiveTree {
 // lstat-style facts from a struct stat (exposed for the seeder and the tests).
 LiveFacts facts_from_stat(const struct stat& st);
 
+// Paths at least this long are opened part by part (each part shorter, from the folder
+// the part before opened): the kernel refuses a path of PATH_MAX (4096) bytes or more.
+inline constexpr std::size_t kPathChunk = 3072;
+
 // Opens rel ("" = the root itself) under root_fd with `flags` (O_CLOEXEC and O_NOFOLLOW
 // added) without following a link in any component: openat2 RESOLVE_BENEATH |
 // RESOLVE_NO_SYMLINKS, or one component at a time with O_NOFOLLOW where openat2 is
-// missing. A ".." component is refused (EXDEV). -1 with errno set on failure; the caller
-// closes the fd.
+// missing. Any length: a path of kPathChunk bytes or more is opened as a chain of
+// shorter parts. A ".." component is refused (EXDEV). -1 with errno set on failure; the
+// caller closes the fd.
 int open_beneath(int root_fd, const std::string& rel, int flags);
 
 // open_beneath for a folder.

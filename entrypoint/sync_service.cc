@@ -282,6 +282,7 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency,
                                std::unordered_set<std::string>* confirmed) {
   auto added = watcher_->add(rel_dir);
   if (!added) {
+    look_failed_ = true;
     record_error(added.error());
     return;
   }
@@ -308,6 +309,7 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency,
   // Listed after the watch exists: anything created from here on also raises an event.
   auto entries = live_->list(rel_dir);
   if (!entries) {
+    look_failed_ = true;
     record_error(entries.error());
     return;
   }
@@ -433,6 +435,7 @@ bool SyncService::run_batch(bool everything) {
     first_seen[t.path] = t.first_seen;
     auto facts = live_->stat(t.path);
     if (!facts) {
+      look_failed_ = true;
       record_error(facts.error());
       continue;
     }
@@ -672,6 +675,7 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
   // Everything the kernel has queued, then a full rescan: a change that raised no event
   // (or whose event is still in flight) is found by the diff.
   watcher_->drain();
+  look_failed_ = false;
   reconcile("");
   bool complete = settle_in_flight();
   while (!coalescer_.empty()) {
@@ -684,6 +688,9 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       break;
     }
   }
+  // A folder or path that could not be looked at may hide unpublished files (the error
+  // names it).
+  if (look_failed_) complete = false;
   // A file held back because it does not parse is known to be unpublished: the barrier is
   // not complete, and each is an error in the report.
   for (const auto& [path, why] : invalid_json_) {

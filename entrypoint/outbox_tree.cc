@@ -46,33 +46,6 @@ std::string temp_name_for(const std::string& rel) {
   return dir + temp_name(base, random_hex());
 }
 
-// rel as the *at calls take it: the tree's fd and rel itself while rel is short enough
-// for one path (below kPathChunk), else rel's parent folder opened by a chain of opens
-// and rel's last component. Deep trees are reached this way, never by one whole path of
-// PATH_MAX bytes or more, which the kernel refuses. dir -1 (errno set) when the parent
-// cannot be opened.
-struct At {
-  int dir = -1;
-  std::string name;
-  int owned = -1;
-  At(int tree_fd, const std::string& rel) {
-    if (rel.size() < kPathChunk) {
-      dir = tree_fd;
-      name = rel;
-      return;
-    }
-    auto slash = rel.rfind('/');
-    owned = open_dir_beneath(tree_fd, rel.substr(0, slash));
-    dir = owned;
-    name = rel.substr(slash + 1);
-  }
-  ~At() {
-    if (owned >= 0) ::close(owned);
-  }
-  At(const At&) = delete;
-  At& operator=(const At&) = delete;
-  const char* c_name() const { return name.c_str(); }
-};
 
 Status write_all(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
@@ -192,7 +165,7 @@ PosixOutbox::TmpfileLink PosixOutbox::probe_tmpfile() {
 }
 
 int PosixOutbox::link_tmpfile(int fd, const std::string& rel) const {
-  At to(tree_fd_, rel);
+  PathAt to(tree_fd_, rel);
   if (to.dir < 0) return -1;
   if (tmpfile_ == TmpfileLink::kEmptyPath) return ::linkat(fd, "", to.dir, to.c_name(), AT_EMPTY_PATH);
   char proc[64];
@@ -208,7 +181,7 @@ struct PosixOutbox::PosixStaged final : StagedSet {
     for (Staged& s : entries) {
       if (s.fd >= 0) ::close(s.fd);
       if (!s.temp.empty()) {
-        At temp(tree_fd, s.temp);
+        PathAt temp(tree_fd, s.temp);
         if (temp.dir >= 0) ::unlinkat(temp.dir, temp.c_name(), 0);
       }
     }
@@ -240,7 +213,7 @@ Status PosixOutbox::make_parents(const std::string& rel) {
     std::size_t end = parent.find('/', pos);
     if (end == std::string::npos) end = parent.size();
     std::string prefix = parent.substr(0, end);
-    At at(tree_fd_, prefix);
+    PathAt at(tree_fd_, prefix);
     if (at.dir >= 0 && ::mkdirat(at.dir, at.c_name(), 0755) == 0) {
       owner_.adopt_at(at.dir, at.name);
     } else if (at.dir < 0 || errno != EEXIST) {
@@ -255,7 +228,7 @@ Status PosixOutbox::make_parents(const std::string& rel) {
 void PosixOutbox::remove_empty_parents(const std::string& rel) {
   // rmdir fails harmlessly on a folder that is not empty.
   for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
-    At at(tree_fd_, dir);
+    PathAt at(tree_fd_, dir);
     if (at.dir < 0 || ::unlinkat(at.dir, at.c_name(), AT_REMOVEDIR) != 0) break;
     std::lock_guard lock(dirs_mu_);
     made_dirs_.clear();
@@ -281,7 +254,7 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
       }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
     }
-    At at(tree_fd_, temp);
+    PathAt at(tree_fd_, temp);
     if (at.dir < 0) return -1;
     return ::openat(at.dir, at.c_name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
   };
@@ -301,7 +274,7 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
     // A full outbox must not keep the half-written temp around until the next commit.
     ::close(fd);
     if (!unnamed) {
-      At at(tree_fd_, temp);
+      PathAt at(tree_fd_, temp);
       if (at.dir >= 0) ::unlinkat(at.dir, at.c_name(), 0);
     }
     return s;
@@ -317,7 +290,7 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
 Status PosixOutbox::stage_symlink(const std::string& rel, const std::string& target) {
   if (auto s = make_parents(rel); !s) return s;
   std::string temp = temp_name_for(rel);
-  At at(tree_fd_, temp);
+  PathAt at(tree_fd_, temp);
   if (at.dir < 0 || ::symlinkat(target.c_str(), at.dir, at.c_name()) != 0) {
     return Error{"create symlink for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   }
@@ -398,7 +371,7 @@ Status PosixOutbox::commit_one(Staged& s) {
     ::close(s.fd);
     s.fd = -1;
   }
-  At from(tree_fd_, s.temp), to(tree_fd_, s.rel);
+  PathAt from(tree_fd_, s.temp), to(tree_fd_, s.rel);
   if (from.dir < 0 || to.dir < 0 || ::renameat(from.dir, from.c_name(), to.dir, to.c_name()) != 0) {
     return Error{"rename into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
   }
@@ -407,7 +380,7 @@ Status PosixOutbox::commit_one(Staged& s) {
 }
 
 Status PosixOutbox::append(const std::string& rel, std::string_view data, std::uint64_t expected_size) {
-  At at(tree_fd_, rel);
+  PathAt at(tree_fd_, rel);
   int fd = at.dir < 0 ? -1 : ::openat(at.dir, at.c_name(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Error{"open for append", tree_path(rel), errno, "", ""};
   struct stat st{};
@@ -430,7 +403,7 @@ Status PosixOutbox::append(const std::string& rel, std::string_view data, std::u
 }
 
 Status PosixOutbox::remove(const std::string& rel) {
-  At at(tree_fd_, rel);
+  PathAt at(tree_fd_, rel);
   if ((at.dir < 0 || ::unlinkat(at.dir, at.c_name(), 0) != 0) && errno != ENOENT) {
     return Error{"remove", tree_path(rel), errno, "", "make the outbox writable"};
   }
@@ -440,7 +413,7 @@ Status PosixOutbox::remove(const std::string& rel) {
 
 Status PosixOutbox::rename(const std::string& from, const std::string& to) {
   if (auto s = make_parents(to); !s) return s;
-  At src(tree_fd_, from), dst(tree_fd_, to);
+  PathAt src(tree_fd_, from), dst(tree_fd_, to);
   if (src.dir < 0 || dst.dir < 0 || ::renameat(src.dir, src.c_name(), dst.dir, dst.c_name()) != 0) {
     return Error{"rename", tree_path(from), errno, "to " + to, ""};
   }

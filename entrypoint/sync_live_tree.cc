@@ -168,6 +168,18 @@ int open_beneath_short(int root_fd, const std::string& rel, int flags) {
 
 }  // namespace
 
+PathAt::PathAt(int root_fd, const std::string& rel) {
+  if (rel.size() < kPathChunk) {
+    dir = root_fd;
+    name = rel;
+    return;
+  }
+  auto slash = rel.rfind('/');
+  owned = open_dir_beneath(root_fd, rel.substr(0, slash));
+  dir = owned;
+  name = rel.substr(slash + 1);
+}
+
 int open_dir_beneath(int root_fd, const std::string& rel_dir) {
   return open_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
 }

@@ -117,6 +117,24 @@ int open_beneath(int root_fd, const std::string& rel, int flags);
 // open_beneath for a folder.
 int open_dir_beneath(int root_fd, const std::string& rel_dir);
 
+// rel (relative to root_fd) as the *at calls take it: root_fd and rel itself while rel is
+// shorter than kPathChunk, else rel's parent folder opened beneath root_fd part by part
+// (open_dir_beneath) and rel's last component — deep trees are reached this way, never by
+// one path of PATH_MAX bytes or more, which the kernel refuses. dir is -1 (errno set) when
+// that parent cannot be opened.
+struct PathAt {
+  int dir = -1;
+  std::string name;
+  int owned = -1;
+  PathAt(int root_fd, const std::string& rel);
+  ~PathAt() {
+    if (owned >= 0) ::close(owned);
+  }
+  PathAt(const PathAt&) = delete;
+  PathAt& operator=(const PathAt&) = delete;
+  const char* c_name() const { return name.c_str(); }
+};
+
 // Whether openat2 may be tried (the default; it turns itself off where the kernel lacks
 // it). The tests turn it off to run the one-component-at-a-time walk as well.
 void set_openat2_allowed(bool allowed);

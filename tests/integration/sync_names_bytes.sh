@@ -76,3 +76,54 @@ start_sync
   fail "the restart published again: $(tail -n +$((lines + 1)) "$OUTBOX/journal.jsonl")"
 stop_sync
 pass "a restart recovers the outbox with these names and republishes nothing"
+
+# The same names in a stage: the manifest carries them (path_b64 for the one that is not
+# UTF-8), the seed writes them under their exact bytes, and a change comes back.
+STAGE=$WORK/stage
+rm -rf "$LIVE" "$OUTBOX" && mkdir -p "$OUTBOX" "$STAGE/tree/commands"
+echo "latin-1" >"$STAGE/tree/commands/$bad"
+echo '{"v":0}' >"$STAGE/tree/commands/$long"
+python3 - "$STAGE" <<'PY'
+import base64, hashlib, json, os, sys
+stage = sys.argv[1]
+fd = os.open(os.path.join(stage, "tree"), os.O_RDONLY | os.O_DIRECTORY)
+for i in range(50):
+    name = ("%02d" % i) + "d" * 97
+    os.mkdir(name, dir_fd=fd)
+    nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = nfd
+f = os.open("deep.json", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+os.write(f, b'{"deep":0}')
+os.close(f)
+deep = "/".join(("%02d" % i) + "d" * 97 for i in range(50)) + "/deep.json"
+def entry(rel, data):
+    e = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "mode": 0o644}
+    try:
+        rel.decode("utf-8"); e["path"] = rel.decode()
+    except UnicodeDecodeError:
+        e["path_b64"] = base64.b64encode(rel).decode()
+    return e
+files = []
+for rel in os.listdir(os.path.join(stage, "tree", "commands").encode()):
+    files.append(entry(b"commands/" + rel, open(os.path.join(stage.encode(), b"tree/commands", rel), "rb").read()))
+files.append(entry(deep.encode(), b'{"deep":0}'))
+json.dump({"format": "claude-stage/1", "run_id": "r", "trace_id": "t", "created_at": "2026-11-22T00:00:00Z",
+           "mapping": [], "files": files, "symlinks": []}, open(os.path.join(stage, "manifest.json"), "w"))
+PY
+start_sync
+[ "$(cat "$LIVE/commands/$bad")" = latin-1 ] || fail "the seed did not write the non-UTF-8 name under its bytes"
+[ "$(cat "$LIVE/commands/$long")" = '{"v":0}' ] || fail "the seed did not write the 255-byte name"
+echo '{"v":9}' >"$LIVE/commands/$long"
+"$INIT" sync --health-port "$PORT" >/dev/null || fail "the barrier after the seed was not complete: $(health_json)"
+[ "$(cat "$OUTBOX/tree/commands/$long")" = '{"v":9}' ] || fail "the change to the seeded 255-byte name did not come back"
+! grep -q "deep.json" "$OUTBOX/journal.jsonl" || fail "the unchanged deep seeded file was published"
+python3 - "$LIVE" <<'PY' || fail "the seed did not write the deep file"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+for i in range(50):
+    nfd = os.open(("%02d" % i) + "d" * 97, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd); os.close(fd); fd = nfd
+assert os.read(os.open("deep.json", os.O_RDONLY, dir_fd=fd), 100) == b'{"deep":0}'
+PY
+stop_sync
+pass "a stage with a non-UTF-8 name, a 255-byte name and a deep file seeds them exactly; unchanged ones are not published"

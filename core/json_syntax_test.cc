@@ -54,6 +54,14 @@ TEST_CASE("valid documents pass, bytes inside strings taken as they are") {
   }
 }
 
+TEST_CASE("a NUL byte is not the end of the document (nlohmann takes it as one)") {
+  const std::string_view zeros("{\"a\":1}\0\0\0", 10);  // a file cut by a crash, zero-filled
+  CHECK(nlohmann::json::accept(zeros.begin(), zeros.end()));
+  auto e = json_syntax_error(zeros);
+  REQUIRE(e);
+  CHECK(e->byte == 7);
+}
+
 TEST_CASE("nesting far deeper than any recursive parser takes is checked without recursion") {
   std::string deep(200000, '[');
   deep += std::string(200000, ']');

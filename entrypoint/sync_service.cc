@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/byte_names.h"
 #include "entrypoint/outbox_recovery.h"
 #include "entrypoint/process_control.h"
 #include "entrypoint/seeder.h"
@@ -528,7 +529,9 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
     m_->skipped.inc();
     spdlog::warn("not syncing {}: {}", path, reason);
     skipped_.emplace_back(path, reason);
-    (void)reports_.event("skipped", {{"path", path}, {"reason", reason}});
+    nlohmann::json fields = {{"reason", reason}};
+    put_name(fields, "path", path);  // a name that is not UTF-8 as "path_b64"
+    (void)reports_.event("skipped", std::move(fields));
   }
   if (!res.failed.empty()) {
     m_->errors.inc(res.failed.size());
@@ -744,7 +747,11 @@ void SyncService::write_final_report(const RunOutcome& o) {
     return std::string(buf);
   };
   nlohmann::json skipped = nlohmann::json::array();
-  for (auto& [path, reason] : skipped_) skipped.push_back({{"path", path}, {"reason", reason}});
+  for (auto& [path, reason] : skipped_) {
+    nlohmann::json entry = {{"reason", reason}};
+    put_name(entry, "path", path);
+    skipped.push_back(std::move(entry));
+  }
   nlohmann::json report = {
       {"started_at", iso(o.started_at.time_since_epoch().count() ? o.started_at : started_at_)},
       {"ended_at", rfc3339_now()},

@@ -67,6 +67,14 @@ assert os.read(f, 100) == b'{"deep":true}'
 PY
 pass "a non-UTF-8 name, a 255-byte name rewritten 4 times and a file 5000 bytes deep reach the outbox under their exact names, journaled byte for byte"
 
+# A skipped entry whose name is not UTF-8 is named by its exact bytes in the events.
+mkfifo "$LIVE/commands/$(printf 'p\xff')"
+"$INIT" sync --health-port "$PORT" >/dev/null || fail "the barrier with a FIFO was not complete"
+grep -q '"event":"skipped".*"path_b64":"Y29tbWFuZHMvcP8="' "$OUTBOX/reports/events.jsonl" ||
+  fail "the skipped FIFO is not named by its bytes: $(grep skipped "$OUTBOX/reports/events.jsonl")"
+rm "$LIVE/commands/$(printf 'p\xff')"
+pass "a skipped entry with a non-UTF-8 name is reported under path_b64"
+
 # A restart recovers the outbox (its walk reaches the deep file) and changes nothing.
 stop_sync
 lines=$(wc -l <"$OUTBOX/journal.jsonl")

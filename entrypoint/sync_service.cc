@@ -440,6 +440,8 @@ bool SyncService::run_batch(bool everything) {
       record_error(facts.error());
       continue;
     }
+    // A .json held back as unparsable that is gone, or no longer a file, is not owed.
+    if (!*facts || (*facts)->kind != EntryKind::kFile) invalid_json_.erase(t.path);
     if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
@@ -458,11 +460,14 @@ bool SyncService::run_batch(bool everything) {
     if (is_link(o.facts)) links_changed = true;
   }
   if (links_changed) {
+    std::vector<std::string> published_links;  // collected first: settling changes the snapshot
     for (const auto& [path, entry] : snapshot_) {
-      if (!entry.in_outbox || !is_link(entry.facts) || observed_paths.count(path)) continue;
+      if (entry.in_outbox && is_link(entry.facts) && !observed_paths.count(path)) published_links.push_back(path);
+    }
+    for (const std::string& path : published_links) {
+      if (overlaps(path)) ok = settle_in_flight() && ok;
       auto facts = live_->stat(path);
       if (!facts) continue;
-      if (overlaps(path)) ok = settle_in_flight() && ok;
       observed.push_back(Observation{path, std::move(facts.value())});
     }
   }

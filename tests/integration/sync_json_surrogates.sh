@@ -39,6 +39,15 @@ echo "$status" | grep -q '"degraded"' || fail "health is not degraded: $status"
 echo "$status" | grep -q 'do not parse: .claude.json: invalid JSON at line 1 column 24' || fail "health does not name the file and place: $status"
 grep -q '"event":"error".*\.claude\.json.*invalid JSON at line 1 column 24' "$OUTBOX/reports/events.jsonl" ||
   fail "no error event names the file: $(cat "$OUTBOX/reports/events.jsonl")"
+# A broken .json that is removed is no longer owed (only .claude.json is still held).
+printf '{"half":' >"$LIVE/never-good.json"
+if "$INIT" sync --health-port "$PORT" >/dev/null; then fail "the barrier said complete with never-good.json broken"; fi
+health_json | grep -q '"2 JSON file(s) held back' || fail "two broken files are not both held: $(health_json)"
+rm "$LIVE/never-good.json"
+printf '%s' '{"fixed":"\udc00"}' >"$LIVE/fixed.json"
+if "$INIT" sync --health-port "$PORT" >/dev/null; then fail "the barrier said complete with .claude.json still broken"; fi
+health_json | grep -q '"1 JSON file(s) held back because they do not parse: .claude.json' || fail "a removed broken file is still held: $(health_json)"
+[ "$(cat "$OUTBOX/tree/fixed.json")" = '{"fixed":"\udc00"}' ] || fail "fixed.json was not published"
 stop_sync
 python3 - "$OUTBOX/reports/run.json" <<'PY' || fail "run.json does not report the file as an error and the flush as incomplete"
 import json, sys
@@ -47,4 +56,4 @@ assert r["flush_complete"] is False, r["flush_complete"]
 assert any(".claude.json" in e and "invalid JSON" in e for e in r["errors"]), r["errors"]
 PY
 [ "$(sha256sum <"$OUTBOX/tree/.claude.json")" = "$good" ] || fail "the final flush replaced the last good version"
-pass "JSON that does not parse: degraded health, barrier incomplete, error in events and run.json, last good version kept"
+pass "JSON that does not parse: degraded health, barrier incomplete, error in events and run.json, last good version kept; a removed one is no longer owed"

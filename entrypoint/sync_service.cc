@@ -450,16 +450,14 @@ bool SyncService::run_batch(bool everything) {
   // published link is looked at again, and one that now leads out is taken away.
   auto is_link = [](const std::optional<LiveFacts>& f) { return f && f->kind == EntryKind::kSymlink; };
   bool links_changed = false;
-  std::set<std::string> observed_paths;
   for (const auto& t : taken) {
     auto it = snapshot_.find(t.path);
     if (it != snapshot_.end() && is_link(it->second.facts)) links_changed = true;
   }
-  for (const Observation& o : observed) {
-    observed_paths.insert(o.path);
-    if (is_link(o.facts)) links_changed = true;
-  }
+  for (const Observation& o : observed) links_changed = links_changed || is_link(o.facts);
   if (links_changed) {
+    std::set<std::string> observed_paths;
+    for (const Observation& o : observed) observed_paths.insert(o.path);
     std::vector<std::string> published_links;  // collected first: settling changes the snapshot
     for (const auto& [path, entry] : snapshot_) {
       if (entry.in_outbox && is_link(entry.facts) && !observed_paths.count(path)) published_links.push_back(path);

@@ -8,9 +8,11 @@ bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b >= 0xc2 && b <= 0xdf) ? 2 : (b >= 0xe0 && b <= 0xef) ? 3
-                                 : (b >= 0xf0 && b <= 0xf4)   ? 4
-                                                              : 0;
+    std::size_t len = b < 0x80                   ? 1
+                      : (b >= 0xc2 && b <= 0xdf) ? 2
+                      : (b >= 0xe0 && b <= 0xef) ? 3
+                      : (b >= 0xf0 && b <= 0xf4) ? 4
+                                                 : 0;
     if (len == 0 || i + len > s.size()) return false;
     std::uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
     for (std::size_t k = 1; k < len; ++k) {

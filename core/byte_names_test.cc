@@ -25,7 +25,8 @@ TEST_CASE("base64 round-trips every byte and refuses what is not canonical") {
 }
 
 TEST_CASE("a name is written plainly when UTF-8, as _b64 otherwise, and read back exactly") {
-  for (std::string name : {"plain.json", "caf\xc3\xa9", "caf\xe9", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf"}) {
+  for (std::string name :
+       {"plain.json", "caf\xc3\xa9", "caf\xe9", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf"}) {
     INFO(name);
     nlohmann::json j = nlohmann::json::object();
     claude::put_name(j, "path", name);
@@ -37,7 +38,7 @@ TEST_CASE("a name is written plainly when UTF-8, as _b64 otherwise, and read bac
     CHECK(**back == name);
   }
   CHECK_FALSE(claude::is_valid_utf8("\xed\xa0\x80"));  // an encoded surrogate
-  CHECK_FALSE(claude::is_valid_utf8("\xc0\xaf"));       // overlong '/'
+  CHECK_FALSE(claude::is_valid_utf8("\xc0\xaf"));      // overlong '/'
   CHECK(claude::is_valid_utf8("\xf0\x9f\x98\x80"));
   auto none = claude::get_name(nlohmann::json::object(), "path");
   REQUIRE(none.ok());

@@ -12,9 +12,15 @@ std::string JsonSyntaxError::message() const {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 class Checker {
  public:
@@ -32,8 +38,9 @@ class Checker {
       skip_space();
       if (i_ == t_.size()) {
         if (open.empty() && want == Want::kAfterValue) return std::nullopt;
-        return fail(open.empty() && want == Want::kValue ? "no JSON value (the file is empty)"
-                                                         : "unexpected end (the document is cut short)");
+        return fail(open.empty() && want == Want::kValue
+                        ? "no JSON value (the file is empty)"
+                        : "unexpected end (the document is cut short)");
       }
       const char c = t_[i_];
       switch (want) {
@@ -49,7 +56,9 @@ class Checker {
           if (c != '"') return fail("expected a string key");
           if (!string()) return err_;
           skip_space();
-          if (i_ == t_.size() || t_[i_] != ':') return fail(i_ == t_.size() ? "unexpected end (the document is cut short)" : "expected ':' after a key");
+          if (i_ == t_.size() || t_[i_] != ':')
+            return fail(i_ == t_.size() ? "unexpected end (the document is cut short)"
+                                        : "expected ':' after a key");
           ++i_;
           want = Want::kValue;
           continue;
@@ -184,7 +193,8 @@ class Checker {
     if (i_ < t_.size() && (t_[i_] == 'e' || t_[i_] == 'E')) {
       ++i_;
       if (i_ < t_.size() && (t_[i_] == '+' || t_[i_] == '-')) ++i_;
-      if (i_ == t_.size() || !is_digit(t_[i_])) return bad("a number without digits in its exponent");
+      if (i_ == t_.size() || !is_digit(t_[i_]))
+        return bad("a number without digits in its exponent");
       while (i_ < t_.size() && is_digit(t_[i_])) ++i_;
     }
     return true;
@@ -192,10 +202,14 @@ class Checker {
 
   bool scalar() {
     switch (t_[i_]) {
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
       default:
         if (t_[i_] == '-' || is_digit(t_[i_])) return number();
         return bad("not a JSON value");
@@ -209,8 +223,12 @@ class Checker {
 
 }  // namespace
 
-std::optional<JsonSyntaxError> json_syntax_error(std::string_view text) { return Checker(text).run(); }
+std::optional<JsonSyntaxError> json_syntax_error(std::string_view text) {
+  return Checker(text).run();
+}
 
-bool is_json_document(std::string_view text) { return !json_syntax_error(text); }
+bool is_json_document(std::string_view text) {
+  return !json_syntax_error(text);
+}
 
 }  // namespace claude

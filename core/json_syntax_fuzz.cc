@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view input(reinterpret_cast<const char*>(data), size);
   auto error = claude::json_syntax_error(input);
   if (error && error->byte > input.size()) std::abort();
-  if (error && input.find('\0') == std::string_view::npos && nlohmann::json::accept(input.begin(), input.end())) {
+  if (error && input.find('\0') == std::string_view::npos &&
+      nlohmann::json::accept(input.begin(), input.end())) {
     std::abort();
   }
   return 0;

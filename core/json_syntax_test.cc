@@ -24,15 +24,26 @@ TEST_CASE("the grammar is RFC 8259's: what JSON.parse refuses is refused with it
     const char* what;
     std::size_t byte;
   };
-  for (const Case& c : {Case{"", "empty", 0}, Case{"  \n", "empty", 3}, Case{"{\"a\":1,}", "string key", 7},
-                        Case{"[1,]", "not a JSON value", 3}, Case{"{\"a\" 1}", "':'", 5},
-                        Case{"{\"a\":1", "cut short", 6}, Case{"[\"x", "unterminated", 3},
-                        Case{"\"\\x\"", "unknown escape", 2}, Case{"\"\\u12g4\"", "four hex", 5},
-                        Case{"\"a\tb\"", "control character", 2}, Case{"01", "after the JSON value", 1},
-                        Case{"-", "without digits", 1}, Case{"1.", "after '.'", 2}, Case{"1e+", "exponent", 3},
-                        Case{"tru", "not a JSON value", 0}, Case{"{} {}", "after the JSON value", 3},
-                        Case{"\xEF\xBB\xBF", "empty", 3}, Case{"[1 2]", "',' or ']'", 3},
-                        Case{"{\"a\":1 \"b\":2}", "',' or '}'", 7}, Case{"NaN", "not a JSON value", 0}}) {
+  for (const Case& c : {Case{"", "empty", 0},
+                        Case{"  \n", "empty", 3},
+                        Case{"{\"a\":1,}", "string key", 7},
+                        Case{"[1,]", "not a JSON value", 3},
+                        Case{"{\"a\" 1}", "':'", 5},
+                        Case{"{\"a\":1", "cut short", 6},
+                        Case{"[\"x", "unterminated", 3},
+                        Case{"\"\\x\"", "unknown escape", 2},
+                        Case{"\"\\u12g4\"", "four hex", 5},
+                        Case{"\"a\tb\"", "control character", 2},
+                        Case{"01", "after the JSON value", 1},
+                        Case{"-", "without digits", 1},
+                        Case{"1.", "after '.'", 2},
+                        Case{"1e+", "exponent", 3},
+                        Case{"tru", "not a JSON value", 0},
+                        Case{"{} {}", "after the JSON value", 3},
+                        Case{"\xEF\xBB\xBF", "empty", 3},
+                        Case{"[1 2]", "',' or ']'", 3},
+                        Case{"{\"a\":1 \"b\":2}", "',' or '}'", 7},
+                        Case{"NaN", "not a JSON value", 0}}) {
     INFO(c.doc);
     auto e = json_syntax_error(c.doc);
     REQUIRE(e);
@@ -47,8 +58,10 @@ TEST_CASE("the grammar is RFC 8259's: what JSON.parse refuses is refused with it
 }
 
 TEST_CASE("valid documents pass, bytes inside strings taken as they are") {
-  for (const char* doc : {"{}", "[]", " 0 ", "-0.5e-3", "1E9", "true", "null", "\"\"", R"({"a":[{"b":null}],"c":"\/\"\\\b\f\n\r\t"})",
-                          "{\"caf\xc3\xa9\":\"\xff\xfe bytes\"}", "\r\n\t[ 1 , 2 ]\r\n", "\xEF\xBB\xBF{}"}) {
+  for (const char* doc :
+       {"{}", "[]", " 0 ", "-0.5e-3", "1E9", "true", "null", "\"\"",
+        R"({"a":[{"b":null}],"c":"\/\"\\\b\f\n\r\t"})", "{\"caf\xc3\xa9\":\"\xff\xfe bytes\"}",
+        "\r\n\t[ 1 , 2 ]\r\n", "\xEF\xBB\xBF{}"}) {
     INFO(doc);
     CHECK(is_json_document(doc));
   }
@@ -72,9 +85,11 @@ TEST_CASE("nesting far deeper than any recursive parser takes is checked without
   CHECK(e->byte == deep.size());
 }
 
-TEST_CASE("on generated documents the validator agrees with nlohmann's where nlohmann has an answer") {
+TEST_CASE(
+    "on generated documents the validator agrees with nlohmann's where nlohmann has an answer") {
   // Agreement on everything without \u escapes of surrogates (the only deliberate difference).
-  const char* pieces[] = {"{", "}", "[", "]", ",", ":", "\"k\"", "1", "-2.5e3", "true", "null", " ", "\"\\n\"", "x", "\"\\u0041\""};
+  const char* pieces[] = {"{",      "}",    "[",    "]", ",",       ":", "\"k\"",      "1",
+                          "-2.5e3", "true", "null", " ", "\"\\n\"", "x", "\"\\u0041\""};
   std::uint64_t state = 12345;
   for (int n = 0; n < 20000; ++n) {
     std::string doc;

@@ -12,10 +12,14 @@ std::optional<std::string> LinkTable::link_target(std::string_view rel_path) con
 
 std::string_view link_where_name(LinkWhere where) {
   switch (where) {
-    case LinkWhere::kInside: return "inside";
-    case LinkWhere::kOutside: return "outside";
-    case LinkWhere::kLoop: return "loop";
-    case LinkWhere::kInvalid: return "invalid";
+    case LinkWhere::kInside:
+      return "inside";
+    case LinkWhere::kOutside:
+      return "outside";
+    case LinkWhere::kLoop:
+      return "loop";
+    case LinkWhere::kInvalid:
+      return "invalid";
   }
   return "?";
 }
@@ -45,7 +49,8 @@ std::string quoted_link(std::string_view path, std::string_view target) {
 
 }  // namespace
 
-LinkResolution resolve_link(std::string_view link_path, std::string_view target, const LinkLookup& tree) {
+LinkResolution resolve_link(std::string_view link_path, std::string_view target,
+                            const LinkLookup& tree) {
   LinkResolution out;
   auto fail = [&out](LinkWhere where, std::string reason) {
     out.where = where;
@@ -54,7 +59,8 @@ LinkResolution resolve_link(std::string_view link_path, std::string_view target,
     return out;
   };
   if (target.empty()) return fail(LinkWhere::kInvalid, "its target is empty");
-  if (target.find('\0') != std::string_view::npos) return fail(LinkWhere::kInvalid, "its target holds a NUL byte");
+  if (target.find('\0') != std::string_view::npos)
+    return fail(LinkWhere::kInvalid, "its target holds a NUL byte");
   if (target.front() == '/') return fail(LinkWhere::kOutside, "its target is absolute");
 
   // Components still to walk, the next one at the back: the link's own folder first,
@@ -89,14 +95,17 @@ LinkResolution resolve_link(std::string_view link_path, std::string_view target,
     if (!next) continue;
     if (++hops > kMaxLinkHops) {
       return fail(LinkWhere::kLoop, "more than " + std::to_string(kMaxLinkHops) +
-                                        " links to follow (a loop), the last " + quoted_link(at, *next));
+                                        " links to follow (a loop), the last " +
+                                        quoted_link(at, *next));
     }
     via = quoted_link(at, *next);
-    if (next->empty()) return fail(LinkWhere::kInvalid, "it leads through " + via + ", whose target is empty");
+    if (next->empty())
+      return fail(LinkWhere::kInvalid, "it leads through " + via + ", whose target is empty");
     if (next->find('\0') != std::string::npos) {
       return fail(LinkWhere::kInvalid, "it leads through a link whose target holds a NUL byte");
     }
-    if (next->front() == '/') return fail(LinkWhere::kOutside, "it leads through " + via + ", which is absolute");
+    if (next->front() == '/')
+      return fail(LinkWhere::kOutside, "it leads through " + via + ", which is absolute");
     // The link is replaced by its target, walked from the link's own folder.
     at.resize(starts.back() == 0 ? 0 : starts.back() - 1);
     starts.pop_back();
@@ -107,7 +116,8 @@ LinkResolution resolve_link(std::string_view link_path, std::string_view target,
   return out;
 }
 
-bool link_resolves_inside(std::string_view link_path, std::string_view target, const LinkLookup& tree) {
+bool link_resolves_inside(std::string_view link_path, std::string_view target,
+                          const LinkLookup& tree) {
   return resolve_link(link_path, target, tree).where == LinkWhere::kInside;
 }
 

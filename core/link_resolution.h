@@ -36,7 +36,8 @@ class LinkLookup {
 class LinkTable : public LinkLookup {
  public:
   LinkTable() = default;
-  LinkTable(std::initializer_list<std::pair<const std::string, std::string>> links) : links_(links) {}
+  LinkTable(std::initializer_list<std::pair<const std::string, std::string>> links)
+      : links_(links) {}
   void add(std::string path, std::string target) { links_[std::move(path)] = std::move(target); }
   std::optional<std::string> link_target(std::string_view rel_path) const override;
 
@@ -74,6 +75,7 @@ LinkResolution resolve_link(std::string_view link_path, std::string_view target,
                             const LinkLookup& tree);
 
 // resolve_link(...).where == LinkWhere::kInside.
-bool link_resolves_inside(std::string_view link_path, std::string_view target, const LinkLookup& tree);
+bool link_resolves_inside(std::string_view link_path, std::string_view target,
+                          const LinkLookup& tree);
 
 }  // namespace claude

@@ -4,8 +4,7 @@
 #include <cstring>
 #include <span>
 
-#include <nlohmann/json.hpp>
-
+#include "core/json_syntax.h"
 #include "core/project_dir_name.h"
 
 namespace claude {
@@ -412,7 +411,7 @@ class Rewriter {
       std::size_t nl = text.find('\n', start);
       if (nl == std::string_view::npos) break;
       std::string_view line = text.substr(start, nl - start);
-      if (might_change(line) && nlohmann::json::accept(line.begin(), line.end())) {
+      if (might_change(line) && is_json_document(line)) {
         rewrite(line, kind, out);
       } else {
         out.append(line);
@@ -435,28 +434,8 @@ class Rewriter {
 };
 
 // An Error naming the file and where its JSON stops parsing.
-Error parse_error(std::string_view rel_path, std::string_view content) {
-  std::string detail = "not valid JSON";
-  try {
-    nlohmann::json ignored = nlohmann::json::parse(content.begin(), content.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    std::size_t line = 1, column = 1;
-    for (std::size_t k = 0; k < byte && k < content.size(); ++k) {
-      if (content[k] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    detail = "invalid JSON at line " + std::to_string(line) + " column " +
-             std::to_string(column) + " (byte " + std::to_string(byte) + "): " + e.what();
-  } catch (const nlohmann::json::exception& e) {
-    // Well-formed but not representable, such as a number out of range.
-    detail = std::string("unreadable JSON: ") + e.what();
-  }
-  return Error{"rewrite paths in", std::string(rel_path), 0, std::move(detail),
+Error parse_error(std::string_view rel_path, const JsonSyntaxError& e) {
+  return Error{"rewrite paths in", std::string(rel_path), 0, "invalid JSON at " + e.message(),
                "fix the file (or restore it from a backup) and try again"};
 }
 
@@ -476,9 +455,7 @@ Result<std::string> rewrite_content(std::string_view rel_path, std::string_view 
     rewriter.rewrite_lines(content, kind, out);
     return out;
   }
-  if (!nlohmann::json::accept(content.begin(), content.end())) {
-    return parse_error(rel_path, content);
-  }
+  if (auto bad = json_syntax_error(content)) return parse_error(rel_path, *bad);
   if (!rewriter.might_change(content)) return std::string(content);
   rewriter.rewrite(content, kind, out);
   return out;
@@ -514,7 +491,7 @@ void ProjectDirMapper::learn_from_content(std::string_view rel_path, std::string
     learn(decoded_view(raw, buffer, nullptr));
   };
   if (kind == FileKind::kClaudeJson) {
-    if (!nlohmann::json::accept(content.begin(), content.end())) return;
+    if (!is_json_document(content)) return;
     walker.walk(
         content,
         [](std::span<const Frame> f, bool is_key) {
@@ -534,7 +511,7 @@ void ProjectDirMapper::learn_from_content(std::string_view rel_path, std::string
     std::string_view line = content.substr(start, nl - start);
     start = nl + 1;
     if (line.find("\"cwd\"") == std::string_view::npos) continue;
-    if (!nlohmann::json::accept(line.begin(), line.end())) continue;
+    if (!is_json_document(line)) continue;
     walker.walk(
         line,
         [](std::span<const Frame> f, bool is_key) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config_rewrite.h"
+#include "core/json_syntax.h"
 #include "core/project_dir_name.h"
 
 namespace {
@@ -22,7 +23,8 @@ const claude::PathMap& fuzz_map() {
   return map;
 }
 
-bool is_valid_json(std::string_view s) { return nlohmann::json::accept(s.begin(), s.end()); }
+// JSON as the CLI reads it (lone surrogate escapes included): what the rewriter accepts.
+bool is_valid_json(std::string_view s) { return claude::is_json_document(s); }
 
 void require(bool ok) {
   if (!ok) std::abort();

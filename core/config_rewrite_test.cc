@@ -239,6 +239,37 @@ TEST_CASE("JSON that does not parse is an error naming the file and the position
   CHECK(rewrite_content("a.jsonl", "{bad\n", m, Direction::kToContainer).value() == "{bad\n");
 }
 
+TEST_CASE("lone and reversed surrogate escapes are carried byte for byte, paths around them mapped") {
+  // JSON.stringify writes an unpaired surrogate as an escape; JSON.parse reads it back.
+  PathMap m = default_map();
+  const std::string host =
+      R"({"projects":{"/home/al/proj\ud800":{"note":"\udfff"},"/home/al/x\udc00\ud800y":{}},)"
+      R"("mcpServers":{"s":{"command":"/home/al/bin/\ud83d tool","cwd":"/home/al/proj"}},"k\ud800":"v"})";
+  const std::string container = to_container(".claude.json", host, m);
+  CHECK(container ==
+        R"({"projects":{"/root/proj\ud800":{"note":"\udfff"},"/root/x\udc00\ud800y":{}},)"
+        R"("mcpServers":{"s":{"command":"/root/bin/\ud83d tool","cwd":"/workspace/proj"}},"k\ud800":"v"})");
+  CHECK(to_host(".claude.json", container, m) == host);
+  // A session-log line with one is rewritten like any other, not passed over.
+  const std::string line = R"({"cwd":"/home/al/proj","text":"\udbff!"})" "\n";
+  CHECK(rewrite_jsonl_lines(line, m, Direction::kToContainer) ==
+        R"({"cwd":"/workspace/proj","text":"\udbff!"})" "\n");
+  // Truly broken JSON is still an error.
+  auto bad = rewrite_content(".claude.json", R"({"projects":{"/home/al":)", m, Direction::kToContainer);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().detail, Catch::Contains("cut short"));
+}
+
+TEST_CASE("the folder mapper learns a project key holding a lone surrogate") {
+  // /home/al/proj-x is under /home/al (-> /root), not /home/al/proj: only a learned key
+  // maps it right; the prefix swap would take the longer encoded prefix of /home/al/proj.
+  ProjectDirMapper mapper(default_map());
+  mapper.learn_from_content(".claude.json", R"({"projects":{"/home/al/proj-x\ud800":{}}})");
+  const std::string lone = "\xed\xa0\x80";  // how the walker decodes an unpaired \ud800
+  CHECK(mapper.map_dir_name(claude::project_dir_name("/home/al/proj-x" + lone), Direction::kToContainer) ==
+        claude::project_dir_name("/root/proj-x" + lone));
+}
+
 TEST_CASE("is_rewritable names the files the rewrite can change") {
   CHECK(claude::is_rewritable(".claude.json"));
   CHECK(claude::is_rewritable("settings.local.json"));

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/byte_names.h"
 #include "core/exclude_rules.h"
+#include "core/json_syntax.h"
 #include "core/manifest.h"
 #include "core/sha256.h"
 
@@ -68,9 +70,17 @@ Result<JournalRecord> parse_record(std::string_view line) {
     }
     return Ok{};
   };
+  // A name: "path", or "path_b64" when it is not UTF-8 (core/byte_names.h).
+  auto need_name = [&](const char* name, std::string& dest) -> Status {
+    auto got = get_name(j, name);
+    if (!got) return bad(got.error().detail);
+    if (!*got) return bad("field \"" + std::string(name) + "\" is missing or not a string");
+    dest = std::move(**got);
+    return Ok{};
+  };
   auto need_path = [&](const char* name, std::string& dest) -> Status {
-    if (Status s = need_str(name, dest); !s) return s;
-    if (Status s = check_rel_path(dest, "read journal"); !s) {
+    if (Status s = need_name(name, dest); !s) return s;
+    if (Status s = check_rel_name(dest, "read journal"); !s) {
       return bad("field \"" + std::string(name) + "\" \"" + dest + "\": " + s.error().detail);
     }
     return Ok{};
@@ -108,7 +118,7 @@ Result<JournalRecord> parse_record(std::string_view line) {
       checks = {need_path("from", r.from), need_path("path", r.path)};
       break;
     case JournalOp::kSymlink:
-      checks = {need_path("path", r.path), need_str("target", r.target)};
+      checks = {need_path("path", r.path), need_name("target", r.target)};
       if (checks[0] && checks[1] && !symlink_stays_inside(r.path, r.target)) {
         checks.push_back(bad("symlink target \"" + r.target + "\" leaves the tree"));
       }
@@ -141,32 +151,32 @@ std::string to_line(const JournalRecord& r) {
       j["trace_id"] = r.trace_id;
       break;
     case JournalOp::kPut:
-      j["path"] = r.path;
+      put_name(j, "path", r.path);
       j["size"] = r.size;
       j["sha256"] = r.sha256;
       j["mode"] = r.mode;
       break;
     case JournalOp::kAppend:
-      j["path"] = r.path;
+      put_name(j, "path", r.path);
       j["offset"] = r.offset;
       j["size"] = r.size;
       j["sha256"] = r.sha256;
       break;
     case JournalOp::kDelete:
-      j["path"] = r.path;
+      put_name(j, "path", r.path);
       break;
     case JournalOp::kRename:
-      j["from"] = r.from;
-      j["path"] = r.path;
+      put_name(j, "from", r.from);
+      put_name(j, "path", r.path);
       break;
     case JournalOp::kSymlink:
-      j["path"] = r.path;
-      j["target"] = r.target;
+      put_name(j, "path", r.path);
+      put_name(j, "target", r.target);
       break;
   }
   j["time"] = r.time;
-  // Paths are checked to be UTF-8 before they reach the journal; replace keeps a bad
-  // byte from turning into an exception here.
+  // Names that are not UTF-8 went under "_b64" keys; replace only keeps a bad byte in an
+  // id from turning into an exception here.
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
@@ -290,7 +300,7 @@ std::size_t complete_json_lines(std::string_view tail) {
     std::size_t nl = tail.find('\n', end);
     if (nl == std::string_view::npos) return end;
     std::string_view line = tail.substr(end, nl - end);
-    if (line.empty() || !nlohmann::json::accept(line)) return end;
+    if (line.empty() || !is_json_document(line)) return end;
     end = nl + 1;
   }
 }
@@ -313,6 +323,19 @@ void observe_content(std::string_view content, const ExpectedEntry* expected, Ob
   at_prefix.update(content.substr(0, expected->size));
   o.prefix_sha256 = at_prefix.hex_digest();
   observe_log_tail(*expected, at_prefix, content.substr(expected->size), o);
+}
+
+std::string temp_name(std::string_view name, std::string_view unique) {
+  std::string out = ".";
+  const std::size_t fixed = 1 + kTempMarker.size() + unique.size();
+  if (fixed + name.size() <= kMaxNameBytes) {
+    out.append(name);
+  } else {
+    const std::size_t keep = kMaxNameBytes - fixed - 17;  // '~' and 16 hex digits
+    out.append(name.substr(0, keep)).append("~").append(sha256_hex(name).substr(0, 16));
+  }
+  out.append(kTempMarker).append(unique);
+  return out;
 }
 
 bool is_temp_name(std::string_view rel_path) {

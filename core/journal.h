@@ -43,9 +43,9 @@ struct JournalRecord {
   bool operator==(const JournalRecord&) const = default;
 };
 
-// The record as one compact JSON line ending in '\n'. Paths must be UTF-8 (check_rel_path
-// refuses others; the caller skips such names): a byte that is not would be written as
-// U+FFFD and name a different file.
+// The record as one compact JSON line ending in '\n'. Names are bytes: a path, from or
+// target that is not UTF-8 is written as "path_b64" (etc., core/byte_names.h) and
+// parse_journal gives back its exact bytes.
 std::string to_line(const JournalRecord& record);
 
 // Parses a whole journal. The first record must be a begin of a known format (major 1);
@@ -127,7 +127,8 @@ struct ObservedEntry {
 bool is_appended_log(std::string_view rel_path, const ExpectedEntry& expected);
 
 // The length of the longest prefix of `tail` made of whole lines ('\n'-terminated), each
-// of which parses as JSON: the lines an append wrote in full before a kill took the init.
+// of which parses as JSON (as the CLI reads it: core/json_syntax.h, lone surrogate escapes
+// included): the lines an append wrote in full before a kill took the init.
 // The init only ever appends whole lines, so what follows them is a torn write.
 std::size_t complete_json_lines(std::string_view tail);
 
@@ -179,5 +180,14 @@ std::vector<RecoveryStep> plan_recovery(const TreeState& expected,
 
 // True when the last path component is one of our temp names (contains kTempMarker).
 bool is_temp_name(std::string_view rel_path);
+
+// The longest file name Linux filesystems take (NAME_MAX).
+inline constexpr std::size_t kMaxNameBytes = 255;
+
+// The temp name for a file named `name` (one component): ".<name>.claude-init-tmp.<unique>",
+// or, when that would pass kMaxNameBytes, the first bytes of the name, '~' and 16 hex
+// digits of its sha256 in place of the name — so a temp always fits beside a file whose
+// own name does (a 255-byte name included). `unique` must be short (12 hex digits).
+std::string temp_name(std::string_view name, std::string_view unique);
 
 }  // namespace claude

@@ -281,6 +281,8 @@ TEST_CASE("complete_json_lines counts the whole JSON lines a torn append left") 
   CHECK(complete_json_lines("{\"a\":1}\n{\"b\":\n") == 8);  // a line that is not JSON ends it
   CHECK(complete_json_lines("\n{\"a\":1}\n") == 0);         // an empty line is not a record
   CHECK(complete_json_lines("{\"a\":1}\n\0\0\0\n"sv) == 8);  // zeros from a lost block
+  // A line the CLI wrote with a lone surrogate escape is whole, not torn.
+  CHECK(complete_json_lines(R"({"t":"\ud800"})" "\n" R"({"t":"\udc00\ud800"})" "\n") == 36);
 }
 
 TEST_CASE("recovery journals whole lines past a log's journaled size and cuts only a torn rest") {
@@ -330,4 +332,78 @@ TEST_CASE("recovery journals whole lines past a log's journaled size and cuts on
   REQUIRE(e);
   CHECK(e->size == more.size());
   CHECK(e->sha256 == claude::sha256_hex(more));
+}
+
+TEST_CASE("names are bytes: any path, source and target round-trip exactly through the journal") {
+  // Random names of arbitrary bytes (never NUL, '/' only as a separator), and the cases the
+  // kernel allows that UTF-8 does not: a lone Latin-1 byte, a truncated sequence, an
+  // encoded surrogate, an overlong form.
+  std::vector<std::string> names = {"caf\xe9", "a\xc3", "\xed\xa0\x80x", "\xc0\xaf", "\xff\xfe/\x80", "ok/caf\xc3\xa9",
+                                     std::string(255, '\xfe')};
+  std::uint64_t state = 7;
+  for (int n = 0; n < 200; ++n) {
+    std::string name;
+    int len = 1 + static_cast<int>(state % 40);
+    for (int k = 0; k < len; ++k) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      char c = static_cast<char>((state >> 33) & 0xff);
+      if (c == '\0' || c == '/') c = 'x';
+      name += c;
+    }
+    if (name == "." || name == "..") name += "x";
+    names.push_back(name);
+  }
+  std::vector<JournalRecord> records = {begin(0)};
+  std::uint64_t seq = 1;
+  for (const std::string& name : names) {
+    records.push_back(put(seq++, "d/" + name, "x"));
+    records.push_back(simple(seq++, JournalOp::kRename, "e/" + name, "d/" + name));
+    records.push_back(simple(seq++, JournalOp::kSymlink, "l/" + name, "../e/" + name));
+    records.push_back(simple(seq++, JournalOp::kDelete, "e/" + name));
+  }
+  const std::string text = text_of(records);
+  auto back = parse_journal(text);
+  REQUIRE(back.ok());
+  CHECK(*back == records);
+  // A name that is not UTF-8 is carried under "_b64" only; UTF-8 names are written plainly.
+  CHECK(claude::to_line(put(1, "caf\xe9", "x")).find(R"("path_b64":"Y2Fm6Q==")") != std::string::npos);
+  CHECK(claude::to_line(put(1, "caf\xe9", "x")).find(R"("path":)") == std::string::npos);
+  CHECK(claude::to_line(put(1, "caf\xc3\xa9", "x")).find("\"path\":\"caf\xc3\xa9\"") != std::string::npos);
+}
+
+TEST_CASE("a journal from before byte names still parses; bad _b64 fields are refused") {
+  const std::string old =
+      R"({"seq":0,"op":"begin","format":"claude-outbox/1","run_id":"r","trace_id":"t","time":"x"})" "\n"
+      R"({"seq":1,"op":"put","path":"a/b.json","size":1,"sha256":")" + claude::sha256_hex("x") +
+      R"(","mode":420,"time":"x"})" "\n";
+  auto back = parse_journal(old);
+  REQUIRE(back.ok());
+  CHECK((*back)[1].path == "a/b.json");
+  auto with = [&](const std::string& fields) {
+    return R"({"seq":0,"op":"begin","format":"claude-outbox/1","run_id":"r","trace_id":"t","time":"x"})" "\n"
+           R"({"seq":1,"op":"delete",)" + fields + R"(,"time":"x"})" "\n";
+  };
+  CHECK(parse_journal(with(R"("path_b64":"Y2Fm6Q==")"))->at(1).path == "caf\xe9");
+  auto both = parse_journal(with(R"("path":"a","path_b64":"YQ==")"));
+  REQUIRE_FALSE(both.ok());
+  CHECK_THAT(both.error().detail, Catch::Contains("both"));
+  CHECK_FALSE(parse_journal(with(R"("path_b64":"not base64!")")).ok());
+  CHECK_FALSE(parse_journal(with(R"("path_b64":"Li4=")")).ok());  // ".." is still refused
+}
+
+TEST_CASE("a temp name always fits in 255 bytes and is recognised as ours") {
+  for (std::size_t len : {1u, 200u, 225u, 226u, 240u, 254u, 255u}) {
+    std::string name(len, 'n');
+    std::string t = claude::temp_name(name, "0123456789ab");
+    INFO(len);
+    CHECK(t.size() <= claude::kMaxNameBytes);
+    CHECK(claude::is_temp_name("dir/" + t));
+    CHECK(t.front() == '.');
+    CHECK(t.ends_with(".claude-init-tmp.0123456789ab"));
+  }
+  CHECK(claude::temp_name("a.json", "0123456789ab") == ".a.json.claude-init-tmp.0123456789ab");
+  // Two long names differing only at their end get different temps.
+  std::string a(255, 'x'), b(255, 'x');
+  b.back() = 'y';
+  CHECK(claude::temp_name(a, "0") != claude::temp_name(b, "0"));
 }

@@ -3,6 +3,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/byte_names.h"
+#include "core/link_resolution.h"
 #include "core/sha256.h"
 
 namespace claude {
@@ -10,28 +12,6 @@ namespace {
 
 constexpr std::string_view kRestage = "re-run `claude-host stage` to write a fresh stage";
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b >= 0xc2 && b <= 0xdf) ? 2 : (b >= 0xe0 && b <= 0xef) ? 3
-                                 : (b >= 0xf0 && b <= 0xf4)   ? 4
-                                                              : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1f) : len == 3 ? (b & 0x0f) : (b & 0x07);
-    for (std::size_t k = 1; k < len; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 // Reads a required field of the given JSON type; the Error names file and field.
 template <class T>
@@ -59,6 +39,15 @@ Error bad(std::string_view file, std::string detail) {
                std::string(kRestage)};
 }
 
+// A name: `name`, or `name`_b64 when it is not UTF-8 (core/byte_names.h).
+Result<std::string> name_field(const nlohmann::json& obj, const char* name, std::string_view file,
+                               std::string_view where) {
+  auto got = get_name(obj, name);
+  if (!got) return bad(file, std::string(where) + ": " + got.error().detail);
+  if (!*got) return bad(file, std::string(where) + ": field \"" + name + "\" is missing");
+  return std::move(**got);
+}
+
 }  // namespace
 
 bool reads_format(std::string_view format, std::string_view current) {
@@ -70,7 +59,7 @@ bool reads_format(std::string_view format, std::string_view current) {
   return version.substr(0, version.find('.')) == current.substr(slash + 1);
 }
 
-Status check_rel_path(std::string_view path, std::string_view what) {
+Status check_rel_name(std::string_view path, std::string_view what) {
   auto refuse = [&](std::string why) {
     return Error{std::string(what), std::string(path), 0,
                  "unsafe path: " + why + " (only plain relative paths inside the tree)", ""};
@@ -78,7 +67,6 @@ Status check_rel_path(std::string_view path, std::string_view what) {
   if (path.empty()) return refuse("it is empty");
   if (path[0] == '/') return refuse("it is absolute");
   if (path.find('\0') != std::string_view::npos) return refuse("it contains a NUL byte");
-  if (!valid_utf8(path)) return refuse("it is not UTF-8");
   std::size_t start = 0;
   while (true) {
     std::size_t slash = path.find('/', start);
@@ -88,6 +76,15 @@ Status check_rel_path(std::string_view path, std::string_view what) {
     if (comp == "..") return refuse("it has a '..' component");
     if (slash == std::string_view::npos) break;
     start = slash + 1;
+  }
+  return Ok{};
+}
+
+Status check_rel_path(std::string_view path, std::string_view what) {
+  if (Status s = check_rel_name(path, what); !s) return s;
+  if (!is_valid_utf8(path)) {
+    return Error{std::string(what), std::string(path), 0,
+                 "unsafe path: it is not UTF-8 (only plain relative paths inside the tree)", ""};
   }
   return Ok{};
 }
@@ -122,11 +119,19 @@ nlohmann::json Manifest::to_json() const {
   j["mapping"] = mapping.to_json();
   j["files"] = nlohmann::json::array();
   for (const auto& f : files) {
-    j["files"].push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}, {"mode", f.mode}});
+    nlohmann::json e = nlohmann::json::object();
+    put_name(e, "path", f.path);
+    e["size"] = f.size;
+    e["sha256"] = f.sha256;
+    e["mode"] = f.mode;
+    j["files"].push_back(std::move(e));
   }
   j["symlinks"] = nlohmann::json::array();
   for (const auto& s : symlinks) {
-    j["symlinks"].push_back({{"path", s.path}, {"target", s.target}});
+    nlohmann::json e = nlohmann::json::object();
+    put_name(e, "path", s.path);
+    put_name(e, "target", s.target);
+    j["symlinks"].push_back(std::move(e));
   }
   return j;
 }
@@ -159,7 +164,7 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
 
   std::set<std::string, std::less<>> seen;
   auto check_path = [&](const std::string& path, std::string_view where) -> Status {
-    Status ok = check_rel_path(path, "read stage manifest");
+    Status ok = check_rel_name(path, "read stage manifest");
     if (!ok) return bad(file_name, std::string(where) + " \"" + path + "\": " + ok.error().detail);
     if (!seen.insert(path).second) {
       return bad(file_name, std::string(where) + " \"" + path + "\" is listed twice");
@@ -172,7 +177,7 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
   for (const auto& item : j["files"]) {
     if (!item.is_object()) return bad(file_name, "files: an entry is not an object");
     ManifestFile f;
-    auto path = field<std::string>(item, "path", file_name, "files entry");
+    auto path = name_field(item, "path", file_name, "files entry");
     if (!path) return path.error();
     f.path = std::move(*path);
     std::string where = "file \"" + f.path + "\"";
@@ -195,18 +200,24 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
     for (const auto& item : j["symlinks"]) {
       if (!item.is_object()) return bad(file_name, "symlinks: an entry is not an object");
       ManifestSymlink s;
-      auto path = field<std::string>(item, "path", file_name, "symlinks entry");
+      auto path = name_field(item, "path", file_name, "symlinks entry");
       if (!path) return path.error();
       s.path = std::move(*path);
-      auto target = field<std::string>(item, "target", file_name, "symlink \"" + s.path + "\"");
+      auto target = name_field(item, "target", file_name, "symlink \"" + s.path + "\"");
       if (!target) return target.error();
       s.target = std::move(*target);
       if (Status st = check_path(s.path, "symlink"); !st) return st.error();
-      if (!symlink_stays_inside(s.path, s.target)) {
-        return bad(file_name, "symlink \"" + s.path + "\" points to \"" + s.target +
-                                  "\", outside the tree");
-      }
       m.symlinks.push_back(std::move(s));
+    }
+  }
+  // Each link judged where it resolves through the others (core/link_resolution.h).
+  LinkTable links;
+  for (const auto& s : m.symlinks) links.add(s.path, s.target);
+  for (const auto& s : m.symlinks) {
+    LinkResolution where = resolve_link(s.path, s.target, links);
+    if (where.where != LinkWhere::kInside) {
+      return bad(file_name, "symlink \"" + s.path + "\" points to \"" + s.target + "\", outside the tree (" +
+                                where.reason + ")");
     }
   }
   // An entry cannot also be a parent folder of another entry.

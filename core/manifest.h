@@ -17,7 +17,7 @@ namespace claude {
 inline constexpr std::string_view kStageFormat = "claude-stage/1";
 
 struct ManifestFile {
-  std::string path;    // relative to tree/, '/'-separated
+  std::string path;    // relative to tree/, '/'-separated, any bytes
   std::uint64_t size = 0;
   std::string sha256;  // 64 lowercase hex digits
   std::uint32_t mode = 0600;  // permission bits (0 .. 07777)
@@ -26,7 +26,7 @@ struct ManifestFile {
 
 struct ManifestSymlink {
   std::string path;    // relative to tree/
-  std::string target;  // relative, and stays inside the tree
+  std::string target;  // relative, and resolves inside the tree
   bool operator==(const ManifestSymlink&) const = default;
 };
 
@@ -43,8 +43,10 @@ struct Manifest {
 
   // Parses and validates manifest text. Errors name file_name and say what is wrong:
   // not JSON, a format whose major version is not 1, a missing or mistyped field, a bad
-  // path (absolute, "..", "." or empty components, not UTF-8), a path listed twice or
-  // both as a file and as a parent folder, a bad sha256, or a symlink leaving the tree.
+  // path (absolute, "..", "." or empty components, NUL), a path listed twice or both as a
+  // file and as a parent folder, a bad sha256, or a symlink resolving outside the tree
+  // (through the manifest's other links, core/link_resolution.h). A name that is not
+  // UTF-8 is "path_b64" / "target_b64" (core/byte_names.h), both ways.
   static Result<Manifest> parse(std::string_view text, std::string_view file_name);
 };
 
@@ -58,8 +60,12 @@ Status verify_entry(const ManifestFile& entry, std::uint64_t observed_size,
 // versioned format here.
 bool reads_format(std::string_view format, std::string_view current);
 
-// Ok when path is a safe relative path: not empty, not absolute, valid UTF-8, no NUL, no
-// empty, "." or ".." component. The Error says what (operation) and names the path.
+// Ok when path is a safe relative path: not empty, not absolute, no NUL, no empty, "." or
+// ".." component — any other bytes (names are bytes; core/byte_names.h carries them in
+// JSON). The Error says what (operation) and names the path.
+Status check_rel_name(std::string_view path, std::string_view what);
+
+// check_rel_name, and valid UTF-8 too (for callers that write the path as a JSON string).
 Status check_rel_path(std::string_view path, std::string_view what);
 
 // True when a symlink at link_path (relative to the tree root) with this target resolves,

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/byte_names.h"
 #include "core/sha256.h"
 
 using claude::Manifest;
@@ -132,4 +133,32 @@ TEST_CASE("reads_format accepts the same family and major version only") {
   CHECK_FALSE(claude::reads_format("claude-stage/10", "claude-stage/1"));
   CHECK_FALSE(claude::reads_format("claude-outbox/1", "claude-stage/1"));
   CHECK_FALSE(claude::reads_format("", "claude-stage/1"));
+}
+
+TEST_CASE("names are bytes: a manifest carries file and link names that are not UTF-8 exactly") {
+  Manifest m = sample();
+  m.files.push_back({"commands/caf\xe9.md", 1, claude::sha256_hex("x"), 0644});
+  m.files.push_back({std::string("agents/") + std::string(255, '\xfe'), 1, claude::sha256_hex("x"), 0644});
+  m.symlinks.push_back({"commands/l\xff", "caf\xe9.md"});
+  nlohmann::json j = m.to_json();
+  CHECK(j["files"][2]["path_b64"] == claude::base64_encode("commands/caf\xe9.md"));
+  CHECK_FALSE(j["files"][2].contains("path"));
+  auto back = Manifest::parse(j.dump(), "manifest.json");
+  REQUIRE(back.ok());
+  CHECK(back->files == m.files);
+  CHECK(back->symlinks == m.symlinks);
+  // A manifest written before (plain names only) reads as it did.
+  auto plain = Manifest::parse(sample().to_json().dump(), "manifest.json");
+  REQUIRE(plain.ok());
+  CHECK(plain->files == sample().files);
+}
+
+TEST_CASE("a manifest's links are judged through each other, not one by one") {
+  Manifest m = sample();
+  m.symlinks = {{"a/b/c/s2", "../../.."}, {"a/b/c/s1", "s2/../.ssh"}};
+  auto r = Manifest::parse(m.to_json().dump(), "manifest.json");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().detail, Catch::Contains("a/b/c/s1") && Catch::Contains("outside the tree"));
+  m.symlinks = {{"a/b/c/s2", "../../.."}};
+  CHECK(Manifest::parse(m.to_json().dump(), "manifest.json").ok());
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "core/manifest.h"
+#include "core/link_resolution.h"
 
 namespace claude {
 namespace {
@@ -55,7 +55,7 @@ bool file_unchanged(const LiveFacts& now, const SyncedEntry* synced) {
          same_facts(now, *synced->facts);
 }
 
-PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
+PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced, const LinkLookup* links) {
   PlannedOp op;
   op.path = observed.path;
   op.facts = observed.facts;
@@ -74,11 +74,14 @@ PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
       op.reason = "a " + (now.other_type.empty() ? std::string("special file") : now.other_type) +
                   " is never synced";
       return op;
-    case EntryKind::kSymlink:
-      if (now.link_target.empty() || now.link_target.front() == '/' ||
-          !symlink_stays_inside(observed.path, now.link_target)) {
+    case EntryKind::kSymlink: {
+      // Judged by where it resolves through the tree's other links, never by its text.
+      static const LinkTable kNoLinks;
+      LinkResolution where = resolve_link(observed.path, now.link_target, links ? *links : kNoLinks);
+      if (where.where != LinkWhere::kInside) {
         op.kind = PlanKind::kSkip;
-        op.reason = "symlink to '" + now.link_target + "' leaves the tree";
+        op.reason = "symlink to '" + now.link_target +
+                    (where.where == LinkWhere::kLoop ? "' never resolves: " : "' leaves the tree: ") + where.reason;
         return op;
       }
       op.kind = synced && synced->facts && synced->facts->kind == EntryKind::kSymlink &&
@@ -86,6 +89,7 @@ PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
                     ? PlanKind::kNothing
                     : PlanKind::kSymlink;
       return op;
+    }
     case EntryKind::kFile:
       break;
   }
@@ -110,7 +114,7 @@ PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced) {
 }
 
 std::vector<PlannedOp> plan_batch(const std::vector<Observation>& observed,
-                                  const SyncSnapshot& snapshot) {
+                                  const SyncSnapshot& snapshot, const LinkLookup* links) {
   std::vector<PlannedOp> plain;
   plain.reserve(observed.size());
   // Paths that vanished but have an outbox copy, by inode: rename sources.
@@ -118,7 +122,7 @@ std::vector<PlannedOp> plan_batch(const std::vector<Observation>& observed,
   for (const Observation& o : observed) {
     auto it = snapshot.find(o.path);
     const SyncedEntry* synced = it == snapshot.end() ? nullptr : &it->second;
-    plain.push_back(plan_path(o, synced));
+    plain.push_back(plan_path(o, synced, links));
     if (plain.back().kind == PlanKind::kDelete && synced->in_outbox && synced->facts &&
         synced->facts->kind != EntryKind::kDirectory) {
       vanished_by_inode[synced->facts->inode].push_back(plain.size() - 1);

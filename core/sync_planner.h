@@ -16,6 +16,8 @@
 
 namespace claude {
 
+class LinkLookup;  // core/link_resolution.h
+
 enum class EntryKind { kFile, kSymlink, kDirectory, kOther };
 
 // What lstat (never following a link) says about a live path.
@@ -100,13 +102,20 @@ Urgency urgency_for(std::string_view rel_path, bool finished);
 // only the ones that changed, without a second stat of each.
 bool file_unchanged(const LiveFacts& now, const SyncedEntry* synced);
 
+// Symlinks are judged by where they resolve through the tree's other links (`links`, see
+// core/link_resolution.h; nullptr: no other link, each judged by its own text): one that
+// resolves outside the tree, or never (a loop), is kSkip with the reason. A link that was
+// published and now resolves outside (another link changed) is kSkip as well; the
+// publisher then takes the outbox copy away.
+//
 // Plans one batch. A path that disappeared while another appeared with the same inode,
 // size and mtime is a rename (only when the old path has an outbox copy). Ops come out in
 // the order renames, then the rest by path, so a rename runs before a put of its source.
 std::vector<PlannedOp> plan_batch(const std::vector<Observation>& observed,
-                                  const SyncSnapshot& snapshot);
+                                  const SyncSnapshot& snapshot, const LinkLookup* links = nullptr);
 
 // Plans one path alone (no rename detection).
-PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced);
+PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced,
+                    const LinkLookup* links = nullptr);
 
 }  // namespace claude

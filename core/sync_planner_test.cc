@@ -1,5 +1,7 @@
 #include "core/sync_planner.h"
 
+#include "core/link_resolution.h"
+
 #include <catch2/catch.hpp>
 
 using namespace claude;
@@ -119,6 +121,33 @@ TEST_CASE("links inside the tree are published, links out of it and special file
   CHECK_THAT(skip_out.reason, Catch::Contains("leaves the tree"));
   CHECK(plan_path({"x", abs}, nullptr).kind == PlanKind::kSkip);
   CHECK(plan_path({"pipe", fifo}, nullptr).kind == PlanKind::kSkip);
+}
+
+TEST_CASE("a link is judged through the tree's other links, published or not") {
+  // a/b/c/s2 -> ../../.. (the root) and a/b/c/s1 -> s2/../.ssh (the root's parent).
+  claude::LinkTable tree({{"a/b/c/s2", "../../.."}, {"a/b/c/s1", "s2/../.ssh"}});
+  LiveFacts s1;
+  s1.kind = EntryKind::kSymlink;
+  s1.link_target = "s2/../.ssh";
+  LiveFacts s2 = s1;
+  s2.link_target = "../../..";
+  auto ops = claude::plan_batch({{"a/b/c/s1", s1}, {"a/b/c/s2", s2}}, {}, &tree);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[0].path == "a/b/c/s1");
+  CHECK(ops[0].kind == PlanKind::kSkip);
+  CHECK_THAT(ops[0].reason, Catch::Contains("'a/b/c/s2' -> '../../..'"));
+  CHECK(ops[1].kind == PlanKind::kSymlink);
+  // Already published, unchanged itself, but now leading out through a new link: skipped.
+  SyncSnapshot snap{{"a/b/c/s1", synced(s1)}};
+  CHECK(plan_path({"a/b/c/s1", s1}, &snap.at("a/b/c/s1"), &tree).kind == PlanKind::kSkip);
+  CHECK(plan_path({"a/b/c/s1", s1}, &snap.at("a/b/c/s1"), nullptr).kind == PlanKind::kNothing);
+  // A loop never resolves.
+  claude::LinkTable loop({{"l1", "l2"}, {"l2", "l1"}});
+  LiveFacts l1 = s1;
+  l1.link_target = "l2";
+  auto looped = plan_path({"l1", l1}, nullptr, &loop);
+  CHECK(looped.kind == PlanKind::kSkip);
+  CHECK_THAT(looped.reason, Catch::Contains("never resolves"));
 }
 
 TEST_CASE("a mode change alone republishes the file") {

@@ -1,10 +1,14 @@
 #include "entrypoint/inotify_watcher.h"
 
+#include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+
+#include "entrypoint/sync_live_tree.h"
 
 namespace claude {
 
@@ -37,7 +41,21 @@ InotifyWatcher::~InotifyWatcher() {
 
 Result<InotifyWatcher::AddResult> InotifyWatcher::add(const std::string& rel_dir) {
   std::string abs = rel_dir.empty() ? root_ : root_ + "/" + rel_dir;
-  int wd = ::inotify_add_watch(fd_, abs.c_str(), watch_mask());
+  int wd = -1;
+  if (abs.size() < kPathChunk) {
+    wd = ::inotify_add_watch(fd_, abs.c_str(), watch_mask());
+  } else {
+    // Too long for one path (PATH_MAX): the folder is opened part by part beneath the
+    // root and watched through its descriptor's /proc name.
+    ScopedFd root{::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    ScopedFd dir{root.fd < 0 ? -1 : open_dir_beneath(root.fd, rel_dir)};
+    if (dir.fd >= 0) {
+      char proc[64];
+      std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir.fd);
+      // The /proc name is a link to the folder, opened with no link on the way: followed.
+      wd = ::inotify_add_watch(fd_, proc, watch_mask() & ~IN_DONT_FOLLOW);
+    }
+  }
   if (wd < 0) {
     if (errno == ENOSPC) return AddResult::kLimit;
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return AddResult::kGone;

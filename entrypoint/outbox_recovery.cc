@@ -21,7 +21,8 @@ namespace {
 
 Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expected,
                    const std::string& root, std::vector<ObservedEntry>& out) {
-  int fd = ::openat(dir_fd, rel_dir.empty() ? "." : rel_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  // Beneath the tree, part by part when the path is longer than the kernel takes in one.
+  int fd = open_dir_beneath(dir_fd, rel_dir);
   if (fd < 0) return Error{"open folder", root + "/" + rel_dir, errno, "", ""};
   DIR* d = ::fdopendir(fd);
   if (!d) {
@@ -94,6 +95,24 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
     if (auto s = observe_dir(dir_fd, sub, expected, root, out); !s) return s;
   }
   return Ok{};
+}
+
+// Cuts tree/rel to `size` (any depth: opened beneath the tree part by part).
+int truncate_beneath(const std::string& tree, const std::string& rel, std::uint64_t size) {
+  ScopedFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.fd < 0) return -1;
+  ScopedFd f{open_beneath(root.fd, rel, O_WRONLY)};
+  if (f.fd < 0) return -1;
+  return ::ftruncate(f.fd, static_cast<off_t>(size));
+}
+
+// Removes the file tree/rel (any depth).
+void unlink_beneath(const std::string& tree, const std::string& rel) {
+  ScopedFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.fd < 0) return;
+  auto slash = rel.rfind('/');
+  ScopedFd dir{slash == std::string::npos ? ::dup(root.fd) : open_dir_beneath(root.fd, rel.substr(0, slash))};
+  if (dir.fd >= 0) ::unlinkat(dir.fd, rel.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
 }
 
 }  // namespace
@@ -169,7 +188,7 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
       case RecoveryAction::kJournalAsAppend:
         // The whole lines stay and are journaled; a torn rest after them is cut first.
         if (observed_at.at(step.path)->size > step.truncate_to &&
-            ::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
+            truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         fixes.push_back(step.record);
@@ -177,14 +196,14 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
         ++rec.journaled;
         break;
       case RecoveryAction::kTruncate:
-        if (::truncate(where.c_str(), static_cast<off_t>(step.truncate_to)) != 0) {
+        if (truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         rec.notes.push_back("truncated " + step.path + " to " + std::to_string(step.truncate_to));
         ++rec.truncated;
         break;
       case RecoveryAction::kStaleTemp:
-        ::unlink(where.c_str());
+        unlink_beneath(outbox_dir + "/tree", step.path);
         ++rec.temps_removed;
         break;
       case RecoveryAction::kCorrupt: {

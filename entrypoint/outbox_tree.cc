@@ -16,6 +16,7 @@
 
 #include "core/exclude_rules.h"
 #include "core/sha256.h"
+#include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
 
 namespace claude {
@@ -42,8 +43,9 @@ std::string temp_name_for(const std::string& rel) {
   auto slash = rel.rfind('/');
   std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  return dir + "." + base + std::string(kTempMarker) + random_hex();
+  return dir + temp_name(base, random_hex());
 }
+
 
 Status write_all(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
@@ -163,10 +165,12 @@ PosixOutbox::TmpfileLink PosixOutbox::probe_tmpfile() {
 }
 
 int PosixOutbox::link_tmpfile(int fd, const std::string& rel) const {
-  if (tmpfile_ == TmpfileLink::kEmptyPath) return ::linkat(fd, "", tree_fd_, rel.c_str(), AT_EMPTY_PATH);
+  PathAt to(tree_fd_, rel);
+  if (to.dir < 0) return -1;
+  if (tmpfile_ == TmpfileLink::kEmptyPath) return ::linkat(fd, "", to.dir, to.c_name(), AT_EMPTY_PATH);
   char proc[64];
   std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  return ::linkat(AT_FDCWD, proc, tree_fd_, rel.c_str(), AT_SYMLINK_FOLLOW);
+  return ::linkat(AT_FDCWD, proc, to.dir, to.c_name(), AT_SYMLINK_FOLLOW);
 }
 
 // A batch's staged entries, owned by whoever commits them; what was not committed is
@@ -176,7 +180,10 @@ struct PosixOutbox::PosixStaged final : StagedSet {
   ~PosixStaged() override {
     for (Staged& s : entries) {
       if (s.fd >= 0) ::close(s.fd);
-      if (!s.temp.empty()) ::unlinkat(tree_fd, s.temp.c_str(), 0);
+      if (!s.temp.empty()) {
+        PathAt temp(tree_fd, s.temp);
+        if (temp.dir >= 0) ::unlinkat(temp.dir, temp.c_name(), 0);
+      }
     }
   }
   PosixStaged(const PosixStaged&) = delete;
@@ -206,9 +213,10 @@ Status PosixOutbox::make_parents(const std::string& rel) {
     std::size_t end = parent.find('/', pos);
     if (end == std::string::npos) end = parent.size();
     std::string prefix = parent.substr(0, end);
-    if (::mkdirat(tree_fd_, prefix.c_str(), 0755) == 0) {
-      owner_.adopt_at(tree_fd_, prefix);
-    } else if (errno != EEXIST) {
+    PathAt at(tree_fd_, prefix);
+    if (at.dir >= 0 && ::mkdirat(at.dir, at.c_name(), 0755) == 0) {
+      owner_.adopt_at(at.dir, at.name);
+    } else if (at.dir < 0 || errno != EEXIST) {
       return Error{"create folder", tree_path(prefix), errno, "", "free space in the outbox or make it writable"};
     }
     pos = end + 1;
@@ -220,7 +228,8 @@ Status PosixOutbox::make_parents(const std::string& rel) {
 void PosixOutbox::remove_empty_parents(const std::string& rel) {
   // rmdir fails harmlessly on a folder that is not empty.
   for (std::string dir = parent_of(rel); !dir.empty(); dir = parent_of(dir)) {
-    if (::unlinkat(tree_fd_, dir.c_str(), AT_REMOVEDIR) != 0) break;
+    PathAt at(tree_fd_, dir);
+    if (at.dir < 0 || ::unlinkat(at.dir, at.c_name(), AT_REMOVEDIR) != 0) break;
     std::lock_guard lock(dirs_mu_);
     made_dirs_.clear();
   }
@@ -239,9 +248,15 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   auto create = [&] {
     if (unnamed) {
       std::string parent = parent_of(rel);
+      if (parent.size() >= kPathChunk) {
+        ScopedFd dir{open_dir_beneath(tree_fd_, parent)};
+        return dir.fd < 0 ? -1 : ::openat(dir.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
+      }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
     }
-    return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
+    PathAt at(tree_fd_, temp);
+    if (at.dir < 0) return -1;
+    return ::openat(at.dir, at.c_name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
   };
   int fd = create();
   if (fd < 0 && errno == ENOENT) {
@@ -258,7 +273,10 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   if (!s) {
     // A full outbox must not keep the half-written temp around until the next commit.
     ::close(fd);
-    if (!unnamed) ::unlinkat(tree_fd_, temp.c_str(), 0);
+    if (!unnamed) {
+      PathAt at(tree_fd_, temp);
+      if (at.dir >= 0) ::unlinkat(at.dir, at.c_name(), 0);
+    }
     return s;
   }
   // No write-back of its own: the batch's one syncfs writes every staged temp together.
@@ -272,10 +290,11 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
 Status PosixOutbox::stage_symlink(const std::string& rel, const std::string& target) {
   if (auto s = make_parents(rel); !s) return s;
   std::string temp = temp_name_for(rel);
-  if (::symlinkat(target.c_str(), tree_fd_, temp.c_str()) != 0) {
+  PathAt at(tree_fd_, temp);
+  if (at.dir < 0 || ::symlinkat(target.c_str(), at.dir, at.c_name()) != 0) {
     return Error{"create symlink for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   }
-  owner_.adopt_at(tree_fd_, temp);
+  owner_.adopt_at(at.dir, at.name);
   staged_.push_back(Staged{rel, temp, -1});
   return Ok{};
 }
@@ -352,7 +371,8 @@ Status PosixOutbox::commit_one(Staged& s) {
     ::close(s.fd);
     s.fd = -1;
   }
-  if (::renameat(tree_fd_, s.temp.c_str(), tree_fd_, s.rel.c_str()) != 0) {
+  PathAt from(tree_fd_, s.temp), to(tree_fd_, s.rel);
+  if (from.dir < 0 || to.dir < 0 || ::renameat(from.dir, from.c_name(), to.dir, to.c_name()) != 0) {
     return Error{"rename into place", tree_path(s.rel), errno, "", "free space in the outbox or make it writable"};
   }
   s.temp.clear();
@@ -360,7 +380,8 @@ Status PosixOutbox::commit_one(Staged& s) {
 }
 
 Status PosixOutbox::append(const std::string& rel, std::string_view data, std::uint64_t expected_size) {
-  int fd = ::openat(tree_fd_, rel.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  PathAt at(tree_fd_, rel);
+  int fd = at.dir < 0 ? -1 : ::openat(at.dir, at.c_name(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Error{"open for append", tree_path(rel), errno, "", ""};
   struct stat st{};
   Status result = Ok{};
@@ -382,7 +403,8 @@ Status PosixOutbox::append(const std::string& rel, std::string_view data, std::u
 }
 
 Status PosixOutbox::remove(const std::string& rel) {
-  if (::unlinkat(tree_fd_, rel.c_str(), 0) != 0 && errno != ENOENT) {
+  PathAt at(tree_fd_, rel);
+  if ((at.dir < 0 || ::unlinkat(at.dir, at.c_name(), 0) != 0) && errno != ENOENT) {
     return Error{"remove", tree_path(rel), errno, "", "make the outbox writable"};
   }
   remove_empty_parents(rel);  // folders left empty go too
@@ -391,7 +413,8 @@ Status PosixOutbox::remove(const std::string& rel) {
 
 Status PosixOutbox::rename(const std::string& from, const std::string& to) {
   if (auto s = make_parents(to); !s) return s;
-  if (::renameat(tree_fd_, from.c_str(), tree_fd_, to.c_str()) != 0) {
+  PathAt src(tree_fd_, from), dst(tree_fd_, to);
+  if (src.dir < 0 || dst.dir < 0 || ::renameat(src.dir, src.c_name(), dst.dir, dst.c_name()) != 0) {
     return Error{"rename", tree_path(from), errno, "to " + to, ""};
   }
   remove_empty_parents(from);

@@ -1,6 +1,8 @@
 #include "entrypoint/outbox_tree.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "entrypoint/sync_live_tree.h"
 
 using namespace claude;
 namespace fs = std::filesystem;
@@ -183,5 +187,49 @@ TEST_CASE("outbox: one claude-init at a time; a second is refused with the folde
   // The lock goes with the outbox (and with a killed process): the next one gets it.
   auto again = PosixOutbox::open(dir.string());
   CHECK(again.ok());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("outbox: 255-byte names and paths past PATH_MAX are put, replaced, appended, renamed and removed") {
+  const bool unnamed = GENERATE(true, false);
+  INFO("unnamed temps: " << unnamed);
+  set_tmpfile_allowed(unnamed);
+  char tmpl[] = "/tmp/outbox-tree-test.XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  auto opened = PosixOutbox::open(dir.string());
+  REQUIRE(opened.ok());
+  PosixOutbox& outbox = **opened;
+  const std::string long_name = "d/" + std::string(250, 'n') + ".json";  // 255 bytes
+  std::string deep;
+  for (int i = 0; i < 50; ++i) deep += std::to_string(10 + i) + std::string(97, 'd') + "/";
+  const std::string deep_file = deep + "f.jsonl";
+  REQUIRE(deep.size() > 4096);
+  for (int v = 1; v <= 3; ++v) {
+    // Each version after the first replaces the file through a temp name beside it.
+    Status put = outbox.stage_put(long_name, "{\"v\":" + std::to_string(v) + "}", 0644);
+    INFO((put.ok() ? std::string() : put.error().message()));
+    REQUIRE(put.ok());
+    REQUIRE(outbox.stage_put(deep_file, "{\"v\":" + std::to_string(v) + "}\n", 0644).ok());
+    REQUIRE(outbox.stage_symlink(deep + "l", "f.jsonl").ok());
+    Status c = outbox.commit();
+    INFO((c.ok() ? std::string() : c.error().message()));
+    REQUIRE(c.ok());
+  }
+  CHECK(slurp(dir / "tree" / long_name) == "{\"v\":3}");
+  REQUIRE(outbox.append(deep_file, "{\"w\":1}\n", 8).ok());
+  // Read back part by part (no single path of that length opens).
+  ScopedFd tree{::open((dir / "tree").c_str(), O_RDONLY | O_DIRECTORY)};
+  ScopedFd f{open_beneath(tree.fd, deep_file, O_RDONLY)};
+  REQUIRE(f.fd >= 0);
+  char buf[64];
+  ssize_t n = ::read(f.fd, buf, sizeof buf);
+  CHECK(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "{\"v\":3}\n{\"w\":1}\n");
+  REQUIRE(outbox.rename(deep_file, deep + "g.jsonl").ok());
+  CHECK(open_beneath(tree.fd, deep_file, O_RDONLY) < 0);
+  REQUIRE(outbox.remove(deep + "g.jsonl").ok());
+  REQUIRE(outbox.remove(deep + "l").ok());
+  // Every folder it leaves empty goes too; no temp is left anywhere.
+  CHECK(names_in(dir / "tree") == std::vector<std::string>{"d"});
+  CHECK(names_in(dir / "tree" / "d") == std::vector<std::string>{std::string(250, 'n') + ".json"});
   fs::remove_all(dir);
 }

@@ -3,9 +3,8 @@
 #include <cerrno>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "core/config_rewrite.h"
+#include "core/json_syntax.h"
 #include "core/sha256.h"
 
 namespace claude {
@@ -74,16 +73,19 @@ void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pend
     auto nl = body.rfind('\n');
     body.resize(nl == std::string::npos ? 0 : nl + 1);
   }
-  if (must_parse_as_json(op.path) && !nlohmann::json::accept(body)) {
-    result.invalid_json.push_back(op.path);  // the last good version stays in the outbox
-    return;
+  if (must_parse_as_json(op.path)) {
+    // Not nlohmann's parser: it refuses the lone surrogate escapes JSON.stringify writes.
+    if (auto bad = json_syntax_error(body)) {
+      result.invalid_json.emplace_back(op.path, "invalid JSON at " + bad->message());
+      return;  // the last good version stays in the outbox
+    }
   }
   mapper_.learn_from_content(op.path, body);
   std::string host;
   if (is_rewritable(op.path)) {
     auto rewritten = rewrite_content(op.path, body, mapper_.path_map(), Direction::kToHost, rewrite_);
     if (!rewritten) {
-      result.invalid_json.push_back(op.path);
+      result.invalid_json.emplace_back(op.path, rewritten.error().detail);
       return;
     }
     host = std::move(rewritten.value());
@@ -242,9 +244,26 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
     switch (op.kind) {
       case PlanKind::kNothing:
         break;
-      case PlanKind::kSkip:
+      case PlanKind::kSkip: {
         result.skipped.emplace_back(op.path, op.reason);
+        // A link published earlier that now resolves outside (another link changed) must
+        // not stay in the outbox: it goes as a delete would.
+        auto it = snapshot_.find(op.path);
+        if (it == snapshot_.end() || !it->second.in_outbox || !it->second.facts ||
+            it->second.facts->kind != EntryKind::kSymlink) {
+          break;
+        }
+        if (auto s = outbox_.remove(it->second.outbox_path); !s) {
+          fail(op.path, s.error(), result);
+          break;
+        }
+        JournalRecord r;
+        r.op = JournalOp::kDelete;
+        r.path = it->second.outbox_path;
+        ++result.deletes;
+        done.push_back(Pending{op.path, std::nullopt, {}, std::move(r)});
         break;
+      }
       case PlanKind::kPut:
         put(op, result, staged, done);
         break;

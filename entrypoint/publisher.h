@@ -34,9 +34,10 @@ struct PublishResult {
   std::size_t renames = 0;
   std::size_t unchanged = 0;  // looked at, content already published
   std::uint64_t bytes = 0;    // content bytes written to the outbox
-  // Paths whose content is not published yet and is retried on their next change:
-  // a .json that does not parse.
-  std::vector<std::string> invalid_json;
+  // Paths whose content is not published yet and is retried on their next change: a .json
+  // that does not parse (as the CLI's JSON.parse reads it, core/json_syntax.h), with where
+  // and why. The last good version stays in the outbox.
+  std::vector<std::pair<std::string, std::string>> invalid_json;
   // Never published, with the reason (links leaving the tree, FIFOs, ...).
   std::vector<std::pair<std::string, std::string>> skipped;
   // Paths an outbox error stopped; the caller retries them with backoff.

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/link_resolution.h"
 #include "core/sha256.h"
 
 using namespace claude;
@@ -164,7 +165,9 @@ TEST_CASE("a .json that does not parse is held back and published once it parses
   REQUIRE(rig.outbox.tree["settings.json"] == R"({"a":1})");
   rig.live.write("settings.json", R"({"a":1, "b":)");  // the first half of a write
   auto res = rig.sync({"settings.json"});
-  CHECK(res.invalid_json == std::vector<std::string>{"settings.json"});
+  REQUIRE(res.invalid_json.size() == 1);
+  CHECK(res.invalid_json[0].first == "settings.json");
+  CHECK_THAT(res.invalid_json[0].second, Catch::Contains("line 1 column 13"));
   CHECK(rig.outbox.tree["settings.json"] == R"({"a":1})");  // the last good version stays
   rig.live.write("settings.json", R"({"a":1, "b":2})");
   rig.sync({"settings.json"});
@@ -390,4 +393,34 @@ TEST_CASE("a batch in flight whose commit fails hands its paths back and journal
   CHECK(rig.outbox.journaled.empty());
   CHECK(rig.snapshot.empty());
   CHECK(rig.outbox.tree.empty());
+}
+
+TEST_CASE("a published link that comes to lead out through another link is removed from the outbox") {
+  Rig rig;
+  LiveFacts s1;
+  s1.kind = EntryKind::kSymlink;
+  s1.link_target = "s2/../.ssh";
+  s1.inode = 7;
+  // Published while a/b/c/s2 was a folder: s2/../.ssh is a/b/c/.ssh, inside.
+  auto first = rig.publisher.publish(plan_batch({{"a/b/c/s1", s1}}, rig.snapshot));
+  REQUIRE(rig.outbox.tree.count("a/b/c/s1"));
+  REQUIRE(first.files == 1);
+  // Now s2 is a link to the root: s1 leads to the root's parent.
+  claude::LinkTable links({{"a/b/c/s2", "../../.."}, {"a/b/c/s1", "s2/../.ssh"}});
+  auto res = rig.publisher.publish(plan_batch({{"a/b/c/s1", s1}}, rig.snapshot, &links));
+  REQUIRE(res.skipped.size() == 1);
+  CHECK_THAT(res.skipped[0].second, Catch::Contains("leaves the tree"));
+  CHECK_FALSE(rig.outbox.tree.count("a/b/c/s1"));
+  REQUIRE_FALSE(rig.outbox.journaled.empty());
+  CHECK(rig.outbox.journaled.back().op == claude::JournalOp::kDelete);
+  CHECK(rig.outbox.journaled.back().path == "a/b/c/s1");
+  CHECK_FALSE(rig.snapshot.count("a/b/c/s1"));
+  // A skipped entry that was never published leaves the outbox and journal alone.
+  const std::size_t records = rig.outbox.journaled.size();
+  LiveFacts fifo;
+  fifo.kind = EntryKind::kOther;
+  fifo.other_type = "FIFO";
+  auto again = rig.publisher.publish(plan_batch({{"pipe", fifo}}, rig.snapshot));
+  CHECK(again.skipped.size() == 1);
+  CHECK(rig.outbox.journaled.size() == records);
 }

@@ -54,7 +54,12 @@ Status make_parents(int root_fd, const std::string& rel, const std::string& root
     std::size_t end = parent.find('/', pos);
     if (end == std::string::npos) end = parent.size();
     std::string prefix = parent.substr(0, end);
-    if (made.insert(prefix).second && ::mkdirat(root_fd, prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (!made.insert(prefix).second) {
+      pos = end + 1;
+      continue;
+    }
+    PathAt at(root_fd, prefix);  // any depth
+    if (at.dir < 0 || (::mkdirat(at.dir, at.c_name(), 0755) != 0 && errno != EEXIST)) {
       return Error{"create folder", root + "/" + prefix, errno, "", "make the live dir's parent writable"};
     }
     pos = end + 1;
@@ -216,8 +221,10 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     std::uint32_t mode = f.mode & 07777;
     if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
     const bool chmod_after = umask_may_spoil(mode, umask_now);
-    ScopedFd dst{::openat(live_fd.fd, rel.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                          chmod_after ? 0600 : mode)};
+    PathAt at(live_fd.fd, rel);
+    ScopedFd dst{at.dir < 0 ? -1
+                            : ::openat(at.dir, at.c_name(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                                       chmod_after ? 0600 : mode)};
     if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
     const bool rewritten = is_rewritable(f.path);
     if (kept[i] || rewritten) {
@@ -259,11 +266,12 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
   for (const ManifestSymlink& l : manifest.symlinks) {
     std::string rel = mapper.map_rel_path(l.path, Direction::kToContainer);
     if (auto s = make_parents(live_fd.fd, rel, target, made); !s) return fail(s.error());
-    if (::symlinkat(l.target.c_str(), live_fd.fd, rel.c_str()) != 0 && errno != EEXIST) {
+    PathAt at(live_fd.fd, rel);
+    if (at.dir < 0 || (::symlinkat(l.target.c_str(), at.dir, at.c_name()) != 0 && errno != EEXIST)) {
       return fail(Error{"create symlink", target + "/" + rel, errno, "", ""});
     }
     struct stat st{};
-    if (::fstatat(live_fd.fd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (::fstatat(at.dir, at.c_name(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       SyncedEntry base;
       base.facts = facts_from_stat(st);
       base.facts->link_target = l.target;

@@ -113,11 +113,50 @@ int openat2_beneath(int root_fd, const std::string& rel, int flags) {
 
 void set_openat2_allowed(bool allowed) { g_openat2.store(allowed, std::memory_order_relaxed); }
 
+namespace {
+
+// open_beneath for a path short enough for one syscall.
+int open_beneath_short(int root_fd, const std::string& rel, int flags);
+
+}  // namespace
+
 int open_beneath(int root_fd, const std::string& rel, int flags) {
   if (climbs(rel)) {
     errno = EXDEV;
     return -1;
   }
+  if (rel.size() < kPathChunk) return open_beneath_short(root_fd, rel, flags);
+  // Longer than the kernel takes in one path (PATH_MAX): a chain of opens, each of a part
+  // below kPathChunk bytes ending at a '/', from the folder the one before opened.
+  int dir = -1;
+  std::size_t start = 0;
+  while (rel.size() - start >= kPathChunk) {
+    std::size_t cut = rel.rfind('/', start + kPathChunk - 1);
+    if (cut == std::string::npos || cut <= start) {
+      if (dir >= 0) ::close(dir);
+      errno = ENAMETOOLONG;  // a single component longer than a chunk: no name is
+      return -1;
+    }
+    int next = open_beneath_short(dir >= 0 ? dir : root_fd, rel.substr(start, cut - start), O_RDONLY | O_DIRECTORY);
+    int e = errno;
+    if (dir >= 0) ::close(dir);
+    if (next < 0) {
+      errno = e;
+      return -1;
+    }
+    dir = next;
+    start = cut + 1;
+  }
+  int fd = open_beneath_short(dir, rel.substr(start), flags);
+  int e = errno;
+  ::close(dir);
+  errno = e;
+  return fd;
+}
+
+namespace {
+
+int open_beneath_short(int root_fd, const std::string& rel, int flags) {
   if (rel.empty()) return ::openat(root_fd, ".", flags | O_CLOEXEC);
   int fd = openat2_beneath(root_fd, rel, flags);
   if (fd != -2) return fd;
@@ -127,8 +166,28 @@ int open_beneath(int root_fd, const std::string& rel, int flags) {
   return ::openat(dir.fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
 }
 
+}  // namespace
+
+PathAt::PathAt(int root_fd, const std::string& rel) {
+  if (rel.size() < kPathChunk) {
+    dir = root_fd;
+    name = rel;
+    return;
+  }
+  auto slash = rel.rfind('/');
+  owned = open_dir_beneath(root_fd, rel.substr(0, slash));
+  dir = owned;
+  name = rel.substr(slash + 1);
+}
+
 int open_dir_beneath(int root_fd, const std::string& rel_dir) {
   return open_beneath(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
+}
+
+std::optional<std::string> LiveLinks::link_target(std::string_view rel_path) const {
+  auto facts = live_.stat(std::string(rel_path));
+  if (!facts || !*facts || (*facts)->kind != EntryKind::kSymlink) return std::nullopt;
+  return std::move((*facts)->link_target);
 }
 
 Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& root) {

@@ -127,3 +127,41 @@ void check_tree(bool openat2) {
 TEST_CASE("live tree: reads beneath the root and never through a link (openat2)") { check_tree(true); }
 
 TEST_CASE("live tree: the same without openat2 (one component at a time)") { check_tree(false); }
+
+TEST_CASE("live tree: a file below a path longer than PATH_MAX is listed, stat'ed and read") {
+  const bool openat2 = GENERATE(true, false);
+  INFO("openat2: " << openat2);
+  set_openat2_allowed(openat2);
+  TreeFixture t;
+  // 50 folders of 99 bytes, made one inside the other (no whole path opens past 4096 bytes).
+  std::string deep;
+  int fd = ::open(t.root.c_str(), O_RDONLY | O_DIRECTORY);
+  for (int i = 0; i < 50; ++i) {
+    std::string name = std::to_string(10 + i) + std::string(97, 'd');
+    REQUIRE(::mkdirat(fd, name.c_str(), 0755) == 0);
+    int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY);
+    ::close(fd);
+    fd = next;
+    deep += (deep.empty() ? "" : "/") + name;
+  }
+  int f = ::openat(fd, "s.json", O_WRONLY | O_CREAT, 0644);
+  REQUIRE(::write(f, "{\"deep\":1}", 10) == 10);
+  ::close(f);
+  ::close(fd);
+  REQUIRE(deep.size() > 4096);
+  auto tree = PosixLiveTree::open(t.root.string());
+  REQUIRE(tree.ok());
+  auto listed = (*tree)->list(deep);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().first == "s.json");
+  auto facts = (*tree)->stat(deep + "/s.json");
+  REQUIRE(facts.ok());
+  REQUIRE(facts->has_value());
+  CHECK((*facts)->size == 10);
+  LiveFacts read_facts;
+  auto content = (*tree)->read_whole(deep + "/s.json", &read_facts);
+  REQUIRE(content.ok());
+  CHECK(*content == "{\"deep\":1}");
+  set_openat2_allowed(true);
+}

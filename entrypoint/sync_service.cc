@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/byte_names.h"
 #include "entrypoint/outbox_recovery.h"
 #include "entrypoint/process_control.h"
 #include "entrypoint/seeder.h"
@@ -285,6 +286,7 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency,
                                std::unordered_set<std::string>* confirmed) {
   auto added = watcher_->add(rel_dir);
   if (!added) {
+    look_failed_ = true;
     record_error(added.error());
     return;
   }
@@ -311,6 +313,7 @@ void SyncService::scan_subtree(const std::string& rel_dir, Urgency urgency,
   // Listed after the watch exists: anything created from here on also raises an event.
   auto entries = live_->list(rel_dir);
   if (!entries) {
+    look_failed_ = true;
     record_error(entries.error());
     return;
   }
@@ -436,16 +439,44 @@ bool SyncService::run_batch(bool everything) {
     first_seen[t.path] = t.first_seen;
     auto facts = live_->stat(t.path);
     if (!facts) {
+      look_failed_ = true;
       record_error(facts.error());
       continue;
     }
+    // A .json held back as unparsable that is gone, or no longer a file, is not owed.
+    if (!*facts || (*facts)->kind != EntryKind::kFile) invalid_json_.erase(t.path);
     if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
-  std::vector<PlannedOp> ops = plan_batch(observed, snapshot_);
+  // A link is judged through every other link in the live tree, so a change to one link
+  // (or a folder turned into one) can change where a published link leads: then every
+  // published link is looked at again, and one that now leads out is taken away.
+  auto is_link = [](const std::optional<LiveFacts>& f) { return f && f->kind == EntryKind::kSymlink; };
+  bool links_changed = false;
+  for (const auto& t : taken) {
+    auto it = snapshot_.find(t.path);
+    if (it != snapshot_.end() && is_link(it->second.facts)) links_changed = true;
+  }
+  for (const Observation& o : observed) links_changed = links_changed || is_link(o.facts);
+  if (links_changed) {
+    std::set<std::string> observed_paths;
+    for (const Observation& o : observed) observed_paths.insert(o.path);
+    std::vector<std::string> published_links;  // collected first: settling changes the snapshot
+    for (const auto& [path, entry] : snapshot_) {
+      if (entry.in_outbox && is_link(entry.facts) && !observed_paths.count(path)) published_links.push_back(path);
+    }
+    for (const std::string& path : published_links) {
+      if (overlaps(path)) ok = settle_in_flight() && ok;
+      auto facts = live_->stat(path);
+      if (!facts) continue;
+      observed.push_back(Observation{path, std::move(facts.value())});
+    }
+  }
+  LiveLinks links(*live_);
+  std::vector<PlannedOp> ops = plan_batch(observed, snapshot_, &links);
   if (std::any_of(ops.begin(), ops.end(), [&](const PlannedOp& op) { return overlaps(op.from); })) {
     ok = settle_in_flight() && ok;  // a rename from a path in flight: planned again after it
-    ops = plan_batch(observed, snapshot_);
+    ops = plan_batch(observed, snapshot_, &links);
   }
   if (everything) return account(publisher_->publish(ops), first_seen) && ok;
   if (ops.empty()) return ok;  // nothing changed after all: no batch to hand over
@@ -486,8 +517,16 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
   m_->renames.inc(res.renames);
   m_->bytes.inc(res.bytes);
   m_->invalid_json.inc(res.invalid_json.size());
+  for (const auto& [path, why] : res.invalid_json) {
+    auto [it, added] = invalid_json_.try_emplace(path, why);
+    if (added || it->second != why) {
+      it->second = why;
+      spdlog::warn("not publishing {} yet: {}; the last good version stays in the outbox", path, why);
+    }
+  }
   auto done_at = SyncClock::now();
   for (const std::string& p : res.done) {
+    invalid_json_.erase(p);
     auto it = first_seen.find(p);
     if (it != first_seen.end()) m_->lag.observe(std::chrono::duration<double>(done_at - it->second).count());
   }
@@ -496,7 +535,9 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
     m_->skipped.inc();
     spdlog::warn("not syncing {}: {}", path, reason);
     skipped_.emplace_back(path, reason);
-    (void)reports_.event("skipped", {{"path", path}, {"reason", reason}});
+    nlohmann::json fields = {{"reason", reason}};
+    put_name(fields, "path", path);  // a name that is not UTF-8 as "path_b64"
+    (void)reports_.event("skipped", std::move(fields));
   }
   if (!res.failed.empty()) {
     m_->errors.inc(res.failed.size());
@@ -581,6 +622,11 @@ void SyncService::set_sync_health() {
   } else if (lag && now - *lag > tuning_.lag_threshold) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "sync lag " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *lag).count()) + "s");
+  } else if (!invalid_json_.empty()) {
+    const auto& [path, why] = *invalid_json_.begin();
+    health_.set("sync", HealthLevel::kDegraded,
+                std::to_string(invalid_json_.size()) + " JSON file(s) held back because they do not parse: " +
+                    path + ": " + why);
   } else if (!unwatched_.empty()) {
     health_.set("sync", HealthLevel::kDegraded,
                 "inotify watch limit reached: " + std::to_string(unwatched_.size()) + " folder(s) scanned periodically");
@@ -638,6 +684,7 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
   // Everything the kernel has queued, then a full rescan: a change that raised no event
   // (or whose event is still in flight) is found by the diff.
   watcher_->drain();
+  look_failed_ = false;
   reconcile("");
   bool complete = settle_in_flight();
   while (!coalescer_.empty()) {
@@ -649,6 +696,16 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       complete = false;
       break;
     }
+  }
+  // A folder or path that could not be looked at may hide unpublished files (the error
+  // names it).
+  if (look_failed_) complete = false;
+  // A file held back because it does not parse is known to be unpublished: the barrier is
+  // not complete, and each is an error in the report.
+  for (const auto& [path, why] : invalid_json_) {
+    complete = false;
+    record_error(Error{"publish", options_.live_dir + "/" + path, 0, why,
+                       "the last version that parsed stays in the outbox; fix the file or let Claude Code rewrite it"});
   }
   // A barrier is also a durability point: held log records are journaled and everything
   // written to the outbox reaches the disk before the caller is told it is done.
@@ -696,7 +753,11 @@ void SyncService::write_final_report(const RunOutcome& o) {
     return std::string(buf);
   };
   nlohmann::json skipped = nlohmann::json::array();
-  for (auto& [path, reason] : skipped_) skipped.push_back({{"path", path}, {"reason", reason}});
+  for (auto& [path, reason] : skipped_) {
+    nlohmann::json entry = {{"reason", reason}};
+    put_name(entry, "path", path);
+    skipped.push_back(std::move(entry));
+  }
   nlohmann::json report = {
       {"started_at", iso(o.started_at.time_since_epoch().count() ? o.started_at : started_at_)},
       {"ended_at", rfc3339_now()},

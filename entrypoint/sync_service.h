@@ -153,6 +153,13 @@ class SyncService final : public SyncHooks {
   std::set<std::string> warned_skips_;     // report each skipped entry once
   std::vector<std::pair<std::string, std::string>> skipped_;
   std::vector<std::string> errors_;        // most recent errors (bounded)
+  // .json files held back because they do not parse, with where and why: health is
+  // degraded while any is, and a barrier is not complete (each is reported as an error).
+  std::map<std::string, std::string> invalid_json_;
+  // Set when a look at the live tree failed (a folder that could not be listed or
+  // watched, a path that could not be stat'ed): what is under it may be unpublished, so
+  // the barrier that saw it is not complete.
+  bool look_failed_ = false;
   int consecutive_failures_ = 0;
   std::chrono::milliseconds backoff_{0};
   // After a failed batch (or no usable outbox) no batch starts before this, however many

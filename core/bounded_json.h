@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -17,9 +18,17 @@ namespace claude {
 inline constexpr std::size_t kMaxJsonDepth = 512;
 
 // The parsed document, or an Error naming `file` when the text is larger than max_bytes,
-// nests deeper than max_depth (arrays and objects), or is not valid JSON.
+// nests deeper than max_depth (arrays and objects), or is not valid JSON. JSON that the
+// CLI's JavaScript writes and reads but nlohmann refuses — an unpaired UTF-16 surrogate
+// written as a "\udXXX" escape — parses: such an escape is held inside the string as
+// U+FDD0 (a noncharacter, reserved for a program's internal use) and its four hex digits,
+// and dump_json_text writes it back as it was.
 Result<nlohmann::json> parse_bounded_json(std::string_view text, std::string_view file,
                                           std::size_t max_bytes,
                                           std::size_t max_depth = kMaxJsonDepth);
+
+// j as JSON text (nlohmann's dump with `indent`), with every unpaired surrogate that
+// parse_bounded_json held written back as its "\udXXX" escape.
+std::string dump_json_text(const nlohmann::json& j, int indent = -1);
 
 }  // namespace claude

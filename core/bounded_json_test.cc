@@ -5,7 +5,9 @@
 using claude::parse_bounded_json;
 
 namespace {
-std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 }  // namespace
 
 TEST_CASE("a document within the bounds parses as nlohmann would parse it", "[bounded_json]") {
@@ -16,7 +18,8 @@ TEST_CASE("a document within the bounds parses as nlohmann would parse it", "[bo
   REQUIRE(deep_enough.ok());
 }
 
-TEST_CASE("a document nested 100 000 deep is refused, naming the file, without recursion", "[bounded_json]") {
+TEST_CASE("a document nested 100 000 deep is refused, naming the file, without recursion",
+          "[bounded_json]") {
   auto j = parse_bounded_json(nested(100000), "/x/.claude.json", 1 << 20);
   REQUIRE_FALSE(j.ok());
   CHECK(j.error().path == "/x/.claude.json");
@@ -28,11 +31,28 @@ TEST_CASE("a document nested 100 000 deep is refused, naming the file, without r
   CHECK_FALSE(parse_bounded_json(nested(513), "f.json", 1 << 20).ok());
 }
 
-TEST_CASE("a document larger than the bound or not JSON is refused with the reason", "[bounded_json]") {
+TEST_CASE("a document larger than the bound or not JSON is refused with the reason",
+          "[bounded_json]") {
   auto big = parse_bounded_json(std::string(100, ' ') + "1", "big.json", 50);
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().detail.find("larger than 50 bytes") != std::string::npos);
   auto bad = parse_bounded_json("{\"a\":", "bad.json", 50);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().detail == "not valid JSON");
+}
+
+TEST_CASE("an unpaired surrogate escape the CLI writes parses and is written back as it was",
+          "[bounded_json]") {
+  const std::string text =
+      R"({"a":"x\ud800y","b":"\udc00","pair":"\ud83d\ude00","rev":"\ude00\ud83d","q":"\\ud800"})";
+  auto j = claude::parse_bounded_json(text, "c.json", 1 << 20);
+  REQUIRE(j.ok());
+  CHECK((*j)["pair"] == "\xF0\x9F\x98\x80");
+  CHECK((*j)["q"] == "\\ud800");  // an escaped backslash, not an escape
+  std::string out = claude::dump_json_text(*j);
+  CHECK(out == R"({"a":"x\ud800y","b":"\udc00","pair":"😀","q":"\\ud800","rev":"\ude00\ud83d"})");
+  auto again = claude::parse_bounded_json(out, "c.json", 1 << 20);
+  REQUIRE(again.ok());
+  CHECK(*again == *j);
+  CHECK(claude::dump_json_text(nlohmann::json{{"plain", "text"}}) == R"({"plain":"text"})");
 }

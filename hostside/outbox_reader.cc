@@ -321,7 +321,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
               step.path + ": is a symlink (to '" + o->target + "') where " +
               (exp ? "its journal records a file" : "no journal record names it"));
         } else if (o && ctime_ns >= v.journal_mtime_ns &&
-                   check_rel_path(step.path, "outbox entry").ok()) {
+                   check_rel_name(step.path, "outbox entry").ok()) {
           TheirEntry t;
           t.mode = st.st_mode & 0777;
           t.mtime_ns =
@@ -342,7 +342,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
         break;
     }
     if (!o) continue;
-    Status safe = check_rel_path(step.path, "outbox entry");
+    Status safe = check_rel_name(step.path, "outbox entry");
     if (!safe.ok()) {
       v.unverifiable.push_back(step.path + ": " + safe.error().detail);
       continue;

@@ -611,7 +611,7 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
         prepared[s.path].bytes = *b;  // theirs, kept as the next read-back's base
         if (merged.merged && merged.merged != ours_json) {
           merged_json = std::move(merged.merged);
-          prepared[s.path].intent = {sha256_hex(merged_json->dump(2) + "\n"), 0, 0, "", s.applied};
+          prepared[s.path].intent = {sha256_hex(dump_json_text(*merged_json, 2) + "\n"), 0, 0, "", s.applied};
           will_touch = true;
         } else {
           for (const auto& c : merged.conflicts)
@@ -735,7 +735,7 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
             report.json_conflicts.push_back(conflict_to_json(c));
           if (merged.merged && merged.merged != now_json) {
             auto mode = json_tree.look(json_rel);
-            done = json_tree.write(json_rel, merged.merged->dump(2) + "\n",
+            done = json_tree.write(json_rel, dump_json_text(*merged.merged, 2) + "\n",
                                    mode.ok() && mode->kind == HostEntry::kFile ? mode->mode : 0600);
             if (!done.ok()) return done.error();
             report.claude_json_changed = true;

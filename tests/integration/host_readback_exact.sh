@@ -96,3 +96,16 @@ before=$(listing)
 readback "$R3" 0
 [ "$(listing)" = "$before" ] || fail "a third read-back of run 3 changed the home"
 pass "bulk deletions (a session log among them) held, applied with --accept-deletes, once"
+
+# --- run 4: a .claude.json holding a lone surrogate escape, as the CLI's JSON.stringify writes --
+stage_run; R4=$RUN
+python3 - "$STAGE/tree/.claude.json" "$TEST_ROOT/cj.r4" <<'PY'
+import sys
+text = open(sys.argv[1]).read().rstrip().rstrip("}")
+open(sys.argv[2], "w").write(text + ',"lastPrompt":"half an emoji \\ud83d here"}\n')
+PY
+$W put .claude.json "$TEST_ROOT/cj.r4"
+readback "$R4" 0
+grep -qF '"lastPrompt": "half an emoji \ud83d here"' "$HOME/.claude.json" ||
+  fail "the lone surrogate did not come through the merge: $(grep lastPrompt "$HOME/.claude.json"; cat "$TEST_ROOT/rb.txt")"
+pass "a lone surrogate escape in the container's .claude.json is merged and written back as it was"

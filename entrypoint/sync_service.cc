@@ -473,6 +473,15 @@ bool SyncService::settle_in_flight() {
 void SyncService::on_batch_done(uv_async_t* a) {
   auto* self = static_cast<SyncService*>(a->data);
   if (self->publisher_) (void)self->account_in_flight(self->publisher_->collect_finished());
+  if (self->journal_after_commit_ && self->publisher_ && !self->publisher_->in_flight()) {
+    // Collecting re-arms the timer when records are still held (a new quiet time); else
+    // the deferred write is due now.
+    if (uv_is_active(reinterpret_cast<uv_handle_t*>(self->journal_timer_))) {
+      self->journal_after_commit_ = false;
+    } else {
+      on_journal_timer(self->journal_timer_);
+    }
+  }
   self->arm_due_timer();
 }
 
@@ -540,7 +549,16 @@ void SyncService::arm_journal_timer(bool appended) {
 
 void SyncService::on_journal_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
-  (void)self->settle_in_flight();  // the journal has one writer at a time
+  // The journal has one writer at a time. Waiting here for the batches in flight would
+  // hold the loop (and every log append) for their sync: the record is written when they
+  // are collected instead, unless it has been held for journal_hold already.
+  if (self->publisher_ && self->publisher_->in_flight() && self->journal_held_since_ &&
+      SyncClock::now() < *self->journal_held_since_ + self->tuning_.journal_hold) {
+    self->journal_after_commit_ = true;
+    return;
+  }
+  self->journal_after_commit_ = false;
+  (void)self->settle_in_flight();
   if (auto s = self->publisher_->flush_appends(); !s) {
     self->record_error(s.error());
     self->m_->errors.inc();

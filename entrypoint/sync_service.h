@@ -172,6 +172,9 @@ class SyncService final : public SyncHooks {
   std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;
+  // The journal timer fired while batches were in flight: the held records are written
+  // once they are collected (on_batch_done), not by waiting for them.
+  bool journal_after_commit_ = false;
   // Staged temps (a descriptor each) within the table reserved at the seed: staged_limit
   // for the batches in flight, batch_limit for a barrier's batch, or fewer.
   std::size_t staged_cap_;

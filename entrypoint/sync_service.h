@@ -117,6 +117,14 @@ class SyncService final : public SyncHooks {
   void back_off(SyncClock::time_point failed_at);
   void arm_metrics_timer();
   void set_sync_health();
+  // Whether the live dir's path still names the folder being watched; if it names another
+  // (moved away and made again, removed and recreated) the root is opened again, watched
+  // and rescanned against the snapshot; if none, the tree is empty until it comes back.
+  // Called on the watcher's kRootChanged, at every barrier and while the dir is missing.
+  void check_root();
+  // Whether a change noted up to the root's replacement is still unpublished.
+  bool root_rescan_pending() const;
+  static void on_root_timer(uv_timer_t* t);
   void record_error(const Error& e);
   nlohmann::json counters_json() const;
   static void on_due_timer(uv_timer_t* t);
@@ -179,6 +187,13 @@ class SyncService final : public SyncHooks {
   // for the batches in flight, batch_limit for a barrier's batch, or fewer.
   std::size_t staged_cap_;
   std::size_t barrier_limit_;
+  // The live dir as a whole: as watched, replaced and being rescanned (degraded until
+  // what the rescan found is published), or missing (unhealthy, polled every second).
+  enum class RootState { kOk, kReplaced, kMissing };
+  RootState root_state_ = RootState::kOk;
+  SyncClock::time_point root_replaced_at_{};
+  bool missing_reconciled_ = false;  // the missing dir's files were noted as gone
+  uv_timer_t* root_timer_ = nullptr;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

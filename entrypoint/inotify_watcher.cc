@@ -27,7 +27,20 @@ Result<std::unique_ptr<InotifyWatcher>> InotifyWatcher::create(uv_loop_t* loop, 
     return Error{"inotify_init1", root_path, errno, "",
                  "raise fs.inotify.max_user_instances on the host"};
   }
-  return std::unique_ptr<InotifyWatcher>(new InotifyWatcher(loop, std::move(root_path), fd));
+  std::unique_ptr<InotifyWatcher> w(new InotifyWatcher(loop, std::move(root_path), fd));
+  w->watch_parent();
+  return w;
+}
+
+void InotifyWatcher::watch_parent() {
+  std::string root = root_;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  auto slash = root.rfind('/');
+  if (slash == std::string::npos || slash + 1 >= root.size()) return;  // "/" has no parent
+  root_name_ = root.substr(slash + 1);
+  const std::string parent = slash == 0 ? "/" : root.substr(0, slash);
+  // Only the entries that can be the root: created, moved in or out, deleted.
+  parent_wd_ = ::inotify_add_watch(fd_, parent.c_str(), IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ONLYDIR);
 }
 
 InotifyWatcher::~InotifyWatcher() {
@@ -133,7 +146,27 @@ void InotifyWatcher::translate(const char* buf, std::size_t len, std::vector<Wat
       out.push_back(WatchEvent{WatchEvent::Kind::kRescan, "", "", false});
       continue;
     }
+    if (parent_wd_ >= 0 && ev->wd == parent_wd_) {
+      if (ev->mask & IN_IGNORED) {
+        parent_wd_ = -1;  // the parent went away: the root with it
+        out.push_back(WatchEvent{WatchEvent::Kind::kRootChanged, "", "", false});
+      } else if (ev->len > 0 && root_name_ == std::string(ev->name, ::strnlen(ev->name, ev->len))) {
+        out.push_back(WatchEvent{WatchEvent::Kind::kRootChanged, "", "", false});
+      }
+      continue;
+    }
     if (path_by_wd_.find(ev->wd) == path_by_wd_.end()) continue;  // a watch we dropped
+    const bool is_root = path_by_wd_[ev->wd].empty();
+    if (is_root && (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))) {
+      // The root folder itself was moved or deleted: the path may name another folder now,
+      // or none. Its watch stays only until the caller re-reads the root.
+      if (ev->mask & IN_IGNORED) {
+        wd_by_path_.erase("");
+        path_by_wd_.erase(ev->wd);
+      }
+      out.push_back(WatchEvent{WatchEvent::Kind::kRootChanged, "", "", false});
+      continue;
+    }
     if (ev->mask & IN_IGNORED) {
       // The kernel removed the watch: its folder was deleted, moved away or unmounted.
       // Rescanning the path sorts out which (a deleted folder is found gone).

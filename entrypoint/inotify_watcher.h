@@ -25,6 +25,9 @@ struct WatchEvent {
     kDirGone,     // a folder vanished (deleted or moved out): everything under it is gone
     kDirMoved,    // a folder moved inside the tree from `from` to `path`
     kRescan,      // events were lost (overflow, or a watch vanished): rescan `path` ("" = all)
+    // The root itself was moved, deleted or replaced (its own watch, or its name in the
+    // parent folder): the caller checks which folder the root path names now.
+    kRootChanged,
   };
   Kind kind = Kind::kFile;
   std::string path;  // relative to the root, '/'-separated ("" = the root)
@@ -40,6 +43,9 @@ class InotifyWatcher {
 
   // An inotify instance for the tree at `root_path` (absolute), polled on `loop` once
   // start() is called; watches can be added before that and events queue in the kernel.
+  // The root's parent folder is watched too (for the root's name only), so that a root
+  // moved away, removed or created again is noticed; where it cannot be, the caller's
+  // checks of the root (at barriers, and while it is missing) still notice it.
   static Result<std::unique_ptr<InotifyWatcher>> create(uv_loop_t* loop, std::string root_path);
   ~InotifyWatcher();
   InotifyWatcher(const InotifyWatcher&) = delete;
@@ -68,6 +74,7 @@ class InotifyWatcher {
 
  private:
   InotifyWatcher(uv_loop_t* loop, std::string root, int fd);
+  void watch_parent();
   static void on_poll(uv_poll_t* handle, int status, int events);
   std::string join(int wd, const char* name, std::uint32_t len) const;
   void translate(const char* buf, std::size_t len, std::vector<WatchEvent>& out);
@@ -79,6 +86,8 @@ class InotifyWatcher {
   Sink sink_;
   std::map<int, std::string> path_by_wd_;
   std::map<std::string, int> wd_by_path_;
+  int parent_wd_ = -1;     // the root's parent folder, -1 when not watched
+  std::string root_name_;  // the root's name in it
   std::string failure_;
   std::uint64_t raw_events_ = 0;
 };

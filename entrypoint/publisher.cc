@@ -14,6 +14,8 @@ struct Publisher::Pending {
   std::optional<SyncedEntry> entry;  // nullopt: the path leaves the snapshot
   std::string erase;                 // a second path that leaves it (a rename's source)
   std::optional<JournalRecord> record;
+  // Already in the snapshot (an append, see Publisher::append): finish() counts it only.
+  bool applied = false;
 };
 
 namespace {
@@ -150,9 +152,19 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
   fresh = nl == std::string_view::npos ? std::string_view() : fresh.substr(0, nl + 1);
   SyncedEntry entry = cur;
   entry.facts = op.facts;
+  // An append is complete once written: its record is held apart (unjournaled_), so it
+  // waits for no commit. Its snapshot entry is updated now and the path is not held in
+  // flight, so the log's next lines are appended at once, however long the sync of the
+  // batch it came with takes (other files' puts).
+  auto apply_now = [&](SyncedEntry&& e) {
+    snapshot_[op.path] = e;
+    Pending p{op.path, std::move(e), {}, std::nullopt};
+    p.applied = true;
+    done.push_back(std::move(p));
+  };
   if (fresh.empty()) {
     ++result.unchanged;  // only a partial line so far
-    done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
+    apply_now(std::move(entry));
     return;
   }
   mapper_.learn_from_content(op.path, fresh);
@@ -183,7 +195,7 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
   held->sha256 = entry.sha256;
   result.bytes += host.size();
   ++result.appends;
-  done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
+  apply_now(std::move(entry));
 }
 
 struct Publisher::Batch {
@@ -463,7 +475,9 @@ PublishResult Publisher::finish(Batch& b) {
   }
   for (Pending& p : done) {
     if (!p.erase.empty()) snapshot_.erase(p.erase);
-    if (p.entry) {
+    if (p.applied) {
+      // Updated when it was appended; a later append may have updated it again since.
+    } else if (p.entry) {
       snapshot_[p.live_path] = std::move(*p.entry);
     } else {
       snapshot_.erase(p.live_path);
@@ -483,8 +497,13 @@ PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
 
 PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function<void()> on_done) {
   auto b = prepare(ops);  // while the batches before are committed
+  std::set<std::string> applied;
+  for (const Pending& p : b->done) {
+    if (p.applied) applied.insert(p.live_path);
+  }
   for (const PlannedOp& op : ops) {
     for (const std::string* path : {&op.path, &op.from}) {
+      if (path == &op.path && applied.count(op.path)) continue;  // appended: nothing left in flight
       if (!path->empty() && inflight_paths_.insert(*path).second) b->claimed.push_back(*path);
     }
   }

@@ -2,7 +2,9 @@
 // into host form, and publishes it through the Outbox — a whole file by temp + rename, new
 // complete log lines by append — then journals what completed. The snapshot is updated
 // only for operations whose journal record is durable, so a failure anywhere leaves the
-// path to be retried and never a record the outbox does not match.
+// path to be retried and never a record the outbox does not match; log appends, whose
+// records are held to be shared (recovery journals whole lines past a record), count as
+// soon as they are written, so a log's next lines never wait for another file's commit.
 #pragma once
 
 #include <condition_variable>

@@ -424,3 +424,33 @@ TEST_CASE("a published link that comes to lead out through another link is remov
   CHECK(again.skipped.size() == 1);
   CHECK(rig.outbox.journaled.size() == records);
 }
+
+TEST_CASE("a log's next lines are appended while the batch of its last append waits for its sync") {
+  Rig rig;
+  const std::string log = "history.jsonl";
+  rig.live.write(log, "{\"n\":1}\n");
+  rig.sync({log});  // the first version, put whole
+  std::latch hold(1);
+  rig.outbox.hold_commits = &hold;  // every sync from here on waits (a slow filesystem)
+  rig.live.write(log, rig.live.files[log] + "{\"n\":2}\n");
+  rig.live.write("settings.json", R"({"a":1})");
+  (void)rig.publisher.submit(plan_batch({rig.live.observe(log), rig.live.observe("settings.json")}, rig.snapshot), {});
+  // The append is in the outbox file and the snapshot now; only the put waits in flight.
+  CHECK(rig.outbox.tree[log] == "{\"n\":1}\n{\"n\":2}\n");
+  CHECK(rig.publisher.in_flight_paths() == std::set<std::string>{"settings.json"});
+  rig.live.write(log, rig.live.files[log] + "{\"n\":3}\n");
+  auto plan = plan_batch({rig.live.observe(log)}, rig.snapshot);
+  REQUIRE(plan.size() == 1);
+  CHECK(plan[0].kind == PlanKind::kAppend);
+  (void)rig.publisher.submit(plan, {});
+  CHECK(rig.outbox.tree[log] == "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+  hold.count_down();
+  PublishResult res = rig.publisher.collect();
+  CHECK(res.appends == 2);
+  CHECK(res.failed.empty());
+  REQUIRE(rig.publisher.flush_appends().ok());
+  const JournalRecord& last = rig.outbox.journaled.back();
+  CHECK(last.op == JournalOp::kAppend);
+  CHECK(last.size == rig.outbox.tree[log].size());
+  CHECK(rig.snapshot.at(log).outbox_size == rig.outbox.tree[log].size());
+}

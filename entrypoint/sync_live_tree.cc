@@ -196,12 +196,32 @@ Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& ro
   return std::unique_ptr<PosixLiveTree>(new PosixLiveTree(root, fd));
 }
 
+PosixLiveTree::RootCheck PosixLiveTree::check_root() const {
+  struct stat now{}, open{};
+  if (::stat(root_.c_str(), &now) != 0 || !S_ISDIR(now.st_mode)) return RootCheck::kMissing;
+  if (root_fd_ < 0 || ::fstat(root_fd_, &open) != 0) return RootCheck::kReplaced;
+  return now.st_dev == open.st_dev && now.st_ino == open.st_ino ? RootCheck::kSame : RootCheck::kReplaced;
+}
+
+Result<bool> PosixLiveTree::reopen() {
+  end_batch();
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && !vanished(errno)) return Error{"open live folder", root_, errno, "", "check --live-dir"};
+  if (root_fd_ >= 0) ::close(root_fd_);
+  root_fd_ = fd;
+  return fd >= 0;
+}
+
 PosixLiveTree::~PosixLiveTree() {
   end_batch();
   if (root_fd_ >= 0) ::close(root_fd_);
 }
 
 int PosixLiveTree::folder(const std::string& rel_dir) {
+  if (root_fd_ < 0) {
+    errno = ENOENT;  // the root is missing: so is everything under it
+    return -1;
+  }
   if (rel_dir.empty()) return root_fd_;
   if (auto it = folders_.find(rel_dir); it != folders_.end()) return it->second;
   // Bounded: a batch over many folders keeps at most this many open.
@@ -264,6 +284,7 @@ Result<std::optional<LiveFacts>> PosixLiveTree::stat(const std::string& rel_path
 
 Result<std::vector<std::pair<std::string, LiveFacts>>> PosixLiveTree::list(const std::string& rel_dir) {
   std::vector<std::pair<std::string, LiveFacts>> out;
+  if (root_fd_ < 0) return out;
   int fd = open_dir_beneath(root_fd_, rel_dir);
   if (fd < 0) {
     if (vanished(errno) || errno == ELOOP) return out;

@@ -81,6 +81,15 @@ class PosixLiveTree final : public LiveTree {
   Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) override;
   void end_batch() override;
 
+  enum class RootCheck { kSame, kReplaced, kMissing };
+  // Whether the root path still names the folder open as the root (same device and
+  // inode), another folder, or nothing (or not a folder).
+  RootCheck check_root() const;
+  // Opens the root path again (after a check said it changed): true when it names a
+  // folder now, false when it is missing — then the tree is empty (stat finds nothing,
+  // lists are empty, reads fail with ENOENT) until a reopen finds it.
+  Result<bool> reopen();
+
   const std::string& root() const { return root_; }
   int root_fd() const { return root_fd_; }
 

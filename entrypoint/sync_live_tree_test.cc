@@ -165,3 +165,46 @@ TEST_CASE("live tree: a file below a path longer than PATH_MAX is listed, stat'e
   CHECK(*content == "{\"deep\":1}");
   set_openat2_allowed(true);
 }
+
+TEST_CASE("a live tree notices its root replaced or missing and reads the new folder once reopened") {
+  TreeFixture t;
+  auto tree = PosixLiveTree::open(t.root.string());
+  REQUIRE(tree);
+  PosixLiveTree& live = **tree;
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kSame);
+
+  // Moved away and made again: the old folder is still what is open until reopen().
+  fs::rename(t.root, t.base / "moved");
+  fs::create_directories(t.root);
+  std::ofstream(t.root / "new.json") << "{\"new\":1}";
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kReplaced);
+  CHECK(live.stat("top.json").value().has_value());  // still the moved folder
+  auto opened = live.reopen();
+  REQUIRE(opened);
+  CHECK(*opened);
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kSame);
+  CHECK_FALSE(live.stat("top.json").value().has_value());
+  CHECK(live.stat("new.json").value().has_value());
+
+  // Removed: missing, and once reopened an empty tree (nothing found, nothing listed).
+  fs::remove_all(t.root);
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kMissing);
+  opened = live.reopen();
+  REQUIRE(opened);
+  CHECK_FALSE(*opened);
+  CHECK_FALSE(live.stat("new.json").value().has_value());
+  CHECK(live.list("").value().empty());
+  auto read = live.read_whole("new.json", nullptr);
+  REQUIRE_FALSE(read);
+  CHECK(read.error().sys_errno == ENOENT);
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kMissing);
+
+  // Created again.
+  fs::create_directories(t.root);
+  std::ofstream(t.root / "again.json") << "{}";
+  CHECK(live.check_root() == PosixLiveTree::RootCheck::kReplaced);
+  opened = live.reopen();
+  REQUIRE(opened);
+  CHECK(*opened);
+  CHECK(live.stat("again.json").value().has_value());
+}

@@ -43,6 +43,9 @@ namespace {
 // batch opens in the live dir and the outbox, the journal and the reports.
 constexpr int kFdHeadroom = 256;
 
+// How long a missing live dir may take to come back before its files count as deleted.
+constexpr std::chrono::milliseconds kMissingGrace{250};
+
 std::string random_id() {
   std::mt19937_64 rng{std::random_device{}()};
   char buf[33];
@@ -93,6 +96,7 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
   metrics_timer_ = new_timer(loop_, this);
   unwatched_timer_ = new_timer(loop_, this);
   journal_timer_ = new_timer(loop_, this);
+  root_timer_ = new_timer(loop_, this);
   batch_done_ = new uv_async_t;
   uv_async_init(loop_, batch_done_, &SyncService::on_batch_done);
   batch_done_->data = this;
@@ -106,6 +110,7 @@ SyncService::~SyncService() {
   close_timer(metrics_timer_);
   close_timer(unwatched_timer_);
   close_timer(journal_timer_);
+  close_timer(root_timer_);
 }
 
 bool SyncService::excluded(const std::string& path, bool is_dir) const { return excludes_.excluded(path, is_dir); }
@@ -338,8 +343,12 @@ void SyncService::on_events(std::vector<WatchEvent>& events) {
   if (stopped_) return;
   m_->events.inc(events.size());
   activity_since_metrics_ = true;
+  bool root_changed = false;
   for (WatchEvent& ev : events) {
     switch (ev.kind) {
+      case WatchEvent::Kind::kRootChanged:
+        root_changed = true;  // after the rest of this read, which may still name the old tree
+        break;
       case WatchEvent::Kind::kFile:
         if (!excluded(ev.path, false)) note(ev.path, urgency_for(ev.path, ev.finished));
         break;
@@ -370,6 +379,7 @@ void SyncService::on_events(std::vector<WatchEvent>& events) {
         break;
     }
   }
+  if (root_changed) check_root();
   m_->watches.set(static_cast<std::int64_t>(watcher_->watch_count()));
   arm_due_timer();
 }
@@ -496,6 +506,8 @@ bool SyncService::account_in_flight(const PublishResult& res) {
       for (const std::string& p : *paths) inflight_first_seen_.erase(p);
     }
   }
+  // A replaced live dir is back in sync once nothing its rescan noted is in flight.
+  if (root_state_ == RootState::kReplaced) set_sync_health();
   return ok;
 }
 
@@ -507,6 +519,15 @@ bool SyncService::settle_in_flight() {
 void SyncService::on_batch_done(uv_async_t* a) {
   auto* self = static_cast<SyncService*>(a->data);
   if (self->publisher_) (void)self->account_in_flight(self->publisher_->collect_finished());
+  if (self->journal_after_commit_ && self->publisher_ && !self->publisher_->in_flight()) {
+    // Collecting re-arms the timer when records are still held (a new quiet time); else
+    // the deferred write is due now.
+    if (uv_is_active(reinterpret_cast<uv_handle_t*>(self->journal_timer_))) {
+      self->journal_after_commit_ = false;
+    } else {
+      on_journal_timer(self->journal_timer_);
+    }
+  }
   self->arm_due_timer();
 }
 
@@ -584,7 +605,16 @@ void SyncService::arm_journal_timer(bool appended) {
 
 void SyncService::on_journal_timer(uv_timer_t* t) {
   auto* self = static_cast<SyncService*>(t->data);
-  (void)self->settle_in_flight();  // the journal has one writer at a time
+  // The journal has one writer at a time. Waiting here for the batches in flight would
+  // hold the loop (and every log append) for their sync: the record is written when they
+  // are collected instead, unless it has been held for journal_hold already.
+  if (self->publisher_ && self->publisher_->in_flight() && self->journal_held_since_ &&
+      SyncClock::now() < *self->journal_held_since_ + self->tuning_.journal_hold) {
+    self->journal_after_commit_ = true;
+    return;
+  }
+  self->journal_after_commit_ = false;
+  (void)self->settle_in_flight();
   if (auto s = self->publisher_->flush_appends(); !s) {
     self->record_error(s.error());
     self->m_->errors.inc();
@@ -606,8 +636,84 @@ void SyncService::record_error(const Error& e) {
   }
 }
 
+void SyncService::check_root() {
+  if (!watcher_ || !live_ || !started_ || stopped_) return;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto check = live_->check_root();
+    if (check == PosixLiveTree::RootCheck::kSame && root_state_ != RootState::kMissing) break;
+    if (check == PosixLiveTree::RootCheck::kMissing && root_state_ == RootState::kMissing) break;
+    // Batches staged from the old folder are finished first; then nothing the snapshot
+    // knows of a file says anything about the new folder's (its inodes are another
+    // folder's): the first look at each file compares content, as after a restart.
+    (void)settle_in_flight();
+    watcher_->remove_subtree("");
+    unwatched_.clear();
+    auto opened = live_->reopen();
+    if (!opened) {
+      record_error(opened.error());
+      break;
+    }
+    for (auto& [path, entry] : snapshot_) entry.facts.reset();
+    m_->rescans.inc();
+    if (!*opened) {
+      if (root_state_ != RootState::kMissing) {
+        spdlog::error("sync: the live dir {} is gone (moved away or removed); unless it is back within {} ms "
+                      "its files are published as deleted; it is synced again once it exists",
+                      options_.live_dir, kMissingGrace.count());
+        (void)reports_.event("rescan", {{"reason", "live dir missing"}, {"path", options_.live_dir}});
+        root_state_ = RootState::kMissing;
+        missing_reconciled_ = false;
+        // A folder swapped for another (moved away, the new one moved in) is usually back
+        // at once: its files are not published as deleted and then again meanwhile.
+        uv_timer_start(root_timer_, &SyncService::on_root_timer, static_cast<std::uint64_t>(kMissingGrace.count()), 1000);
+      }
+      break;
+    }
+    uv_timer_stop(root_timer_);
+    spdlog::warn("sync: the live dir {} was replaced: rescanning it against what was published", options_.live_dir);
+    (void)reports_.event("rescan", {{"reason", "live dir replaced"}, {"path", options_.live_dir}});
+    root_state_ = RootState::kReplaced;
+    reconcile("");
+    root_replaced_at_ = SyncClock::now();
+    // Replaced again while it was being watched and listed: once more, from the top.
+  }
+  m_->watches.set(static_cast<std::int64_t>(watcher_->watch_count()));
+  set_sync_health();
+  arm_due_timer();
+}
+
+void SyncService::on_root_timer(uv_timer_t* t) {
+  auto* self = static_cast<SyncService*>(t->data);
+  if (self->root_state_ != RootState::kMissing) {
+    uv_timer_stop(t);
+    return;
+  }
+  self->check_root();
+  if (self->root_state_ == RootState::kMissing && !self->missing_reconciled_) {
+    // Still gone after the grace: the tree is empty, so everything the snapshot knows is
+    // noted (published as deleted).
+    self->missing_reconciled_ = true;
+    self->reconcile("");
+    self->arm_due_timer();
+  }
+}
+
+bool SyncService::root_rescan_pending() const {
+  auto oldest = coalescer_.oldest_first_seen();
+  if (oldest && *oldest <= root_replaced_at_) return true;
+  for (const auto& [path, seen] : inflight_first_seen_) {
+    if (seen <= root_replaced_at_) return true;
+  }
+  return false;
+}
+
 void SyncService::set_sync_health() {
   if (seed_failed_) return;
+  if (root_state_ == RootState::kReplaced && !root_rescan_pending()) {
+    root_state_ = RootState::kOk;
+    spdlog::info("sync: the replaced live dir {} is back in sync", options_.live_dir);
+    (void)reports_.event("rescan_done", {{"reason", "live dir replaced"}, {"path", options_.live_dir}});
+  }
   auto lag = coalescer_.oldest_first_seen();
   auto now = SyncClock::now();
   if (!outbox_wanted_) {
@@ -617,11 +723,16 @@ void SyncService::set_sync_health() {
   } else if (!outbox_ || consecutive_failures_ >= tuning_.unhealthy_after_failures) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "outbox not writable: " + (errors_.empty() ? std::string("unknown error") : errors_.back()));
+  } else if (root_state_ == RootState::kMissing) {
+    health_.set("sync", HealthLevel::kUnhealthy,
+                "live dir " + options_.live_dir + " missing (moved away or removed); waiting for it");
   } else if (watcher_ && !watcher_->failure().empty()) {
     health_.set("sync", HealthLevel::kUnhealthy, "watcher stalled: " + watcher_->failure());
   } else if (lag && now - *lag > tuning_.lag_threshold) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "sync lag " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *lag).count()) + "s");
+  } else if (root_state_ == RootState::kReplaced && root_rescan_pending()) {
+    health_.set("sync", HealthLevel::kDegraded, "live dir replaced, rescanning");
   } else if (!invalid_json_.empty()) {
     const auto& [path, why] = *invalid_json_.begin();
     health_.set("sync", HealthLevel::kDegraded,
@@ -685,6 +796,9 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
   // (or whose event is still in flight) is found by the diff.
   watcher_->drain();
   look_failed_ = false;
+  // The path may name another folder than the one watched (replaced without an event
+  // seen yet): the inode says so.
+  check_root();
   reconcile("");
   bool complete = settle_in_flight();
   while (!coalescer_.empty()) {
@@ -723,6 +837,14 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
     }
   }
   arm_due_timer();
+  set_sync_health();
+  // A barrier never says complete while the live dir is missing: what it would hold is
+  // unknown, not published.
+  if (root_state_ == RootState::kMissing) {
+    record_error(Error{"sync", options_.live_dir, ENOENT, "the live dir is missing (moved away or removed)",
+                       "create it again; it is synced once it exists"});
+    complete = false;
+  }
   return complete;
 }
 

@@ -117,6 +117,14 @@ class SyncService final : public SyncHooks {
   void back_off(SyncClock::time_point failed_at);
   void arm_metrics_timer();
   void set_sync_health();
+  // Whether the live dir's path still names the folder being watched; if it names another
+  // (moved away and made again, removed and recreated) the root is opened again, watched
+  // and rescanned against the snapshot; if none, the tree is empty until it comes back.
+  // Called on the watcher's kRootChanged, at every barrier and while the dir is missing.
+  void check_root();
+  // Whether a change noted up to the root's replacement is still unpublished.
+  bool root_rescan_pending() const;
+  static void on_root_timer(uv_timer_t* t);
   void record_error(const Error& e);
   nlohmann::json counters_json() const;
   static void on_due_timer(uv_timer_t* t);
@@ -179,10 +187,20 @@ class SyncService final : public SyncHooks {
   std::map<std::string, SyncClock::time_point> inflight_first_seen_;
   // When the oldest append not journaled yet was published (unset while none is held).
   std::optional<SyncClock::time_point> journal_held_since_;
+  // The journal timer fired while batches were in flight: the held records are written
+  // once they are collected (on_batch_done), not by waiting for them.
+  bool journal_after_commit_ = false;
   // Staged temps (a descriptor each) within the table reserved at the seed: staged_limit
   // for the batches in flight, batch_limit for a barrier's batch, or fewer.
   std::size_t staged_cap_;
   std::size_t barrier_limit_;
+  // The live dir as a whole: as watched, replaced and being rescanned (degraded until
+  // what the rescan found is published), or missing (unhealthy, polled every second).
+  enum class RootState { kOk, kReplaced, kMissing };
+  RootState root_state_ = RootState::kOk;
+  SyncClock::time_point root_replaced_at_{};
+  bool missing_reconciled_ = false;  // the missing dir's files were noted as gone
+  uv_timer_t* root_timer_ = nullptr;
   bool metrics_armed_ = false;
   bool unwatched_armed_ = false;
 };

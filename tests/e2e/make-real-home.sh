@@ -120,7 +120,7 @@ cat >"$out/tools.json" <<'JSON'
 [
   {"name": "Read", "input": {"file_path": "{cwd}/README.md"}},
   {"name": "Write", "input": {"file_path": "{cwd}/notes.md", "content": "notes written by a session in {cwd}\n"}},
-  {"name": "Bash", "input": {"command": "echo bash ran in {cwd}", "description": "Say where it runs"}}
+  {"name": "Bash", "input": {"command": "echo bash ran in {cwd} > {cwd}/bash-notes.md", "description": "Note where it runs"}}
 ]
 JSON
 
@@ -147,6 +147,7 @@ for t in ("tool_use Read", "tool_use Write", "tool_use Bash"):
     assert t in tools, f"the stand-in never answered {t}: {tools}"
 PY
   grep -q "notes written by a session in $dir" "$dir/notes.md" || die "the Write tool use was not allowed in $dir"
+  grep -q "bash ran in $dir" "$dir/bash-notes.md" || die "the Bash tool use was not allowed in $dir"
 }
 ids=(11111111-1111-4111-8111-000000000001 22222222-2222-4222-8222-000000000002
      33333333-3333-4333-8333-000000000003 44444444-4444-4444-8444-000000000004)

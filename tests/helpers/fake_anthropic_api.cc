@@ -211,6 +211,23 @@ json with_cwd(const json& v, const std::string& cwd) {
   return v;
 }
 
+// The text of the newest message's failed tool result (is_error), cut to 300 bytes; empty
+// when its tool uses succeeded: a test sees that a scripted tool use was refused.
+std::string last_tool_error(const json& req) {
+  auto it = req.find("messages");
+  if (it == req.end() || !it->is_array() || it->empty() || !it->back().is_object()) return "";
+  auto content = it->back().find("content");
+  if (content == it->back().end() || !content->is_array()) return "";
+  for (const auto& block : *content) {
+    if (!block.is_object() || block.value("type", "") != "tool_result" || !block.value("is_error", false))
+      continue;
+    const json& c = block.contains("content") ? block["content"] : json("");
+    std::string text = c.is_string() ? c.get<std::string>() : c.dump();
+    return text.empty() ? "error" : text.substr(0, 300);
+  }
+  return "";
+}
+
 // Rough and deterministic: the CLI uses it only for display and budgeting.
 int estimate_tokens(const std::string& body) { return static_cast<int>(body.size() / 4) + 1; }
 
@@ -343,6 +360,11 @@ int main(int argc, char** argv) {
     res.set_header("x-stand-in-reply", reply.content_block.value("type", "") + " " +
                                            reply.content_block.value("name", ""));
     res.set_header("x-stand-in-model", model);
+    if (std::string error = last_tool_error(body); !error.empty()) {
+      for (char& c : error)  // a header value: printable ASCII only
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      res.set_header("x-stand-in-tool-error", error);
+    }
     auto messages = body.find("messages");
     res.set_header("x-stand-in-messages",
                    std::to_string(messages != body.end() && messages->is_array() ? messages->size() : 0));
@@ -358,11 +380,13 @@ int main(int argc, char** argv) {
 
   // HEAD / is answered by httplib from the GET handler above. Every request, answered or
   // not (404), is one log line; "messages" is how many the conversation sent held (more
-// than one on the first turn of a resumed session).
+// than one on the first turn of a resumed session); "tool-error" is the text of a tool
+// result the CLI sent back as failed (a refused or failed tool use).
   server.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
     json line = {{"method", req.method}, {"path", req.path}, {"status", res.status}};
     if (req.has_param("beta")) line["beta"] = req.get_param_value("beta");
-    for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream", "x-stand-in-messages"})
+    for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream", "x-stand-in-messages",
+                          "x-stand-in-tool-error"})
       if (res.has_header(h)) line[h + std::strlen("x-stand-in-")] = res.get_header_value(h);
     log.write(line);
   });

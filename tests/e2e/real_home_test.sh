@@ -81,7 +81,8 @@ listing() {
 
 # What run_in_container's E2E_AFTER does inside, after the session, in its working
 # directory: what the session saw and the status line as the CLI runs it (`sh -c` on
-# the configured command, the session's JSON on stdin); outputs in /opt/e2e/out/NAME.*.
+# the configured command, the session's JSON on stdin), and its session logs as the
+# container has them; outputs in /opt/e2e/out/NAME.*.
 cat >"$RH_OUT/after.sh" <<'SH'
 out=/opt/e2e/out/$1
 { echo "pwd=$PWD"; echo "uid=$(id -u)"; echo "config=$CLAUDE_CONFIG_DIR"; } >"$out.env"
@@ -98,6 +99,7 @@ echo "$sl" >"$out.statusline-command"
 printf '{"session_id":"x","cwd":"%s","workspace":{"current_dir":"%s","project_dir":"%s"}}' "$PWD" "$PWD" "$PWD" |
   sh -c "$sl" >"$out.statusline-out" 2>&1
 echo "rc=$?" >>"$out.statusline-out"
+cp -a "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" "$out.projects"
 SH
 
 # run_in_container NAME CLAUDE_ARGS...: `claude-host run` from $RH_NET as the user, the
@@ -311,6 +313,19 @@ else
   record "the container's session log is not at $c1_log (projects/: $(ls "$RH_HOME/.claude/projects" | tr '\n' ' '))"
 fi
 
+# same_lines NAME SESSION: the host's log of SESSION has as many lines as the container's
+# log of it at the end of run NAME (read-back appends every line, repeated ones too).
+same_lines() {
+  local theirs ours=$RH_HOME/.claude/projects/$net_key/$2.jsonl
+  theirs=$(find "$RH_OUT/$1.projects" -name "$2.jsonl" 2>/dev/null | head -n 1)
+  if [ -z "$theirs" ]; then
+    record "run $1: the container had no log of $2 (in $RH_OUT/$1.projects)"
+  elif [ "$(wc -l <"$ours")" != "$(wc -l <"$theirs")" ]; then
+    record "run $1: the host's log of $2 has $(wc -l <"$ours") lines, the container's $(wc -l <"$theirs") ($(sort "$theirs" | uniq -d | wc -l) lines repeated in the container's)"
+  fi
+}
+[ -f "$c1_log" ] && same_lines run1 "$RH_C1"
+
 # --- 4: sessions continue across the host and the container ------------------------------
 e2e_log "host claude --resume $RH_C1 (the container's session)"
 cp -a "$c1_log" "$E2E_WORK/c1.before" 2>/dev/null || true
@@ -337,6 +352,7 @@ else
   old=$E2E_WORK/before2/.claude/projects/$net_key/$RH_HOST_SESSION.jsonl
   [ "$(stat -c %s "$host_log")" -gt "$(stat -c %s "$old")" ] ||
     record "the host's log of $RH_HOST_SESSION did not grow with the container's turn"
+  same_lines run2 "$RH_HOST_SESSION"
 fi
 listing "$RH_HOME" >"$E2E_WORK/after2.list"
 python3 - "$RH_HOME" "$E2E_WORK/before2" <<'PY' >&2 || record "a log in the home lost bytes it had before the second run (above)"

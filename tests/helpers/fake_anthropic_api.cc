@@ -24,7 +24,7 @@
 //
 // Usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]
 //                           [--write-content TEXT] [--final-text TEXT] [--log F]
-//                           [--script FILE] [--cwd DIR]
+//                           [--script FILE] [--cwd DIR] [--dump-dir DIR]
 // Environment FAKE_API_WRITE_PATH / FAKE_API_LOG / FAKE_API_SCRIPT / FAKE_API_CWD stand
 // in for the flags of the same name.
 // It prints "fake_anthropic_api: listening on 127.0.0.1:PORT" once it accepts connections
@@ -35,6 +35,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -58,6 +59,7 @@ struct Options {
   std::string log_path;
   json script = json::array();  // steps {"name", "input"} (see the top of this file)
   std::string cwd;
+  std::string dump_dir;  // every /v1/messages body is saved here as NNNN.json (debugging)
 };
 
 void usage_and_exit(const char* why) {
@@ -65,7 +67,7 @@ void usage_and_exit(const char* why) {
                "fake_anthropic_api: %s\n"
                "usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]\n"
                "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n"
-               "                          [--script FILE] [--cwd DIR]\n",
+               "                          [--script FILE] [--cwd DIR] [--dump-dir DIR]\n",
                why);
   std::exit(2);
 }
@@ -99,6 +101,8 @@ Options parse_options(int argc, char** argv) {
       script_path = value();
     } else if (a == "--cwd") {
       o.cwd = value();
+    } else if (a == "--dump-dir") {
+      o.dump_dir = value();
     } else if (a == "--help" || a == "-h") {
       usage_and_exit("a stand-in for the Anthropic Messages API (tests only)");
     } else {
@@ -148,10 +152,15 @@ class RequestLog {
 };
 
 std::atomic<unsigned> g_counter{0};
+// Ids are unique across server runs (the start time in them): a resumed session's earlier
+// messages came from another run, and the CLI joins messages and tool uses by id.
+const unsigned long long g_started_ms = static_cast<unsigned long long>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count());
 
 std::string next_id(const char* prefix) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s_fake%020u", prefix, g_counter.fetch_add(1) + 1);
+  std::snprintf(buf, sizeof buf, "%s_fake%013llx%07u", prefix, g_started_ms, g_counter.fetch_add(1) + 1);
   return buf;
 }
 
@@ -351,6 +360,12 @@ int main(int argc, char** argv) {
           R"({"type":"error","error":{"type":"invalid_request_error","message":"body is not JSON"}})",
           "application/json");
       return;
+    }
+    if (!opts.dump_dir.empty()) {
+      static std::atomic<unsigned> dumped{0};
+      char name[32];
+      std::snprintf(name, sizeof name, "/%04u.json", dumped.fetch_add(1) + 1);
+      std::ofstream(opts.dump_dir + name) << req.body;
     }
     std::string model = body.value("model", "claude-stand-in");
     bool stream = body.value("stream", false);

@@ -21,7 +21,8 @@
 #       ~/src/<non-ASCII>          a folder name outside ASCII
 #       ~/src/<long>               a path whose encoded folder name is cut and hashed
 # What a user writes by hand: ~/.claude/settings.json (permission rules with absolute
-# `Read(//...)` and `~` paths, additionalDirectories, hooks, a status line), the hook
+# `//...` and `~` paths, one Edit rule per project, additionalDirectories, hooks, a
+# status line), the hook
 # and status line scripts, ~/.claude/CLAUDE.md, the projects' files.
 #
 # The hooks and the status line append one line each time they run to .claude-trace in
@@ -75,14 +76,16 @@ chmod 0755 "$home/.claude/mcp/memory-server" "$home/work/infra/tools/docs-server
 echo "Keep answers short." >"$home/.claude/CLAUDE.md"
 echo "# infra docs" >"$home/work/infra/docs/index.md"
 for p in "${projects[@]}"; do printf '# %s\n' "$(basename "$p")" >"$p/README.md"; done
-python3 - "$home" <<'PY'
+python3 - "$home" "$dotted" "$unicode" "$long" <<'PY'
 import json, sys
-home = sys.argv[1]
+home, dotted, unicode, long = sys.argv[1:5]
+rel = lambda p: p[len(home) + 1:]
 settings = {
     "permissions": {
         "allow": [
             f"Read(/{home}/work/**)", f"Read(/{home}/src/**)",
-            "Edit(~/work/infra/**)", "Edit(~/src/**)",
+            # Each project's edits: ~ paths and an absolute // path.
+            "Edit(~/work/infra/**)", f"Edit(~/{rel(dotted)}/**)", f"Edit(/{unicode}/**)", f"Edit(~/{rel(long)}/**)",
             "Bash(echo:*)", "Bash(pwd)",
         ],
         "deny": [f"Read(/{home}/.ssh/**)"],
@@ -97,8 +100,8 @@ settings = {
     "enableAllProjectMcpServers": True,
     "includeCoAuthoredBy": False,
 }
-with open(f"{home}/.claude/settings.json", "w") as f:
-    json.dump(settings, f, indent=2)
+with open(f"{home}/.claude/settings.json", "w", encoding="utf-8") as f:
+    json.dump(settings, f, indent=2, ensure_ascii=False)
     f.write("\n")
 PY
 git -C "$home/work/infra" init -q -b main

@@ -102,11 +102,11 @@ echo "rc=$?" >>"$out.statusline-out"
 cp -a "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" "$out.projects"
 SH
 
-# run_in_container NAME CLAUDE_ARGS...: `claude-host run` from $RH_NET as the user, the
+# run_in_container NAME DIR CLAUDE_ARGS...: `claude-host run` from DIR as the user, the
 # stand-in scripted with the Read/Write/Bash tool uses; output in $RH_OUT/NAME.*.
 run_in_container() {
-  local name=$1 opts=() a
-  shift
+  local name=$1 dir=$2 opts=() a
+  shift 2
   mapfile -t args < <(e2e_docker_args)
   # The make-real-home script's tool uses, writing a file of this run's own (Write refuses
   # to overwrite a file the session has not read).
@@ -114,7 +114,7 @@ run_in_container() {
   args+=(-v "$RH_OUT:/opt/e2e/out" -e "FAKE_API_SCRIPT=/opt/e2e/out/$name.tools.json"
          -e "E2E_API_LOG=/opt/e2e/out/$name.api.jsonl" -e "E2E_AFTER=sh /opt/e2e/out/after.sh $name")
   for a in "${args[@]}"; do opts+=(--docker-arg "$a"); done
-  (cd "$RH_NET" && as_user "$CLAUDE_HOST" run --image "$E2E_IMAGE" "${opts[@]}" -- "$@" --output-format json) \
+  (cd "$dir" && as_user "$CLAUDE_HOST" run --image "$E2E_IMAGE" "${opts[@]}" -- "$@" --output-format json) \
     >"$RH_OUT/$name.out" 2>"$RH_OUT/$name.err"
 }
 
@@ -178,7 +178,7 @@ cp -a "$RH_HOME" "$E2E_WORK/before"
 listing "$RH_HOME" >"$E2E_WORK/before.list"
 e2e_log "claude-host run in $RH_NET (container session $RH_C1)"
 set +e
-run_in_container run1 -p "look around, take notes, say where you are" --session-id "$RH_C1"
+run_in_container run1 "$RH_NET" -p "look around, take notes, say where you are" --session-id "$RH_C1"
 rc=$?
 set -e
 [ $rc -eq 0 ] || fail "claude-host run exited $rc:\n$(tail -n 30 "$RH_OUT/run1.err" "$RH_OUT/run1.out")"
@@ -313,12 +313,15 @@ else
   record "the container's session log is not at $c1_log (projects/: $(ls "$RH_HOME/.claude/projects" | tr '\n' ' '))"
 fi
 
-# same_lines NAME SESSION: the host's log of SESSION has as many lines as the container's
-# log of it at the end of run NAME (read-back appends every line, repeated ones too).
+# same_lines NAME SESSION [DIR]: the host's log of SESSION (of the project DIR, default
+# $RH_NET) has as many lines as the container's log of it at the end of run NAME
+# (read-back appends every line, repeated ones too).
 same_lines() {
-  local theirs ours=$RH_HOME/.claude/projects/$net_key/$2.jsonl
+  local theirs ours=$RH_HOME/.claude/projects/$(e2e_encode_path "${3:-$RH_NET}")/$2.jsonl
   theirs=$(find "$RH_OUT/$1.projects" -name "$2.jsonl" 2>/dev/null | head -n 1)
-  if [ -z "$theirs" ]; then
+  if [ ! -f "$ours" ]; then
+    record "run $1: the host has no log of $2 at $ours"
+  elif [ -z "$theirs" ]; then
     record "run $1: the container had no log of $2 (in $RH_OUT/$1.projects)"
   elif [ "$(wc -l <"$ours")" != "$(wc -l <"$theirs")" ]; then
     record "run $1: the host's log of $2 has $(wc -l <"$ours") lines, the container's $(wc -l <"$theirs") ($(sort "$theirs" | uniq -d | wc -l) lines repeated in the container's)"
@@ -342,7 +345,7 @@ host_log=$RH_HOME/.claude/projects/$net_key/$RH_HOST_SESSION.jsonl
 cp -a "$RH_HOME" "$E2E_WORK/before2"
 listing "$RH_HOME" >"$E2E_WORK/before2.list"
 set +e
-run_in_container run2 --resume "$RH_HOST_SESSION" -p "take more notes"
+run_in_container run2 "$RH_NET" --resume "$RH_HOST_SESSION" -p "take more notes"
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then
@@ -372,13 +375,34 @@ for root, dirs, files in os.walk(before):
 print("\n".join(bad)); sys.exit(1 if bad else 0)
 PY
 
+# The dotted, the non-ASCII and the hashed-name project: a run in each continues its
+# host-made session; the log grows in the host's folder for the project (for the long
+# name, a hash of the host path, not of the container's).
+for i in 1 2 3; do
+  dir=(x "$RH_DOTTED" "$RH_UNICODE" "$RH_LONG"); dir=${dir[$i]}
+  sid=${RH_SESSIONS[$i]}
+  log=$RH_HOME/.claude/projects/$(e2e_encode_path "$dir")/$sid.jsonl
+  size=$(stat -c %s "$log")
+  e2e_log "claude-host run --resume $sid in $(basename "$dir" | cut -c1-40)"
+  if ! run_in_container "p$i" "$dir" --resume "$sid" -p "take more notes"; then
+    record "claude-host run in $dir exited non-zero: $(tail -n 10 "$RH_OUT/p$i.err" "$RH_OUT/p$i.out")"
+    continue
+  fi
+  msg=$(check_session "p$i" "$sid" yes 5 2>&1) || record "the container's session in $dir resuming $sid: ${msg##*Error: }"
+  [ -f "$log" ] && [ "$(stat -c %s "$log")" -gt "$size" ] ||
+    record "the host's log $log did not grow with the container's turn (projects/: $(ls "$RH_HOME/.claude/projects" | tr '\n' ' '))"
+  same_lines "p$i" "$sid" "$dir"
+done
+leaked=$(find "$RH_HOME/.claude/projects" -mindepth 1 -maxdepth 1 -name '-workspace*')
+[ -z "$leaked" ] || record "container-encoded project folders reached the host: $leaked"
+
 # --- 5: everything in the home is the user's --------------------------------------------
 others=$(find "$RH_HOME" ! -user "$RH_USER" -printf '%u:%g %m %p\n' | head -n 20)
 [ -z "$others" ] || record "files in the home not owned by $RH_USER (the first 20):\n$others"
 
 # --- 6: reading a run back again changes nothing -----------------------------------------
 mapfile -t runs < <(ls -1 "$RH_HOME/.claude-docker/runs" 2>/dev/null | sort)
-[ ${#runs[@]} -ge 2 ] || record "expected two runs under ~/.claude-docker/runs, found ${#runs[@]}"
+[ ${#runs[@]} -ge 5 ] || record "expected five runs under ~/.claude-docker/runs, found ${#runs[@]}"
 bookkeeping=$'^\\./(\\.claude-docker/lock|\\.claude-docker-events\\.jsonl|\\.claude-docker-metrics\\.jsonl)\t'
 for run in "${runs[@]}" "${runs[@]:0:1}"; do
   listing "$RH_HOME" >"$E2E_WORK/rb.before"

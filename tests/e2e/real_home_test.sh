@@ -14,8 +14,10 @@
 #      session's log (the host's bytes a prefix of it), .claude.json's projects, the
 #      files the session wrote; no mode, owner or mtime of anything else changed;
 #   4. the host's `claude --resume` continues the container's session, and a second
-#      `claude-host run` continues a host-made session (`--resume`); the host's bytes of
-#      every log are a prefix of the log after;
+#      `claude-host run` continues a host-made session (`--resume`), as do runs in the
+#      dotted, the non-ASCII and the hashed-name project: each log grows in the host's
+#      folder, with as many lines as the container's copy, and the host's bytes of every
+#      log are a prefix of the log after;
 #   5. nothing in the home is owned by another user;
 #   6. a second `claude-host readback --run ID` of every run exits 0 and changes nothing.
 # Needs root (it creates the user, removed at exit); the user runs everything else.

@@ -102,6 +102,7 @@ printf '{"session_id":"x","cwd":"%s","workspace":{"current_dir":"%s","project_di
   sh -c "$sl" >"$out.statusline-out" 2>&1
 echo "rc=$?" >>"$out.statusline-out"
 cp -a "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" "$out.projects"
+cp "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/settings.json" "$out.settings.json"
 SH
 
 # run_in_container NAME DIR CLAUDE_ARGS...: `claude-host run` from DIR as the user, the
@@ -132,6 +133,16 @@ host_claude() {
     ANTHROPIC_BASE_URL=http://127.0.0.1:$(cat "$out.port") ANTHROPIC_API_KEY=sk-ant-stand-in-not-a-secret \
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 "$claude" "$@" --output-format json >"$out.out" 2>"$out.err"
     rc=$?; kill $pid; exit $rc' host "$RH_OUT/$name" "$FAKE_API" "$E2E_WORK/bin/claude" "$@")
+}
+
+# rules NAME: the container's permission rules in run NAME, and its working directory.
+rules() {
+  python3 - "$RH_OUT/$1.settings.json" "$RH_OUT/$1.env" <<'PY' 2>/dev/null || echo "(no settings.json from inside)"
+import json, sys
+p = json.load(open(sys.argv[1], encoding="utf-8")).get("permissions", {})
+cwd = [l[4:].strip() for l in open(sys.argv[2]) if l.startswith("pwd=")]
+print(f"inside, in {cwd[0] if cwd else '?'}, the rules were allow={p.get('allow')} additionalDirectories={p.get('additionalDirectories')}")
+PY
 }
 
 # check_session NAME SESSION_ID TOOLS MIN_MESSAGES: NAME's `-p --output-format json`
@@ -188,7 +199,7 @@ listing "$RH_HOME" >"$E2E_WORK/after1.list"
 failures=()
 record() { failures+=("$*"); printf '[%s] CHECK FAILED: %b\n' "$E2E_NAME" "$*" >&2; }
 
-msg=$(check_session run1 "$RH_C1" yes 1 2>&1) || record "the container's session: ${msg##*Error: }"
+msg=$(check_session run1 "$RH_C1" yes 1 2>&1) || record "the container's session: ${msg##*Error: }; $(rules run1)"
 
 # 1. every MCP server of every scope, with container paths that exist inside.
 if [ -s "$RH_OUT/run1.mcp-commands" ]; then
@@ -353,7 +364,7 @@ set -e
 if [ $rc -ne 0 ]; then
   record "claude-host run --resume $RH_HOST_SESSION exited $rc: $(tail -n 20 "$RH_OUT/run2.err" "$RH_OUT/run2.out")"
 else
-  msg=$(check_session run2 "$RH_HOST_SESSION" yes 5 2>&1) || record "the container's session resuming the host's $RH_HOST_SESSION: ${msg##*Error: }"
+  msg=$(check_session run2 "$RH_HOST_SESSION" yes 5 2>&1) || record "the container's session resuming the host's $RH_HOST_SESSION: ${msg##*Error: }; $(rules run2)"
   old=$E2E_WORK/before2/.claude/projects/$net_key/$RH_HOST_SESSION.jsonl
   [ "$(stat -c %s "$host_log")" -gt "$(stat -c %s "$old")" ] ||
     record "the host's log of $RH_HOST_SESSION did not grow with the container's turn"
@@ -390,7 +401,7 @@ for i in 1 2 3; do
     record "claude-host run in $dir exited non-zero: $(tail -n 10 "$RH_OUT/p$i.err" "$RH_OUT/p$i.out")"
     continue
   fi
-  msg=$(check_session "p$i" "$sid" yes 5 2>&1) || record "the container's session in $dir resuming $sid: ${msg##*Error: }"
+  msg=$(check_session "p$i" "$sid" yes 5 2>&1) || record "the container's session in $dir resuming $sid: ${msg##*Error: }; $(rules "p$i")"
   [ -f "$log" ] && [ "$(stat -c %s "$log")" -gt "$size" ] ||
     record "the host's log $log did not grow with the container's turn (projects/: $(ls "$RH_HOME/.claude/projects" | tr '\n' ' '))"
   same_lines "p$i" "$sid" "$dir"
@@ -418,6 +429,6 @@ for run in "${runs[@]}" "${runs[@]:0:1}"; do
 done
 
 if [ ${#failures[@]} -gt 0 ]; then
-  fail "${#failures[@]} check(s) failed:\n$(printf -- '- %s\n' "${failures[@]}" | cut -c1-400)"
+  fail "${#failures[@]} check(s) failed:\n$(printf -- '- %s\n' "${failures[@]}" | cut -c1-700)"
 fi
 e2e_pass

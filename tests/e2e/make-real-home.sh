@@ -36,7 +36,8 @@ die() { echo "make-real-home: $*" >&2; exit 1; }
 [ -x "$claude" ] || die "$claude is not the CLI binary"
 [ -x "$api" ] || die "$api is not the stand-in API binary"
 mkdir -p "$out"
-export HOME=$home USER=$(id -un)
+USER=$(id -un)
+export HOME=$home USER
 for v in ${!ANTHROPIC_@} ${!CLAUDE_CODE_@}; do unset "$v"; done
 unset CLAUDE_CONFIG_DIR
 export ANTHROPIC_API_KEY=sk-ant-stand-in-not-a-secret

@@ -108,7 +108,7 @@ SH
 # run_in_container NAME DIR CLAUDE_ARGS...: `claude-host run` from DIR as the user, the
 # stand-in scripted with the Read/Write/Bash tool uses; output in $RH_OUT/NAME.*.
 run_in_container() {
-  local name=$1 dir=$2 opts=() a
+  local name=$1 dir=$2 opts=() args a
   shift 2
   mapfile -t args < <(e2e_docker_args)
   # The make-real-home script's tool uses, writing a file of this run's own (Write refuses
@@ -330,7 +330,8 @@ fi
 # $RH_NET) has as many lines as the container's log of it at the end of run NAME
 # (read-back appends every line, repeated ones too).
 same_lines() {
-  local theirs ours=$RH_HOME/.claude/projects/$(e2e_encode_path "${3:-$RH_NET}")/$2.jsonl
+  local theirs ours
+  ours=$RH_HOME/.claude/projects/$(e2e_encode_path "${3:-$RH_NET}")/$2.jsonl
   theirs=$(find "$RH_OUT/$1.projects" -name "$2.jsonl" 2>/dev/null | head -n 1)
   if [ ! -f "$ours" ]; then
     record "run $1: the host has no log of $2 at $ours"
@@ -391,8 +392,9 @@ PY
 # The dotted, the non-ASCII and the hashed-name project: a run in each continues its
 # host-made session; the log grows in the host's folder for the project (for the long
 # name, a hash of the host path, not of the container's).
+projects=("$RH_NET" "$RH_DOTTED" "$RH_UNICODE" "$RH_LONG")  # in RH_SESSIONS' order
 for i in 1 2 3; do
-  dir=(x "$RH_DOTTED" "$RH_UNICODE" "$RH_LONG"); dir=${dir[$i]}
+  dir=${projects[$i]}
   sid=${RH_SESSIONS[$i]}
   log=$RH_HOME/.claude/projects/$(e2e_encode_path "$dir")/$sid.jsonl
   size=$(stat -c %s "$log")

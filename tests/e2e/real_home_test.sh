@@ -19,7 +19,8 @@
 #      folder, with as many lines as the container's copy, and the host's bytes of every
 #      log are a prefix of the log after;
 #   5. nothing in the home is owned by another user;
-#   6. a second `claude-host readback --run ID` of every run exits 0 and changes nothing.
+#   6. a second `claude-host readback --run ID` of every run exits 0 and changes nothing
+#      (claude-host's lock, its activity logs and the run record's read-back stamp aside).
 # Needs root (it creates the user, removed at exit); the user runs everything else.
 # Every check runs and every failure is listed at the end. CLAUDE_E2E_KEEP=DIR keeps a
 # copy of the home and the outputs there.
@@ -38,6 +39,7 @@ RH_HOME=/Users/$RH_USER
 rh_cleanup() {
   local rc=$?
   set +e
+  trap - EXIT
   if [ -n "${CLAUDE_E2E_KEEP:-}" ]; then  # a folder to keep the home and outputs in, to debug
     mkdir -p "$CLAUDE_E2E_KEEP" && cp -a "$RH_HOME" "$RH_OUT" "$CLAUDE_E2E_KEEP/" &&
       e2e_log "kept the home and the outputs in $CLAUDE_E2E_KEEP"
@@ -418,16 +420,53 @@ others=$(find "$RH_HOME" ! -user "$RH_USER" -printf '%u:%g %m %p\n' | head -n 20
 # --- 6: reading a run back again changes nothing -----------------------------------------
 mapfile -t runs < <(ls -1 "$RH_HOME/.claude-docker/runs" 2>/dev/null | sort)
 [ ${#runs[@]} -ge 5 ] || record "expected five runs under ~/.claude-docker/runs, found ${#runs[@]}"
-bookkeeping=$'^\\./(\\.claude-docker/lock|\\.claude-docker-events\\.jsonl|\\.claude-docker-metrics\\.jsonl)\t'
+# What may move: claude-host's lock, its activity logs (events, metrics), and in the run's
+# own record (runs/ID/state.json, and so its folder's mtime) the stamp of the last
+# read-back ("last_readback", "updated_at"). Anything else is a change.
+same_after_readback() {  # same_after_readback RUN BEFORE_LIST AFTER_LIST STATE_BEFORE
+  python3 - "$RH_HOME" "$@" <<'PY'
+import json, os, sys
+home, run, before_list, after_list, state_before = sys.argv[1:6]
+def load(p):
+    out = {}
+    for line in open(p, encoding="utf-8", errors="surrogateescape"):
+        f = line.rstrip("\n").split("\t")
+        out[f[0]] = f[1:]
+    return out
+b, a = load(before_list), load(after_list)
+quiet = {"./.claude-docker/lock", "./.claude-docker-events.jsonl", "./.claude-docker-metrics.jsonl"}
+run_dir, state = f"./.claude-docker/runs/{run}", f"./.claude-docker/runs/{run}/state.json"
+problems = []
+for path in sorted(set(b) | set(a)):
+    x, y = b.get(path), a.get(path)
+    if x == y or path in quiet:
+        continue
+    if path == run_dir and x and y and x[:3] + x[4:] == y[:3] + y[4:]:
+        continue  # its mtime: state.json was replaced
+    if path == state and x and y and (x[0], x[1], x[4], x[5]) == (y[0], y[1], y[4], y[5]):
+        old = json.load(open(state_before))
+        new = json.load(open(os.path.join(home, state[2:])))
+        for j in (old, new):
+            j.pop("last_readback", None); j.pop("updated_at", None)
+        if old == new:
+            continue
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        problems.append(f"  {path}: changed beyond the read-back stamp: {keys}")
+        continue
+    problems.append(f"  {path}: {' '.join(x) if x else 'absent'}  ->  {' '.join(y) if y else 'absent'}")
+print("\n".join(problems[:20]))
+sys.exit(1 if problems else 0)
+PY
+}
 for run in "${runs[@]}" "${runs[@]:0:1}"; do
   listing "$RH_HOME" >"$E2E_WORK/rb.before"
-  if ! (cd "$RH_NET" && as_user "$CLAUDE_HOST" readback --run "$run") >"$RH_OUT/readback-$run.out" 2>&1; then
-    record "a second claude-host readback --run $run exited $?: $(tail -n 10 "$RH_OUT/readback-$run.out")"
-  fi
+  cp "$RH_HOME/.claude-docker/runs/$run/state.json" "$E2E_WORK/rb.state.json" 2>/dev/null || echo '{}' >"$E2E_WORK/rb.state.json"
+  rc=0
+  (cd "$RH_NET" && as_user "$CLAUDE_HOST" readback --run "$run") >"$RH_OUT/readback-$run.out" 2>&1 || rc=$?
+  [ $rc -eq 0 ] || record "a second claude-host readback --run $run exited $rc: $(tail -n 10 "$RH_OUT/readback-$run.out")"
   listing "$RH_HOME" >"$E2E_WORK/rb.after"
-  # Only claude-host's lock and its activity logs (events, metrics) may move.
-  d=$(diff <(grep -Ev "$bookkeeping" "$E2E_WORK/rb.before") <(grep -Ev "$bookkeeping" "$E2E_WORK/rb.after") | head -n 20 || true)
-  [ -z "$d" ] || record "a second claude-host readback --run $run changed the home (< before, > after):\n$d"
+  d=$(same_after_readback "$run" "$E2E_WORK/rb.before" "$E2E_WORK/rb.after" "$E2E_WORK/rb.state.json") ||
+    record "a second claude-host readback --run $run changed the home (before -> after):\n$d"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -349,12 +349,18 @@ class Rewriter {
     for (const auto& m : map.mappings()) {
       needles_.push_back(dir == Direction::kToContainer ? m.host : m.container);
     }
+    has_home_ = map.home() != nullptr;  // "~/..." paths hold no prefix literally
   }
 
   // False when no string in text can hold a mapped prefix: none of the prefixes appears
   // literally and there is no "\/" or "\u" that could spell one.
   bool might_change(std::string_view text) const {
     if (needles_.empty()) return false;
+    // "~/..." (a lone "~" always maps to itself); "~\/..." when '/' is escaped.
+    if (has_home_ && (text.find("~/") != std::string_view::npos ||
+                      text.find("~\\/") != std::string_view::npos)) {
+      return true;
+    }
     if (text.find("\\/") != std::string_view::npos) return true;
     if (text.find("\\u") != std::string_view::npos) return true;
     for (const auto& n : needles_) {
@@ -422,6 +428,7 @@ class Rewriter {
   Direction dir_;
   bool free_text_;
   std::vector<std::string_view> needles_;
+  bool has_home_ = false;
   Walker walker_;
   std::string decoded_;
   std::vector<std::uint32_t> offsets_;
@@ -546,7 +553,7 @@ std::string ProjectDirMapper::map_dir_name(std::string_view name, Direction dir)
     std::size_t best_len = 0;
     for (const auto& p : it->second) {
       auto m = map_.longest_match(p, dir);
-      if (!m) continue;
+      if (!m || !map_.map_path(p, dir)) continue;  // no pair, or one it would not map back through
       if (!best || m->from.size() > best_len || (m->from.size() == best_len && p < *best)) {
         best = &p;
         best_len = m->from.size();

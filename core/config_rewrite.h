@@ -14,7 +14,8 @@
 //                          (paths); in history.jsonl also "project" (path)
 //   plugins/*.json         "installPath", "installLocation" (paths)
 // "path" values are mapped only when the whole string is a path under a prefix
-// (PathMap::map_path); "text" values get PathMap::map_in_text. Other files are unchanged.
+// (PathMap::map_path); "text" values get PathMap::map_in_text. Both also map "~/..." and
+// the rules' "//abs/..." form (see PathMap). Other files are unchanged.
 #pragma once
 
 #include <string>

@@ -103,6 +103,37 @@ TEST_CASE("settings.json: hook, helper and status commands, permission rules and
   }
 }
 
+TEST_CASE("settings.json: the config dir, ~ paths and // rules map onto the live dir and back byte for byte") {
+  auto made = PathMap::create({{"/Users/al/src/app", "/workspace/app"},
+                               {"/Users/al/.claude", "/root/.claude-config", claude::PathRole::kConfig},
+                               {"/Users/al", "/root", claude::PathRole::kHome}});
+  REQUIRE(made.ok());
+  const PathMap& m = *made;
+  const std::string host =
+      R"J({"statusLine":{"type":"command","command":"~/.claude/statusline.sh"},)J"
+      R"J("hooks":{"Stop":[{"hooks":[{"type":"command","command":"/Users/al/.claude/hooks/done.sh ~/.claude/log"}]}]},)J"
+      R"J("permissions":{"allow":["Read(//Users/al/src/app/**)","Edit(~/.claude/agents/**)","Read(~/notes/**)"],)J"
+      R"J("deny":["Read(//Users/al/.ssh/**)"],"additionalDirectories":["~/.claude/shared","//Users/al/src/app/docs","/Users/al/.claude"]}})J";
+  const std::string container =
+      R"J({"statusLine":{"type":"command","command":"~/.claude-config/statusline.sh"},)J"
+      R"J("hooks":{"Stop":[{"hooks":[{"type":"command","command":"/root/.claude-config/hooks/done.sh ~/.claude-config/log"}]}]},)J"
+      R"J("permissions":{"allow":["Read(//workspace/app/**)","Edit(~/.claude-config/agents/**)","Read(~/notes/**)"],)J"
+      R"J("deny":["Read(//root/.ssh/**)"],"additionalDirectories":["~/.claude-config/shared","//workspace/app/docs","/root/.claude-config"]}})J";
+  CHECK(to_container("settings.json", host, m) == container);
+  CHECK(to_host("settings.json", container, m) == host);
+  // A file whose only paths are written with ~ (no prefix appears literally), '/' escaped or not.
+  for (auto [h, c] : {std::pair<std::string, std::string>{R"J({"statusLine":{"command":"~/.claude/s.sh"}})J",
+                                                          R"J({"statusLine":{"command":"~/.claude-config/s.sh"}})J"},
+                      {R"J({"env":{"X":"~\/.claude\/x"}})J", R"J({"env":{"X":"~\/.claude-config\/x"}})J"}}) {
+    CHECK(to_container("settings.json", h, m) == c);
+    CHECK(to_host("settings.json", c, m) == h);
+  }
+  // The CLI's own log lines name the live dir: they come back naming ~/.claude.
+  const std::string log = R"J({"cwd":"/workspace/app","file_path":"/root/.claude-config/CLAUDE.md"})J" "\n";
+  CHECK(to_host("projects/x/s.jsonl", log, m) ==
+        R"J({"cwd":"/Users/al/src/app","file_path":"/Users/al/.claude/CLAUDE.md"})J" "\n");
+}
+
 TEST_CASE("session logs: every path field of every record, free text left alone") {
   const std::string host =
       R"J({"type":"user","cwd":"/home/al/proj","message":{"content":"look at /home/al/proj/a.ts"}})J" "\n"

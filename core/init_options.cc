@@ -195,6 +195,15 @@ Status apply_value(InitOptions& o, std::string_view key, std::string_view source
     }
     return Ok{};
   }
+  if (key == "user") {
+    size_t colon = value.find(':');
+    auto uid = parse_integer(value.substr(0, colon));
+    auto gid = colon == std::string_view::npos ? uid : parse_integer(value.substr(colon + 1));
+    if (!uid || !gid || *uid < 0 || *gid < 0 || *uid > 0xfffffffe || *gid > 0xfffffffe)
+      return bad("expected numeric UID:GID, e.g. 1000:1000");
+    o.user = InitOptions::User{static_cast<std::uint32_t>(*uid), static_cast<std::uint32_t>(*gid)};
+    return Ok{};
+  }
   if (key == "settle") {
     auto d = parse_duration(value);
     if (!d || d->count() > 20) return bad("expected a duration of at most 20ms, e.g. 10ms (0 = none)");
@@ -241,6 +250,7 @@ constexpr EnvValue kEnvValues[] = {
     {"CLAUDE_INIT_EXCLUDE", "exclude"},
     {"CLAUDE_INIT_MAP", "map"},
     {"CLAUDE_INIT_SETTLE", "settle"},
+    {"CLAUDE_INIT_USER", "user"},
 };
 constexpr EnvValue kEnvSwitches[] = {
     {"CLAUDE_INIT_SUBREAPER", "subreaper"},
@@ -499,6 +509,12 @@ Sync:
                             (default 10ms, at most 20ms; capped at 100ms for a file
                             written continuously)                    [CLAUDE_INIT_SETTLE]
   Without --no-sync, sync runs when the stage or the outbox folder exists.
+
+Session user:
+      --user UID:GID        run the child and the probes as this user (claude-init stays
+                            root): after the seed, the live dir, its parent and $HOME
+                            (not crossing mounts) and the terminal are given to it
+                                                                       [CLAUDE_INIT_USER]
 
   -h, --help                this text
   -V, --version             print the version

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,16 @@ struct InitOptions {
   std::vector<std::string> path_maps;       // --map HOST=CONTAINER (repeatable), added to the stage's mapping.
   bool rewrite_free_text = false;           // --rewrite-free-text: map paths inside free text too.
   std::chrono::milliseconds settle{10};     // --settle: quiet time before a file being written is published (<= 20ms).
+
+  // --- the session's user --------------------------------------------------------------
+  // --user UID:GID: the child and the probes run as this user (the init stays root); the
+  // live dir, the home and the terminal are given to it first. nullopt: as the init runs.
+  struct User {
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    bool operator==(const User&) const = default;
+  };
+  std::optional<User> user;
 };
 
 // Variable name -> value; looked up by const char* without a temporary string.

@@ -23,7 +23,7 @@ constexpr const char* kVariables[] = {
     "CLAUDE_INIT_PROBE_FAILURES", "CLAUDE_INIT_NO_SYNC",       "CLAUDE_INIT_STAGE",
     "CLAUDE_INIT_OUTBOX",        "CLAUDE_CONFIG_DIR",          "CLAUDE_INIT_RUN_ID",
     "CLAUDE_INIT_TRACE_ID",      "CLAUDE_INIT_EXCLUDE",        "CLAUDE_INIT_MAP",
-    "CLAUDE_INIT_SETTLE",        "CLAUDE_INIT_REWRITE_FREE_TEXT"};
+    "CLAUDE_INIT_SETTLE",        "CLAUDE_INIT_REWRITE_FREE_TEXT", "CLAUDE_INIT_USER"};
 InitOptions parse_ok(std::vector<std::string> argv, const Env& env = {}) {
   argv.insert(argv.begin(), "claude-init");
   auto r = parse_init_options(argv, env);
@@ -230,4 +230,18 @@ TEST_CASE("is_init_variable knows exactly the variables the parse reads") {
     INFO(other);
     CHECK_FALSE(claude::is_init_variable(other));
   }
+}
+
+TEST_CASE("--user and CLAUDE_INIT_USER name the session's uid and gid; a bad value is refused") {
+  CHECK_FALSE(parse_ok({"true"}).user.has_value());
+  CHECK(parse_ok({"--user", "1000:1001", "true"}).user == InitOptions::User{1000, 1001});
+  CHECK(parse_ok({"--user=501", "true"}).user == InitOptions::User{501, 501});
+  CHECK(parse_ok({"true"}, {{"CLAUDE_INIT_USER", "1000:20"}}).user == InitOptions::User{1000, 20});
+  CHECK_FALSE(parse_ok({"true"}, {{"CLAUDE_INIT_USER", ""}}).user.has_value());  // empty: not set
+  CHECK(parse_ok({"--user", "7:8", "true"}, {{"CLAUDE_INIT_USER", "1:2"}}).user == InitOptions::User{7, 8});
+  for (const char* bad : {"al", "1000:", ":1000", "-1:0", "1000:x", "99999999999:1"}) {
+    INFO(bad);
+    CHECK(parse_err({"--user", bad, "true"}).message().find("--user") != std::string::npos);
+  }
+  CHECK(claude::is_init_variable("CLAUDE_INIT_USER"));
 }

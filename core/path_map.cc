@@ -39,6 +39,15 @@ bool has_path_prefix(std::string_view path, std::string_view prefix) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
+std::string_view role_name(PathRole role) {
+  switch (role) {
+    case PathRole::kHome: return "home";
+    case PathRole::kConfig: return "config";
+    case PathRole::kPlain: break;
+  }
+  return "plain";
+}
+
 bool longer_host_first(const PathMapping& a, const PathMapping& b) {
   return a.host.size() != b.host.size() ? a.host.size() > b.host.size() : a.host < b.host;
 }
@@ -92,20 +101,14 @@ Result<PathMap> PathMap::create(std::vector<PathMapping> mappings) {
                          " is mapped twice (also " + b.host + "=" + b.container + ")",
                      "give each folder one mapping"};
       }
-      // b's container prefix lies strictly inside a's: host paths under a.host that lead
-      // there must be exactly b.host, or mapping back would pick b for a path that came
-      // through a, and host -> container -> host would change it.
-      if (has_path_prefix(b.container, a.container)) {
-        PathMap only_a;
-        only_a.by_host_ = only_a.by_container_ = {a};
-        std::string via_a = *only_a.map_path(b.container, Direction::kToHost);
-        if (via_a != b.host) {
-          return Error{"read path mapping", b.host + "=" + b.container, 0,
-                       "the container folder " + b.container + " lies inside " + a.container +
-                           " (mapped from " + a.host + "), so " + via_a +
-                           " would come back as " + b.host,
-                       "map " + via_a + " to " + b.container +
-                           " or choose a container folder outside " + a.container};
+    }
+    if (mappings[i].role != PathRole::kPlain) {
+      for (std::size_t j = i + 1; j < mappings.size(); ++j) {
+        if (mappings[j].role == mappings[i].role) {
+          return Error{"read path mapping", mappings[j].host + "=" + mappings[j].container, 0,
+                       "a second " + std::string(role_name(mappings[i].role)) + " pair (also " +
+                           mappings[i].host + "=" + mappings[i].container + ")",
+                       "give one home pair and one config pair at most"};
         }
       }
     }
@@ -155,40 +158,129 @@ void push_edit(std::vector<PathMap::Edit>& out, std::string_view text, bool whol
 
 }  // namespace
 
+const PathMapping* PathMap::home() const {
+  for (const auto& pair : by_host_)
+    if (pair.role == PathRole::kHome) return &pair;
+  return nullptr;
+}
+
+bool PathMap::maps_back(std::string_view mapped, std::string_view to, Direction dir) const {
+  auto back = longest_match(mapped, reverse(dir));
+  return back && back->from == to;
+}
+
+namespace {
+
+// Where the path that continues at text[from] ends: the end of the text for a whole
+// path, else the first byte that cannot be part of a path.
+std::size_t token_end(std::string_view text, std::size_t from, bool whole_path) {
+  if (whole_path) return text.size();
+  while (from < text.size() && is_path_text_byte(static_cast<unsigned char>(text[from]))) ++from;
+  return from;
+}
+
+}  // namespace
+
+std::optional<PathMap::Hit> PathMap::absolute_at(std::string_view text, std::size_t pos,
+                                                 Direction dir, bool whole_path) const {
+  if (pos >= text.size() || text[pos] != '/') return std::nullopt;  // relative paths never match
+  const bool to_container = dir == Direction::kToContainer;
+  for (const auto& pair : to_container ? by_host_ : by_container_) {
+    std::string_view from = to_container ? pair.host : pair.container;
+    std::string_view to = to_container ? pair.container : pair.host;
+    std::size_t end = pos + 1;
+    if (from != "/") {
+      if (text.compare(pos, from.size(), from) != 0) continue;
+      end = pos + from.size();
+      // The prefix must end at a path boundary: "/home/al" is not in "/home/alice".
+      if (end < text.size() && text[end] != '/' &&
+          (whole_path || is_path_text_byte(static_cast<unsigned char>(text[end])))) {
+        continue;
+      }
+    }
+    std::vector<Edit> one;
+    push_edit(one, text, whole_path, pos, end, from, to);
+    // Towards the container, only what comes back the same way: with nested pairs (the
+    // home -> /root, ~/.claude -> /root/.claude-config) a host path under the outer pair
+    // can land in the inner one's container folder.
+    if (to_container) {
+      std::string mapped = one.empty() ? std::string(text.substr(pos, end - pos)) : one[0].replacement;
+      mapped.append(text.substr(end, token_end(text, end, whole_path) - end));
+      if (mapped.empty()) mapped = "/";
+      if (!maps_back(mapped, to, dir)) return Hit{end, std::nullopt, false};
+    }
+    if (one.empty()) return Hit{end, std::nullopt, true};
+    return Hit{end, std::move(one[0]), true};
+  }
+  return std::nullopt;
+}
+
+std::optional<PathMap::Hit> PathMap::tilde_at(std::string_view text, std::size_t pos,
+                                              Direction dir, bool whole_path) const {
+  const PathMapping* h = home();
+  if (h == nullptr || h->host == "/" || h->container == "/") return std::nullopt;
+  const bool to_container = dir == Direction::kToContainer;
+  std::string_view from_home = to_container ? h->host : h->container;
+  std::string_view to_home = to_container ? h->container : h->host;
+  const std::size_t after = pos + 1;
+  // "~" alone or "~/...": "~user/..." and "~x" are not this user's home.
+  if (after < text.size() && text[after] != '/' &&
+      (whole_path || is_path_text_byte(static_cast<unsigned char>(text[after])))) {
+    return std::nullopt;
+  }
+  std::string abs(from_home);
+  abs.append(text.substr(after, token_end(text, after, whole_path) - after));
+  auto m = longest_match(abs, dir);
+  if (!m || m->from == from_home) return Hit{after, std::nullopt, true};  // "~" stays "~"
+  // Written with "~" again, so the result must lie in the other side's home.
+  if (!has_path_prefix(m->to, to_home)) return Hit{after, std::nullopt, false};
+  const std::size_t end = after + (m->from.size() - from_home.size());
+  if (to_container) {
+    std::string mapped(m->to);
+    mapped.append(abs.substr(m->from.size()));
+    if (!maps_back(mapped, m->to, dir)) return Hit{end, std::nullopt, false};
+  }
+  return Hit{end, Edit{pos, end, "~" + std::string(m->to.substr(to_home.size()))}, true};
+}
+
+std::optional<PathMap::Hit> PathMap::whole_path_hit(std::string_view text, Direction dir) const {
+  if (!text.empty() && text[0] == '~') return tilde_at(text, 0, dir, true);
+  if (text.size() > 2 && text[0] == '/' && text[1] == '/' && text[2] != '/') {
+    // "//abs/...": the permission rules' form of /abs/...
+    if (auto hit = absolute_at(text, 1, dir, true)) return hit;
+  }
+  return absolute_at(text, 0, dir, true);
+}
+
 std::vector<PathMap::Edit> PathMap::edits(std::string_view text, Direction dir,
                                           bool whole_path) const {
-  const bool to_container = dir == Direction::kToContainer;
   std::vector<Edit> out;
+  if (by_host_.empty()) return out;
   if (whole_path) {
-    auto m = longest_match(text, dir);
-    if (m) push_edit(out, text, true, 0, m->from == "/" ? 1 : m->from.size(), m->from, m->to);
+    auto hit = whole_path_hit(text, dir);
+    if (hit && hit->edit) out.push_back(std::move(*hit->edit));
     return out;
   }
-  const auto& pairs = to_container ? by_host_ : by_container_;
-  if (pairs.empty()) return out;
   std::size_t i = 0;
+  // A '/' at a boundary that matched nothing: a '/' right after it starts "//abs".
+  std::size_t unmatched_slash = std::string_view::npos;
   while (i < text.size()) {
-    std::size_t slash = text.find('/', i);
-    if (slash == std::string_view::npos) break;
-    i = slash + 1;
-    if (slash > 0 && is_path_text_byte(static_cast<unsigned char>(text[slash - 1]))) continue;
-    for (const auto& pair : pairs) {
-      std::string_view from = to_container ? pair.host : pair.container;
-      std::string_view to = to_container ? pair.container : pair.host;
-      std::size_t end = slash + 1;
-      if (from != "/") {
-        if (text.compare(slash, from.size(), from) != 0) continue;
-        end = slash + from.size();
-        // The prefix must end at a path boundary: "/home/al" is not in "/home/alice".
-        if (end < text.size() && text[end] != '/' &&
-            is_path_text_byte(static_cast<unsigned char>(text[end]))) {
-          continue;
-        }
-      }
-      push_edit(out, text, false, slash, end, from, to);
-      i = end;
-      break;
+    std::size_t pos = text.find_first_of("/~", i);
+    if (pos == std::string_view::npos) break;
+    i = pos + 1;
+    const bool boundary = pos == 0 || !is_path_text_byte(static_cast<unsigned char>(text[pos - 1]));
+    std::optional<Hit> hit;
+    if (text[pos] == '~') {
+      if (!boundary) continue;
+      hit = tilde_at(text, pos, dir, false);
+    } else {
+      if (!boundary && !(unmatched_slash != std::string_view::npos && unmatched_slash + 1 == pos)) continue;
+      hit = absolute_at(text, pos, dir, false);
+      if (!hit && boundary) unmatched_slash = pos;
     }
+    if (!hit) continue;
+    if (hit->edit) out.push_back(std::move(*hit->edit));
+    i = std::max(i, hit->end);
   }
   return out;
 }
@@ -211,8 +303,10 @@ std::string apply_edits(std::string_view text, const std::vector<PathMap::Edit>&
 }  // namespace
 
 std::optional<std::string> PathMap::map_path(std::string_view abs_path, Direction dir) const {
-  if (!longest_match(abs_path, dir)) return std::nullopt;
-  return apply_edits(abs_path, edits(abs_path, dir, true));
+  auto hit = whole_path_hit(abs_path, dir);
+  if (!hit || !hit->maps) return std::nullopt;
+  if (!hit->edit) return std::string(abs_path);
+  return apply_edits(abs_path, {*hit->edit});
 }
 
 std::string PathMap::map_in_text(std::string_view text, Direction dir) const {
@@ -222,7 +316,9 @@ std::string PathMap::map_in_text(std::string_view text, Direction dir) const {
 nlohmann::json PathMap::to_json() const {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& pair : by_host_) {
-    j.push_back({{"host", pair.host}, {"container", pair.container}});
+    nlohmann::json item = {{"host", pair.host}, {"container", pair.container}};
+    if (pair.role != PathRole::kPlain) item["role"] = role_name(pair.role);
+    j.push_back(std::move(item));
   }
   return j;
 }
@@ -239,7 +335,14 @@ Result<PathMap> PathMap::from_json(const nlohmann::json& j) {
         !item["host"].is_string() || !item["container"].is_string()) {
       return bad("each mapping needs string fields \"host\" and \"container\"");
     }
-    pairs.push_back({item["host"].get<std::string>(), item["container"].get<std::string>()});
+    PathRole role = PathRole::kPlain;
+    if (item.contains("role")) {
+      const auto& r = item["role"];
+      if (r == "home") role = PathRole::kHome;
+      else if (r == "config") role = PathRole::kConfig;
+      else if (r != "plain") return bad("a mapping's \"role\" is not \"home\", \"config\" or \"plain\"");
+    }
+    pairs.push_back({item["host"].get<std::string>(), item["container"].get<std::string>(), role});
   }
   return create(std::move(pairs));
 }

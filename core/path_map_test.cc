@@ -5,6 +5,7 @@
 using claude::Direction;
 using claude::PathMap;
 using claude::PathMapping;
+using claude::PathRole;
 
 namespace {
 
@@ -75,12 +76,27 @@ TEST_CASE("create normalizes prefixes and refuses bad or ambiguous mappings") {
   CHECK_FALSE(PathMap::create({{"/home/./al", "/root"}}).ok());
   CHECK_FALSE(PathMap::create({{"/a", "/x"}, {"/a/", "/y"}}).ok());  // host twice
   CHECK_FALSE(PathMap::create({{"/a", "/x"}, {"/b", "/x"}}).ok());   // container twice
-  // /srv/data -> /root/data would swallow /home/al/data coming back.
-  auto ambiguous = PathMap::create({{"/home/al", "/root"}, {"/srv/data", "/root/data"}});
-  REQUIRE_FALSE(ambiguous.ok());
-  CHECK(ambiguous.error().detail.find("/root/data") != std::string::npos);
   // Nested container folders are fine when they come from the matching host folder.
   CHECK(PathMap::create({{"/home/al", "/root"}, {"/home/al/data", "/root/data"}}).ok());
+  // One home pair and one config pair at most.
+  CHECK_FALSE(PathMap::create({{"/a", "/x", PathRole::kHome}, {"/b", "/y", PathRole::kHome}}).ok());
+  CHECK_FALSE(PathMap::create({{"/a", "/x", PathRole::kConfig}, {"/b", "/y", PathRole::kConfig}}).ok());
+}
+
+TEST_CASE("a host path that would come back through another pair is left as it is") {
+  // /srv/data -> /root/data lies inside the home's /root: /home/al/data/x would go to
+  // /root/data/x and come back as /srv/data/x, so it stays.
+  PathMap m = make({{"/home/al", "/root"}, {"/srv/data", "/root/data"}});
+  CHECK(m.map_path("/srv/data/x", Direction::kToContainer) == "/root/data/x");
+  CHECK(m.map_path("/root/data/x", Direction::kToHost) == "/srv/data/x");
+  CHECK(m.map_path("/home/al/data/x", Direction::kToContainer) == std::nullopt);
+  CHECK(m.map_path("/home/al/datum", Direction::kToContainer) == "/root/datum");
+  for (std::string s : {"cat /home/al/data/x /home/al/y /srv/data", "Read(//home/al/data/**)"}) {
+    INFO(s);
+    std::string c = m.map_in_text(s, Direction::kToContainer);
+    CHECK(c.find("/home/al/data") != std::string::npos);
+    CHECK(m.map_in_text(c, Direction::kToHost) == s);
+  }
 }
 
 TEST_CASE("mappings are kept longest prefix first whatever the input order") {
@@ -151,4 +167,93 @@ TEST_CASE("edits name the replaced spans so escaped text can be patched in place
   CHECK(e[1].begin == 18);
   CHECK(e[1].replacement == "/root");
   CHECK(m.edits("/home/al/proj dir", Direction::kToContainer, true)[0].replacement == "/root");
+}
+
+namespace {
+
+// The stage's shape: the project, the host config dir onto the live dir, the home.
+PathMap stage_like_map() {
+  return make({{"/Users/al/src/app", "/workspace/app"},
+               {"/Users/al/.claude", "/root/.claude-config", PathRole::kConfig},
+               {"/Users/al", "/root", PathRole::kHome}});
+}
+
+}  // namespace
+
+TEST_CASE("the config dir maps onto the live dir, longest prefix first, both ways") {
+  PathMap m = stage_like_map();
+  CHECK(m.map_path("/Users/al/.claude/statusline.sh", Direction::kToContainer) == "/root/.claude-config/statusline.sh");
+  CHECK(m.map_path("/Users/al/.claude", Direction::kToContainer) == "/root/.claude-config");
+  CHECK(m.map_path("/root/.claude-config/CLAUDE.md", Direction::kToHost) == "/Users/al/.claude/CLAUDE.md");
+  CHECK(m.map_path("/Users/al/.claude.json", Direction::kToContainer) == "/root/.claude.json");
+  CHECK(m.map_path("/Users/al/.claudex", Direction::kToContainer) == "/root/.claudex");
+  // ~/.claude-config on the host would come back as ~/.claude: left alone.
+  CHECK(m.map_path("/Users/al/.claude-config/x", Direction::kToContainer) == std::nullopt);
+  CHECK(m.map_in_text("bash /Users/al/.claude-config/x", Direction::kToContainer) == "bash /Users/al/.claude-config/x");
+}
+
+TEST_CASE("paths written with ~ map through the home pair and stay written with ~") {
+  PathMap m = stage_like_map();
+  struct Case {
+    const char* host;
+    const char* container;
+  };
+  const Case whole[] = {
+      {"~/.claude/statusline.sh", "~/.claude-config/statusline.sh"},
+      {"~/.claude", "~/.claude-config"},
+      {"~/notes", "~/notes"},  // the home pair itself: unchanged
+      {"~", "~"},
+  };
+  for (const auto& c : whole) {
+    INFO(c.host);
+    CHECK(m.map_path(c.host, Direction::kToContainer) == c.container);
+    CHECK(m.map_path(c.container, Direction::kToHost) == c.host);
+  }
+  // A home path whose result leaves the other home cannot be written with ~: unchanged.
+  CHECK(m.map_path("~/src/app/x", Direction::kToContainer) == std::nullopt);
+  CHECK(m.map_path("~al/x", Direction::kToContainer) == std::nullopt);
+  const Case text[] = {
+      {"bash ~/.claude/statusline.sh", "bash ~/.claude-config/statusline.sh"},
+      {"Edit(~/.claude/agents/**)", "Edit(~/.claude-config/agents/**)"},
+      {"Read(~/notes/*) ~/.claude:~/.claude/x", "Read(~/notes/*) ~/.claude-config:~/.claude-config/x"},
+      {"a~/.claude/x ~x/.claude", "a~/.claude/x ~x/.claude"},  // not at a boundary, another user
+      {"~/src/app/run.sh", "~/src/app/run.sh"},
+  };
+  for (const auto& c : text) {
+    INFO(c.host);
+    CHECK(m.map_in_text(c.host, Direction::kToContainer) == c.container);
+    CHECK(m.map_in_text(c.container, Direction::kToHost) == c.host);
+  }
+}
+
+TEST_CASE("permission rules' // absolute form maps and keeps its //") {
+  PathMap m = stage_like_map();
+  struct Case {
+    const char* host;
+    const char* container;
+  };
+  const Case text[] = {
+      {"Read(//Users/al/src/app/**)", "Read(//workspace/app/**)"},
+      {"Edit(//Users/al/.claude/settings.json)", "Edit(//root/.claude-config/settings.json)"},
+      {"Read(//Users/al/**)", "Read(//root/**)"},
+      {"Read(//Users/alice/**)", "Read(//Users/alice/**)"},
+      {"Read(///Users/al/x)", "Read(///Users/al/x)"},
+      {"x//Users/al", "x//Users/al"},
+  };
+  for (const auto& c : text) {
+    INFO(c.host);
+    CHECK(m.map_in_text(c.host, Direction::kToContainer) == c.container);
+    CHECK(m.map_in_text(c.container, Direction::kToHost) == c.host);
+  }
+  CHECK(m.map_path("//Users/al/src/app", Direction::kToContainer) == "//workspace/app");
+  CHECK(m.map_path("//workspace/app/x", Direction::kToHost) == "//Users/al/src/app/x");
+}
+
+TEST_CASE("roles survive to_json and from_json; an unknown role is refused") {
+  PathMap m = stage_like_map();
+  auto back = PathMap::from_json(m.to_json());
+  REQUIRE(back.ok());
+  CHECK(back->mappings() == m.mappings());
+  CHECK(m.to_json().dump().find("\"role\":\"config\"") != std::string::npos);
+  CHECK_FALSE(PathMap::from_json(nlohmann::json::parse(R"([{"host":"/a","container":"/b","role":"x"}])")).ok());
 }

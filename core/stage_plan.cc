@@ -79,7 +79,7 @@ Result<PathMapping> parse_map_option(std::string_view text) {
 }
 
 Result<PathMap> stage_mapping(const std::string& home, const std::optional<std::string>& project,
-                              const std::vector<PathMapping>& extra) {
+                              const std::string& config_dir, const std::vector<PathMapping>& extra) {
   std::vector<PathMapping> pairs = extra;
   auto has_host = [&](const std::string& host) {
     for (const auto& p : pairs)
@@ -88,7 +88,9 @@ Result<PathMap> stage_mapping(const std::string& home, const std::optional<std::
   };
   if (project && !project->empty() && *project != home && !has_host(*project))
     pairs.push_back({*project, container_project_path(*project)});
-  if (!home.empty() && home != "/" && !has_host(home)) pairs.push_back({home, "/root"});
+  if (!config_dir.empty() && config_dir != home && !has_host(config_dir))
+    pairs.push_back({config_dir, std::string(kContainerConfigDir), PathRole::kConfig});
+  if (!home.empty() && home != "/" && !has_host(home)) pairs.push_back({home, "/root", PathRole::kHome});
   return PathMap::create(std::move(pairs));
 }
 

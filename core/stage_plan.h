@@ -53,10 +53,16 @@ std::string container_project_path(std::string_view project);
 // One --map option "HOST=CONTAINER"; both absolute. The Error says what is wrong.
 Result<PathMapping> parse_map_option(std::string_view text);
 
-// The stage's mapping: each --map pair, the project (when given and not the home itself)
-// to /workspace/<name>, the home to /root. A pair whose host side repeats one already
-// present (an explicit --map wins) is dropped. Validated by PathMap::create.
+// The container's Claude config dir: claude-init's default --live-dir and the image's
+// CLAUDE_CONFIG_DIR (claude-init puts its own --live-dir in the kConfig pair).
+inline constexpr std::string_view kContainerConfigDir = "/root/.claude-config";
+
+// The stage's mapping: each --map pair, the mounted project folder (when given and not
+// the home itself) to /workspace/<name>, the host's Claude config dir (~/.claude, or
+// $CLAUDE_CONFIG_DIR; "" for none) to kContainerConfigDir (PathRole::kConfig), the home
+// to /root (PathRole::kHome). A pair whose host side repeats one already present (an
+// explicit --map wins) is dropped. Validated by PathMap::create.
 Result<PathMap> stage_mapping(const std::string& home, const std::optional<std::string>& project,
-                              const std::vector<PathMapping>& extra);
+                              const std::string& config_dir, const std::vector<PathMapping>& extra);
 
 }  // namespace claude

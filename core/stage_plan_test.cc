@@ -61,18 +61,33 @@ TEST_CASE("credentials and .claude.json come from their own sources", "[stage_pl
   CHECK(stage_skip_reason(s, ".claude.json", false) == SkipReason::kNone);
 }
 
-TEST_CASE("the mapping sends the project to /workspace/<name> and the home to /root", "[stage_plan]") {
-  auto m = stage_mapping("/home/al", std::string("/home/al/proj"), {});
+TEST_CASE("the mapping sends the project to /workspace/<name>, the config dir to the live dir and the home to /root",
+          "[stage_plan]") {
+  auto m = stage_mapping("/home/al", std::string("/home/al/proj"), "/home/al/.claude", {});
   REQUIRE(m.ok());
   CHECK(m->map_path("/home/al/proj/src", Direction::kToContainer) == std::optional<std::string>("/workspace/proj/src"));
-  CHECK(m->map_path("/home/al/.claude", Direction::kToContainer) == std::optional<std::string>("/root/.claude"));
+  CHECK(m->map_path("/home/al/.claude", Direction::kToContainer) == std::optional<std::string>("/root/.claude-config"));
+  CHECK(m->map_path("/home/al/.claude/statusline.sh", Direction::kToContainer) ==
+        std::optional<std::string>("/root/.claude-config/statusline.sh"));
+  CHECK(m->map_path("/root/.claude-config/CLAUDE.md", Direction::kToHost) ==
+        std::optional<std::string>("/home/al/.claude/CLAUDE.md"));
+  CHECK(m->map_path("/home/al/.claude.json", Direction::kToContainer) == std::optional<std::string>("/root/.claude.json"));
   CHECK(m->map_path("/home/alice", Direction::kToContainer) == std::nullopt);
+  REQUIRE(m->home() != nullptr);
+  CHECK(m->home()->host == "/home/al");
+  // $CLAUDE_CONFIG_DIR outside the home maps the same way.
+  auto custom = stage_mapping("/home/al", std::nullopt, "/srv/claude", {});
+  REQUIRE(custom.ok());
+  CHECK(custom->map_path("/srv/claude/hooks/x.sh", Direction::kToContainer) ==
+        std::optional<std::string>("/root/.claude-config/hooks/x.sh"));
+  CHECK(custom->map_path("/root/.claude-config/hooks/x.sh", Direction::kToHost) ==
+        std::optional<std::string>("/srv/claude/hooks/x.sh"));
 }
 
 TEST_CASE("--map pairs join the mapping and win over the defaults", "[stage_plan]") {
   auto extra = parse_map_option("/data/sets=/data");
   REQUIRE(extra.ok());
-  auto m = stage_mapping("/home/al", std::string("/home/al/proj"), {*extra, {"/home/al/proj", "/src"}});
+  auto m = stage_mapping("/home/al", std::string("/home/al/proj"), "", {*extra, {"/home/al/proj", "/src"}});
   REQUIRE(m.ok());
   CHECK(m->map_path("/data/sets/a", Direction::kToContainer) == std::optional<std::string>("/data/a"));
   CHECK(m->map_path("/home/al/proj", Direction::kToContainer) == std::optional<std::string>("/src"));
@@ -80,7 +95,7 @@ TEST_CASE("--map pairs join the mapping and win over the defaults", "[stage_plan
 }
 
 TEST_CASE("a project that is the home itself maps only the home", "[stage_plan]") {
-  auto m = stage_mapping("/home/al", std::string("/home/al"), {});
+  auto m = stage_mapping("/home/al", std::string("/home/al"), "", {});
   REQUIRE(m.ok());
   CHECK(m->mappings().size() == 1);
 }

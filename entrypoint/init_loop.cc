@@ -166,6 +166,8 @@ int InitLoop::run(SyncHooks& hooks) {
 }
 
 void InitLoop::adopt_child() {
+  for (const auto& p : child_.hand_over_problems()) spdlog::warn("session user: {}", p);
+  if (const SessionUser* u = child_.user()) spdlog::debug("the child runs as {}:{}", u->uid, u->gid);
   const Spawned& spawned = child_.spawned();
   if (spawned.ok()) {
     child_pid_ = spawned.pid;
@@ -297,6 +299,7 @@ void InitLoop::start_probe() {
   spec.signals = &signals_;
   spec.quiet_stdio = true;
   spec.close_other_fds = true;
+  spec.user = child_.user();  // the probe runs as the session does
   const Spawned spawned = spawn_process(spec);
   if (!spawned.ok()) {
     record_probe(false, "probe: " + exec_failure_message(spec.argv.front(), spawned.error));

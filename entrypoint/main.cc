@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -66,12 +67,22 @@ int run_init(const InitOptions& options, InheritedSignals& inherited) {
   // Opened before the child, so that a failure leaves nothing running.
   auto signal_fd = SignalFd::open();
   MainChild child(options.command, inherited);
+  // --user: only root can switch; a non-root init runs the child as itself (said below).
+  const bool switch_user = options.user && ::geteuid() == 0 && options.user->uid != 0;
+  if (switch_user) {
+    const char* home = std::getenv("HOME");
+    child.run_as(SessionUser{options.user->uid, options.user->gid}, options.live_dir, home ? home : "/root");
+  }
   if (signal_fd && !syncing) child.start();
 
   setup_logging("claude-init", options.verbosity, log_format(options.log_format));
   // Silent when it works: this is the expected way to run outside a container.
   if (!reaper) spdlog::warn("{}", reaper.error().message());
   if (!death_signal) spdlog::warn("{}", death_signal.error().message());
+  if (options.user && !switch_user && ::geteuid() != 0 && ::geteuid() != options.user->uid) {
+    spdlog::warn("--user {}:{}: claude-init runs as uid {}, not root, so the child runs as that uid",
+                 options.user->uid, options.user->gid, ::geteuid());
+  }
   if (!syncing && !options.no_sync) {
     spdlog::debug("neither {} nor {} exists: running as a plain init", options.stage_dir, options.outbox_dir);
   }

@@ -21,6 +21,17 @@ class MainChild {
   // dispositions the init has not changed.
   MainChild(const std::vector<std::string>& command, const InheritedSignals& signals)
       : command_(command), signals_(signals) {}
+
+  // The child runs as `user`; before it starts, the live dir, the home and the terminal
+  // are handed over to that user (see session_user.h). Called before start().
+  void run_as(const SessionUser& user, std::string live_dir, std::string home) {
+    user_ = user;
+    live_dir_ = std::move(live_dir);
+    home_ = std::move(home);
+  }
+  // What could not be handed over to the session's user (logged by the caller).
+  const std::vector<std::string>& hand_over_problems() const { return hand_over_problems_; }
+  const SessionUser* user() const { return user_ ? &*user_ : nullptr; }
   MainChild(const MainChild&) = delete;
   MainChild& operator=(const MainChild&) = delete;
 
@@ -41,6 +52,9 @@ class MainChild {
   std::optional<TerminalSession> terminal_;
   Spawned spawned_;
   std::optional<std::chrono::steady_clock::time_point> started_at_;
+  std::optional<SessionUser> user_;
+  std::string live_dir_, home_;
+  std::vector<std::string> hand_over_problems_;
 };
 
 }  // namespace claude

@@ -33,6 +33,17 @@ namespace {
     }
   }
   if (spec.close_other_fds) syscall(SYS_close_range, 3U, UINT_MAX, 0U);
+  if (spec.user) {
+    // Raw system calls, which change this task only: glibc's setuid() and friends would
+    // signal every thread of the init (whose memory this vfork child shares) to change
+    // theirs too. Groups and gid first: once the uid is dropped they cannot change.
+    const gid_t gid = spec.user->gid;
+    if (syscall(SYS_setgroups, 1, &gid) != 0 || syscall(SYS_setresgid, gid, gid, gid) != 0 ||
+        syscall(SYS_setresuid, spec.user->uid, spec.user->uid, spec.user->uid) != 0) {
+      *exec_error = errno;
+      _exit(exec_failure_exit_code(errno));
+    }
+  }
   // Every disposition back to what the init inherited, once recorded (SIG_IGN survives
   // exec, handlers do not; the init installs none, but a later child's view must not
   // depend on what a library may have done since). The first child comes before anything

@@ -11,6 +11,7 @@
 
 #include "core/exit_status.h"
 #include "core/result.h"
+#include "entrypoint/session_user.h"
 #include "entrypoint/signal_mask.h"
 
 namespace claude {
@@ -22,6 +23,8 @@ struct SpawnSpec {
   bool quiet_stdio = false;    // stdin, stdout and stderr on /dev/null (the probe)
   bool close_other_fds = false;  // close every fd above 2 in the child (the probe, which
                                  // is spawned while the HTTP thread holds sockets)
+  const SessionUser* user = nullptr;  // run as this user (groups, gid, uid set before exec);
+                                      // nullptr: as the init
 };
 
 // What spawn_process() gives: the child's pid, or the errno that kept the command from

@@ -139,6 +139,9 @@ Status SyncService::seed() {
                                                           : random_id();
 
   std::vector<PathMapping> pairs = manifest_ ? manifest_->mapping.mappings() : std::vector<PathMapping>{};
+  // The host's config dir maps onto this init's live dir, wherever --live-dir puts it.
+  for (auto& p : pairs)
+    if (p.role == PathRole::kConfig) p.container = options_.live_dir;
   for (const std::string& m : options_.path_maps) {
     auto eq = m.find('=');
     pairs.push_back(PathMapping{m.substr(0, eq), m.substr(eq + 1)});

@@ -28,6 +28,9 @@ namespace {
 constexpr unsigned kObjectMode = 0600;
 constexpr const char* kConfigPrefix = "config/";
 constexpr const char* kClaudeJson = "claude.json";
+constexpr const char* kConfigRoot = "config";  // the config folder itself (claude-backup/2)
+constexpr const char* kFormat = "claude-backup/2";
+constexpr const char* kFormatV1 = "claude-backup/1";  // still read: no root entry, no mtimes
 
 const char* kind_name(EntryKind k) {
   switch (k) {
@@ -47,6 +50,31 @@ bool backup_keeps(const std::string& rel, bool is_dir) {
   if (is_temp_name(rel)) return false;
   if (is_dir && rel.size() > 5 && rel.compare(rel.size() - 5, 5, ".lock") == 0) return false;
   return true;
+}
+
+// Sets path's mtime (never following a last-component symlink), leaving its atime alone.
+Status set_mtime(const std::string& path, std::int64_t mtime_ns) {
+  std::int64_t sec = mtime_ns / 1'000'000'000;
+  std::int64_t nsec = mtime_ns % 1'000'000'000;
+  if (nsec < 0) {  // before 1970: the seconds round down, the nanoseconds stay positive
+    nsec += 1'000'000'000;
+    --sec;
+  }
+  struct timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(sec), static_cast<long>(nsec)}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    return Error{"restore the modification time of", path, errno, "", "check that the file system supports utimensat"};
+  return Ok{};
+}
+
+SnapshotEntry entry_of(const std::string& path, const TreeEntry& e) {
+  SnapshotEntry se;
+  se.path = path;
+  se.kind = e.kind;
+  se.mode = e.mode;
+  se.mtime_ns = e.mtime_ns;
+  if (e.kind == EntryKind::kSymlink) se.target = e.target;
+  if (e.kind == EntryKind::kFile) se.size = e.size;
+  return se;
 }
 
 Status copy_if_missing(const std::string& src, const std::string& dest, unsigned mode) {
@@ -76,6 +104,7 @@ nlohmann::json Snapshot::to_json() const {
   nlohmann::json entries_json = nlohmann::json::array();
   for (const auto& e : entries) {
     nlohmann::json j = {{"path", e.path}, {"kind", kind_name(e.kind)}, {"mode", e.mode}};
+    if (e.mtime_ns) j["mtime_ns"] = *e.mtime_ns;
     if (e.kind == EntryKind::kFile) {
       j["size"] = e.size;
       j["sha256"] = e.sha256;
@@ -83,7 +112,7 @@ nlohmann::json Snapshot::to_json() const {
     if (e.kind == EntryKind::kSymlink) j["target"] = e.target;
     entries_json.push_back(std::move(j));
   }
-  return {{"format", "claude-backup/1"}, {"id", id},           {"created_at", rfc3339_utc(created_ms, true)},
+  return {{"format", kFormat},           {"id", id},           {"created_at", rfc3339_utc(created_ms, true)},
           {"created_ms", created_ms},     {"reason", reason},   {"entries", entries_json}};
 }
 
@@ -91,7 +120,10 @@ Result<Snapshot> Snapshot::from_json(const nlohmann::json& j, const std::string&
   auto bad = [&](const std::string& what) {
     return Error{"read the backup", file, 0, what, "run `claude-host backup verify`; remove this snapshot if it stays broken"};
   };
-  if (!j.is_object() || j.value("format", "") != "claude-backup/1") return bad("not a claude-backup/1 snapshot");
+  if (!j.is_object()) return bad("not a claude-backup snapshot");
+  const std::string format = j.value("format", "");
+  if (format != kFormat && format != kFormatV1)
+    return bad("format '" + format + "' is not " + kFormat + " or " + kFormatV1);
   try {
     Snapshot s;
     s.id = j.at("id").get<std::string>();
@@ -108,8 +140,11 @@ Result<Snapshot> Snapshot::from_json(const nlohmann::json& j, const std::string&
         se.sha256 = e.at("sha256").get<std::string>();
       }
       se.target = e.value("target", "");
-      std::string rel = se.path == kClaudeJson ? se.path : se.path.substr(std::string(kConfigPrefix).size());
-      if (se.path != kClaudeJson && (se.path.rfind(kConfigPrefix, 0) != 0 || !check_rel_path(rel, "backup entry").ok()))
+      if (e.contains("mtime_ns")) se.mtime_ns = e.at("mtime_ns").get<std::int64_t>();
+      if (se.path == kConfigRoot && se.kind != EntryKind::kDir) return bad("entry 'config' is not a folder");
+      if (se.path != kClaudeJson && se.path != kConfigRoot &&
+          (se.path.rfind(kConfigPrefix, 0) != 0 ||
+           !check_rel_path(se.path.substr(std::string(kConfigPrefix).size()), "backup entry").ok()))
         return bad("entry '" + se.path + "' is not a safe path");
       s.entries.push_back(std::move(se));
     }
@@ -142,7 +177,7 @@ Result<Snapshot> BackupStore::create(const std::string& reason) {
   snap.reason = reason;
 
   auto add_file = [&](const std::string& abs, const TreeEntry& e, const std::string& path) -> Status {
-    SnapshotEntry se{path, EntryKind::kFile, e.size, "", e.mode, ""};
+    SnapshotEntry se = entry_of(path, e);
     auto cached = cache.lookup(abs, e);
     if (cached && store.has(*cached, kObjectMode, e.size)) {
       se.sha256 = *cached;
@@ -160,14 +195,15 @@ Result<Snapshot> BackupStore::create(const std::string& reason) {
     return Ok{};
   };
 
+  // The folder's own mode and mtime first (a missing folder has none).
+  if (auto root = stat_entry(layout_.config_dir); root.ok() && root->kind == EntryKind::kDir)
+    snap.entries.push_back(entry_of(kConfigRoot, *root));
   auto tree = scan_tree(layout_.config_dir, backup_keeps, ScanOptions{.strict = false});
   if (!tree.ok()) return tree.error();
   for (const auto& e : *tree) {
     std::string path = kConfigPrefix + e.rel;
-    if (e.kind == EntryKind::kDir) {
-      snap.entries.push_back({path, EntryKind::kDir, 0, "", e.mode, ""});
-    } else if (e.kind == EntryKind::kSymlink) {
-      snap.entries.push_back({path, EntryKind::kSymlink, 0, "", e.mode, e.target});
+    if (e.kind != EntryKind::kFile) {
+      snap.entries.push_back(entry_of(path, e));
     } else {
       Status s = add_file(layout_.config_dir + "/" + e.rel, e, path);
       if (!s.ok()) return s.error();
@@ -323,17 +359,23 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
     fs::remove_all(staging, ec);
   };
   const SnapshotEntry* claude_json = nullptr;
-  std::vector<std::pair<std::string, unsigned>> dir_modes;
+  const SnapshotEntry* root = nullptr;
+  std::vector<std::pair<std::string, const SnapshotEntry*>> dirs;
+  std::vector<std::pair<std::string, std::int64_t>> mtimes;  // files and symlinks
   for (const auto& e : chosen->entries) {
     if (e.path == kClaudeJson) {
       claude_json = &e;
+      continue;
+    }
+    if (e.path == kConfigRoot) {
+      root = &e;
       continue;
     }
     std::string dest = staging + "/" + e.path.substr(std::string(kConfigPrefix).size());
     Status s = Ok{};
     if (e.kind == EntryKind::kDir) {
       s = make_dirs(dest, 0700);
-      dir_modes.emplace_back(dest, e.mode);
+      dirs.emplace_back(dest, &e);
     } else if (e.kind == EntryKind::kSymlink) {
       s = make_dirs(fs::path(dest).parent_path().string(), 0700);
       if (s.ok() && ::symlink(e.target.c_str(), dest.c_str()) != 0) s = Error{"restore the symlink", dest, errno, "", ""};
@@ -346,6 +388,7 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
         ++report.files;
       }
     }
+    if (s.ok() && e.kind != EntryKind::kDir && e.mtime_ns) mtimes.emplace_back(dest, *e.mtime_ns);
     if (!s.ok()) {
       cleanup();
       return s.error();
@@ -362,8 +405,25 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
                    "nothing was changed; check the disk and retry"};
     }
   }
-  for (auto it = dir_modes.rbegin(); it != dir_modes.rend(); ++it) ::chmod(it->first.c_str(), it->second);
-  ::chmod(staging.c_str(), 0700);
+  // Times last, once nothing more is created: a new name inside a folder changes the
+  // folder's mtime. Folders deepest first, so that a mode without u+x never blocks a
+  // folder below it.
+  for (const auto& [path, ns] : mtimes) {
+    if (Status s = set_mtime(path, ns); !s.ok()) {
+      cleanup();
+      return s.error();
+    }
+  }
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    ::chmod(it->first.c_str(), it->second->mode);
+    if (it->second->mtime_ns) {
+      if (Status s = set_mtime(it->first, *it->second->mtime_ns); !s.ok()) {
+        cleanup();
+        return s.error();
+      }
+    }
+  }
+  ::chmod(staging.c_str(), root ? root->mode : 0700);
   if (Status s = sync_folder(staging); !s.ok()) {
     cleanup();
     return s.error();
@@ -384,6 +444,10 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
   }
   cleanup();  // now holds the old tree, which the safety snapshot keeps
   (void)fsync_dir(fs::path(target).parent_path().string());
+  // After the swap: a file system may count the exchange as a change of either folder.
+  if (root && root->mtime_ns) {
+    if (Status s = set_mtime(target, *root->mtime_ns); !s.ok()) return s.error();
+  }
 
   if (claude_json) {
     auto lock = ClaudeJsonLock::acquire(layout_.claude_json);
@@ -391,6 +455,9 @@ Result<RestoreReport> BackupStore::restore(std::optional<std::int64_t> at_s, std
     auto copied = copy_file_atomically(sources[claude_json->sha256], layout_.claude_json,
                                        claude_json->mode);
     if (!copied.ok()) return copied.error();
+    if (claude_json->mtime_ns) {
+      if (Status s = set_mtime(layout_.claude_json, *claude_json->mtime_ns); !s.ok()) return s.error();
+    }
     report.bytes += claude_json->size;
     ++report.files;
   }

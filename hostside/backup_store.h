@@ -1,9 +1,15 @@
 // Snapshots of the user's Claude state (~/.claude or $CLAUDE_CONFIG_DIR, and
 // ~/.claude.json) under ~/.claude-docker/backups/:
 //   objects/<2 hex>/<sha256>.0600   each distinct content once, shared by every snapshot
-//   snapshots/<id>.json             {"format":"claude-backup/1","id","created_at","created_ms",
-//                                    "reason","entries":[{"path","kind","size","sha256","mode","target"}]}
-// Entry paths are "config/<rel>" for the config folder and "claude.json" for ~/.claude.json.
+//   snapshots/<id>.json             {"format":"claude-backup/2","id","created_at","created_ms",
+//                                    "reason","entries":[{"path","kind","size","sha256","mode",
+//                                    "mtime_ns","target"}]}
+// Entry paths are "config" for the config folder itself, "config/<rel>" for what is in it
+// and "claude.json" for ~/.claude.json. Every entry keeps its permission bits and its
+// mtime in nanoseconds (a symlink's own, lstat), so that a restore gives back the tree
+// exactly: Claude Code orders sessions by mtime. claude-backup/1 snapshots (no "config"
+// entry, no mtime_ns) are still read; restoring one gives the folder 0700 and the
+// restore time as mtimes.
 // An optional mirror folder gets the same layout. Everything is verified by checksum.
 #pragma once
 
@@ -29,6 +35,7 @@ struct SnapshotEntry {
   std::string sha256;  // files
   std::uint32_t mode = 0600;
   std::string target;  // symlinks
+  std::optional<std::int64_t> mtime_ns;  // nullopt: not recorded (claude-backup/1)
 };
 
 struct Snapshot {

@@ -14,7 +14,8 @@ std::vector<std::string> docker_run_args(const DockerInvocation& inv) {
   a.push_back("type=bind,source=" + inv.outbox_dir + ",target=/run/claude/outbox");
   if (inv.project_dir) {
     a.push_back("--mount");
-    a.push_back("type=bind,source=" + *inv.project_dir + ",target=" + inv.workdir);
+    a.push_back("type=bind,source=" + *inv.project_dir + ",target=" +
+                (inv.project_mount.empty() ? inv.workdir : inv.project_mount));
   }
   a.push_back("-w");
   a.push_back(inv.workdir);
@@ -26,6 +27,10 @@ std::vector<std::string> docker_run_args(const DockerInvocation& inv) {
   // container is that sandbox.
   a.push_back("-e");
   a.push_back("IS_SANDBOX=1");
+  if (!inv.user.empty()) {
+    a.push_back("-e");
+    a.push_back("CLAUDE_INIT_USER=" + inv.user);
+  }
   for (const auto& name : inv.env_names) {
     a.push_back("-e");
     a.push_back(name);  // by name: docker copies the value from its own environment
@@ -43,10 +48,12 @@ std::string compose_env_text(const DockerInvocation& inv) {
   line("CLAUDE_STAGE_DIR", inv.stage_dir);
   line("CLAUDE_OUTBOX_DIR", inv.outbox_dir);
   line("CLAUDE_PROJECT_DIR", inv.project_dir.value_or(inv.outbox_dir + "/../empty-project"));
+  line("CLAUDE_PROJECT_MOUNT", inv.project_mount.empty() ? inv.workdir : inv.project_mount);
   line("CLAUDE_WORKDIR", inv.workdir);
   line("CLAUDE_IMAGE", inv.image);
   line("CLAUDE_INIT_RUN_ID", inv.run_id);
   line("CLAUDE_INIT_TRACE_ID", inv.trace_id);
+  line("CLAUDE_INIT_USER", inv.user);
   if (!inv.command.empty()) {
     std::string cmd;
     for (const auto& c : inv.command) {

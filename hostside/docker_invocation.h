@@ -11,7 +11,8 @@ namespace claude::host {
 struct DockerInvocation {
   std::string stage_dir;                   // mounted read-only at /run/claude/stage
   std::string outbox_dir;                  // mounted read-write at /run/claude/outbox
-  std::optional<std::string> project_dir;  // mounted at workdir (a folder, never a file)
+  std::optional<std::string> project_dir;  // mounted at project_mount (a folder, never a file)
+  std::string project_mount;               // "" : workdir
   std::string workdir;                     // the container's working directory
   std::string run_id;
   std::string trace_id;
@@ -20,6 +21,7 @@ struct DockerInvocation {
   std::vector<std::string> extra_args;  // the user's extra docker arguments, before the image
   std::vector<std::string> command;     // the container command; empty: the image's default
   bool tty = false;                     // -it when on a terminal, else -i
+  std::string user;                     // "uid:gid" the session runs as (CLAUDE_INIT_USER); "": root
 };
 
 // docker run --rm -i[t] --name claude-<run> --memory 2g --cpus 2 --pids-limit 100 (never
@@ -27,7 +29,7 @@ struct DockerInvocation {
 std::vector<std::string> docker_run_args(const DockerInvocation& inv);
 
 // KEY=VALUE lines for compose/docker-compose.yml (CLAUDE_STAGE_DIR, CLAUDE_OUTBOX_DIR,
-// CLAUDE_PROJECT_DIR, CLAUDE_WORKDIR, CLAUDE_IMAGE, CLAUDE_INIT_RUN_ID, CLAUDE_INIT_TRACE_ID,
+// CLAUDE_PROJECT_DIR, CLAUDE_PROJECT_MOUNT, CLAUDE_WORKDIR, CLAUDE_IMAGE, CLAUDE_INIT_RUN_ID, CLAUDE_INIT_TRACE_ID,
 // CLAUDE_COMMAND when a command is given). No secrets: ANTHROPIC_* stay in the environment.
 std::string compose_env_text(const DockerInvocation& inv);
 

@@ -57,3 +57,24 @@ TEST_CASE("the compose env file names every folder and the ids, quoting the comm
   CHECK(env.find("CLAUDE_COMMAND=claude -p 'it'\\''s'\n") != std::string::npos);
   CHECK(env.find("secret") == std::string::npos);
 }
+
+TEST_CASE("a git subfolder's run mounts the root, starts in the subfolder and names the session's user",
+          "[docker_invocation]") {
+  auto inv = sample();
+  inv.project_dir = "/h/work/infra";
+  inv.project_mount = "/workspace/infra";
+  inv.workdir = "/workspace/infra/modules/net";
+  inv.user = "1000:1001";
+  auto a = docker_run_args(inv);
+  CHECK(has_pair(a, "--mount", "type=bind,source=/h/work/infra,target=/workspace/infra"));
+  CHECK(has_pair(a, "-w", "/workspace/infra/modules/net"));
+  CHECK(has_pair(a, "-e", "CLAUDE_INIT_USER=1000:1001"));
+  std::string env = compose_env_text(inv);
+  CHECK(env.find("CLAUDE_PROJECT_DIR=/h/work/infra\n") != std::string::npos);
+  CHECK(env.find("CLAUDE_PROJECT_MOUNT=/workspace/infra\n") != std::string::npos);
+  CHECK(env.find("CLAUDE_WORKDIR=/workspace/infra/modules/net\n") != std::string::npos);
+  CHECK(env.find("CLAUDE_INIT_USER=1000:1001\n") != std::string::npos);
+  // As root: no user, nothing changes.
+  auto root = docker_run_args(sample());
+  CHECK(std::none_of(root.begin(), root.end(), [](const std::string& s) { return s.rfind("CLAUDE_INIT_USER", 0) == 0; }));
+}

@@ -21,11 +21,15 @@ const char* const kHelp =
     "\n"
     "The one command: stage (see `claude-host stage --help`), then\n"
     "  docker run --rm -it --memory 2g --cpus 2 --pids-limit 100 (never --init: claude-init is PID 1)\n"
-    "    with the stage mounted read-only, the outbox read-write and the project folder at\n"
-    "    /workspace/<name>; ANTHROPIC_* and CLAUDE_CODE_* variables passed by name only,\n"
+    "    with the stage mounted read-only, the outbox read-write and the project: the git root\n"
+    "    of the current folder (or of --project) at /workspace/<root name>, the container\n"
+    "    starting in the same subfolder (override with --mount-root DIR); ANTHROPIC_* and\n"
+    "    CLAUDE_CODE_* variables passed by name only,\n"
     "then wait, read back (see `claude-host readback --help`) and exit with the container's\n"
     "status. While the container runs, credentials it refreshes are written back to the host\n"
     "within a second. Arguments after -- go to claude (`claude-host run -- -p \"hi\"`).\n"
+    "Run as a user other than root, the session runs as that user (CLAUDE_INIT_USER=uid:gid),\n"
+    "so what it writes in the project and in ~/.claude is yours; as root nothing changes.\n"
     "\n"
     "options:\n";
 

@@ -49,7 +49,9 @@ Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptio
     std::fprintf(stderr, "%s", r->human().c_str());
     return Ok{};
   };
-  return stager.stage(options.stage, apply);
+  auto report = stager.stage(options.stage, apply);
+  if (report.ok()) report->warnings.insert(report->warnings.begin(), options.notes.begin(), options.notes.end());
+  return report;
 }
 
 int stage_command(HostContext& ctx, std::vector<std::string> argv) {

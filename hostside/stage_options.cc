@@ -1,17 +1,26 @@
 #include "hostside/stage_options.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/project_mount.h"
+#include "platform/atomic_file.h"
+
 extern char** environ;
 
 namespace claude::host {
 
 const char* const kStageOptionsHelp =
-    "  --project DIR       the project folder to mount at /workspace/<name> (default: the current folder)\n"
+    "  --project DIR       the working directory (default: the current folder). What is mounted is its\n"
+    "                      git root (the nearest folder up holding .git, as `git rev-parse --show-toplevel`;\n"
+    "                      never the home or above), at /workspace/<root name>, and the container starts in\n"
+    "                      the same subfolder inside; outside a git repository, the folder itself\n"
+    "  --mount-root DIR    mount DIR instead of the git root (it must hold the working directory);\n"
+    "                      --mount-root . mounts only the current folder\n"
     "  --no-project        mount no project\n"
     "  --history MODE      project (default): only this project's sessions; all; none\n"
     "  --map HOST=CONT     an extra path mapping (repeatable), e.g. --map /data/sets=/data\n"
@@ -23,6 +32,31 @@ const char* const kStageOptionsHelp =
     "  --keychain, --no-keychain\n"
     "                      read credentials from the macOS Keychain (default on macOS, or CLAUDE_HOST_KEYCHAIN=1)\n"
     "  --json              machine-readable output on stdout\n";
+
+namespace {
+
+// The disk as plan_project_mount sees it.
+class DiskFolderView : public FolderView {
+ public:
+  std::optional<std::string> real_folder(const std::string& path) const override {
+    char buf[PATH_MAX];
+    if (::realpath(path.c_str(), buf) == nullptr) return std::nullopt;
+    struct stat st{};
+    if (::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+    return std::string(buf);
+  }
+  DotGit dot_git(const std::string& folder) const override {
+    std::string path = (folder == "/" ? std::string() : folder) + "/.git";
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) return {};
+    if (S_ISDIR(st.st_mode)) return {DotGit::kFolder, ""};
+    if (!S_ISREG(st.st_mode)) return {};
+    auto text = read_file(path);
+    return {DotGit::kFile, text.ok() ? text->substr(0, 512) : ""};
+  }
+};
+
+}  // namespace
 
 std::vector<std::string> process_environment() {
   std::vector<std::string> out;
@@ -37,13 +71,19 @@ Result<StageCommandOptions> read_stage_options(HostContext& ctx, CliArgs& args) 
   bool no_project = args.flag("--no-project");
   auto project = args.value("--project");
   if (!project.ok()) return project.error();
+  auto mount_root = args.value("--mount-root");
+  if (!mount_root.ok()) return mount_root.error();
   if (!no_project) {
-    std::string p = project->value_or(".");
     std::error_code ec;
-    auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(p), ec);
-    if (ec || !std::filesystem::is_directory(abs))
-      return Error{"use the project folder", p, ec ? ec.value() : ENOTDIR, "", "pass --project with an existing folder (folders are mounted, never single files)"};
-    o.stage.project = abs.string();
+    std::string cwd = std::filesystem::current_path(ec).string();
+    if (ec) return Error{"read the current folder", "", ec.value(), "", "run claude-host from an existing folder"};
+    DiskFolderView disk;
+    auto mount = plan_project_mount(cwd, project->value_or("."), *mount_root,
+                                    disk.real_folder(ctx.layout.home).value_or(ctx.layout.home), disk);
+    if (!mount.ok()) return mount.error();
+    o.stage.project = mount->host_root;
+    o.stage.workdir = mount->host_workdir;
+    if (!mount->note.empty()) o.notes.push_back(mount->note);
   }
   auto history = args.value("--history");
   if (!history.ok()) return history.error();
@@ -92,7 +132,11 @@ DockerInvocation invocation_for(const HostContext& ctx, const StageCommandOption
   inv.stage_dir = report.stage_dir;
   inv.outbox_dir = report.outbox_dir;
   inv.project_dir = report.project;
+  inv.project_mount = report.project_mount;
   inv.workdir = report.workdir;
+  // The session runs as this user (claude-init drops root for it), so that what it
+  // writes in the project is the user's; as root nothing changes.
+  if (::geteuid() != 0) inv.user = std::to_string(::geteuid()) + ":" + std::to_string(::getegid());
   inv.run_id = report.run_id;
   inv.trace_id = report.trace_id;
   inv.image = options.image;

@@ -19,9 +19,10 @@ struct StageCommandOptions {
   std::string image;
   std::vector<std::string> docker_args;
   bool json = false;
+  std::vector<std::string> notes;  // said on stderr before the run (which folder is mounted, why)
 };
 
-// Reads --project DIR | --no-project, --history MODE, --map H=C..., --exclude GLOB...,
+// Reads --project DIR, --mount-root DIR | --no-project, --history MODE, --map H=C..., --exclude GLOB...,
 // --run ID, --lock-timeout S, --image NAME, --docker-arg ARG..., --json. Adds the
 // --exclude globs to ctx.config.
 Result<StageCommandOptions> read_stage_options(HostContext& ctx, CliArgs& args);

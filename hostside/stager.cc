@@ -61,6 +61,7 @@ nlohmann::json StageReport::to_json() const {
                       {"outbox_dir", outbox_dir},
                       {"compose_env", compose_env},
                       {"project", project ? nlohmann::json(*project) : nlohmann::json(nullptr)},
+                      {"project_mount", project_mount},
                       {"workdir", workdir},
                       {"mapping", mapping.to_json()},
                       {"files", files},
@@ -117,7 +118,9 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
   for (const auto& g : config_.exclude) selection.excludes.add_pattern(g);
   selection.history = options.history;
   selection.claude_json_inside = layout_.custom_config_dir;
-  if (options.project) selection.project_dirs.push_back(project_dir_name(*options.project));
+  // Session folders are named after the exact working directory.
+  const std::optional<std::string> host_workdir = options.workdir ? options.workdir : options.project;
+  if (host_workdir) selection.project_dirs.push_back(project_dir_name(*host_workdir));
   auto tree = scan_tree(layout_.config_dir, [&](const std::string& rel, bool is_dir) {
     SkipReason why = stage_skip_reason(selection, rel, is_dir);
     if (why == SkipReason::kNone) return true;
@@ -181,11 +184,14 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
       if (!w.empty()) report.warnings.push_back(w);
     }
   }
-  auto mapping = stage_mapping(layout_.home, options.project, options.maps);
+  auto mapping = stage_mapping(layout_.home, options.project, layout_.config_dir, options.maps);
   if (!mapping.ok()) return mapping.error();
   report.mapping = *mapping;
-  report.workdir = options.project ? mapping->map_path(*options.project, Direction::kToContainer).value_or("/workspace")
-                                   : "/workspace";
+  report.project_mount = options.project
+                             ? mapping->map_path(*options.project, Direction::kToContainer).value_or("/workspace")
+                             : "/workspace";
+  report.workdir = host_workdir ? mapping->map_path(*host_workdir, Direction::kToContainer).value_or(report.project_mount)
+                                : report.project_mount;
 
   // 3. The run's folders (0700: the stage holds credentials).
   RunState state;

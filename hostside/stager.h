@@ -23,7 +23,9 @@
 namespace claude::host {
 
 struct StageOptions {
-  std::optional<std::string> project;  // absolute host folder to mount; nullopt: none
+  std::optional<std::string> project;  // absolute host folder to mount (the git root); nullopt: none
+  std::optional<std::string> workdir;  // the working directory, project or a folder in it
+                                       // (nullopt: project itself)
   HistoryMode history = HistoryMode::kProject;
   std::vector<PathMapping> maps;       // --map pairs
   std::optional<std::string> run_id;   // re-stage this run instead of making a new one
@@ -34,8 +36,9 @@ struct StageOptions {
 struct StageReport {
   std::string run_id, trace_id;
   std::string stage_dir, outbox_dir, compose_env;
-  std::optional<std::string> project;
-  std::string workdir;                 // the project's container path
+  std::optional<std::string> project;  // the host folder mounted
+  std::string project_mount;           // where it is mounted in the container
+  std::string workdir;                 // the container's working directory (in project_mount)
   PathMap mapping;
   std::size_t files = 0, symlinks = 0;
   std::uint64_t bytes = 0;

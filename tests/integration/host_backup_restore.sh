@@ -2,13 +2,31 @@
 # Backups share unchanged files between snapshots, verify by checksum, get a second copy in
 # a mirror folder and are pruned by age; restore picks the newest snapshot whose files all
 # verify (a corrupted newest snapshot is skipped), swaps it in atomically, verifies it, and
-# keeps what was there as a snapshot of its own.
+# keeps what was there as a snapshot of its own. What comes back is exact: every file's and
+# folder's mode and mtime (nanoseconds), the config folder's own included, and symlinks.
 source "$(dirname "$0")/../helpers/host_test_lib.sh" "$1"
 
 PROJ="$TEST_ROOT/proj"; mkdir -p "$PROJ"; cd "$PROJ"
 ENC=$(make_claude_home "$PROJ")
 MIRROR="$TEST_ROOT/mirror"
 ln -s ../CLAUDE.md "$HOME/.claude/commands/linked.md"
+# Modes and times as a real home has them: the folder 0755 (not the 0700 a restore used
+# to give it), a group-readable sub-folder, and every entry (symlink and folders
+# included) a distinct old mtime with nanoseconds, which the CLI orders sessions by.
+chmod 755 "$HOME/.claude"; chmod 750 "$HOME/.claude/commands"; chmod 640 "$HOME/.claude/CLAUDE.md"
+python3 - "$HOME" <<'PY'
+import os, sys
+home = sys.argv[1]
+paths = [os.path.join(home, ".claude.json")]
+for root, dirs, files in os.walk(os.path.join(home, ".claude")):
+    paths += [os.path.join(root, n) for n in dirs + files]
+paths.append(os.path.join(home, ".claude"))  # last: setting the others does not touch it
+for i, p in enumerate(paths):
+    t = 1_600_000_000_123_456_789 + i * 86_400_987_654_321
+    os.utime(p, ns=(t, t), follow_symlinks=False)
+PY
+listing() { find "$HOME/.claude" "$HOME/.claude.json" -printf '%p %y %m %s %T@ %l\n' | sort; }
+LISTING=$(listing)
 
 "$CLAUDE_HOST" backup create --mirror "$MIRROR" --json > "$TEST_ROOT/b1.json" || fail "backup create"
 GOOD=$(state_digest)
@@ -51,8 +69,9 @@ rm -rf "$HOME/.claude/projects"; printf 'broken' > "$HOME/.claude.json"
 [ "$(readlink "$HOME/.claude/commands/linked.md")" = "../CLAUDE.md" ] || fail "symlink not restored"
 [ "$(stat -c %a "$HOME/.claude/.credentials.json")" = 600 ] || fail "credentials mode not restored"
 ls -d "$HOME"/.claude.restore-* 2>/dev/null && fail "restore left its work folder behind"
+[ "$(listing)" = "$LISTING" ] || fail "restore is not exact (mode, size, mtime or link differ): $(diff <(echo "$LISTING") <(listing))"
 SAFETY=$(json_get "$TEST_ROOT/restore.json" '["safety_snapshot_id"]')
-pass "restore skipped the corrupt newest snapshot and restored the older good one"
+pass "restore skipped the corrupt newest snapshot and restored the older good one, modes, mtimes and links exactly"
 
 # The damaged state was kept as a snapshot: restoring it brings the damage back exactly.
 "$CLAUDE_HOST" restore "$SAFETY" > /dev/null || fail "restore of the safety snapshot"

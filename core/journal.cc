@@ -170,20 +170,37 @@ std::string to_line(const JournalRecord& r) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
+JournalParser::JournalParser(std::string_view file_name) : file_(file_name) {}
+
+Result<JournalRecord> JournalParser::next(std::string_view line) {
+  ++line_no_;
+  auto fail = [&](const std::string& detail) {
+    return Error{"read journal", file_, 0, "line " + std::to_string(line_no_) + ": " + detail,
+                 "the outbox journal is damaged; keep the outbox for inspection and read back "
+                 "with a fresh run"};
+  };
+  auto r = parse_record(line);
+  if (!r) return fail(r.error().detail);
+  if (!last_seq_ && r->op != JournalOp::kBegin) {
+    return fail("the first record is \"" + std::string(op_name(r->op)) + "\", not \"begin\"");
+  }
+  if (r->op == JournalOp::kBegin && !reads_format(r->format, kOutboxFormat)) {
+    return fail("format \"" + r->format + "\" is not one this version reads (" + std::string(kOutboxFormat) + ")");
+  }
+  if (last_seq_ && r->seq <= *last_seq_) {
+    return fail("seq " + std::to_string(r->seq) + " does not follow " + std::to_string(*last_seq_));
+  }
+  last_seq_ = r->seq;
+  return r;
+}
+
 Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* torn_tail,
                                                  std::string_view file_name) {
   if (torn_tail) *torn_tail = false;
   std::vector<JournalRecord> records;
+  JournalParser parser(file_name);
   std::size_t start = 0;
-  std::size_t line_no = 0;
-  auto fail = [&](const std::string& detail) {
-    return Error{"read journal", std::string(file_name), 0,
-                 "line " + std::to_string(line_no) + ": " + detail,
-                 "the outbox journal is damaged; keep the outbox for inspection and read back "
-                 "with a fresh run"};
-  };
   while (start < text.size()) {
-    ++line_no;
     std::size_t nl = text.find('\n', start);
     if (nl == std::string_view::npos) {
       // A kill during the append leaves a line without its '\n': the operation it would
@@ -191,24 +208,10 @@ Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* to
       if (torn_tail) *torn_tail = true;
       break;
     }
-    std::string_view line = text.substr(start, nl - start);
-    start = nl + 1;
-    auto r = parse_record(line);
-    if (!r) return fail(r.error().detail);
-    if (records.empty() && r->op != JournalOp::kBegin) {
-      return fail("the first record is \"" + std::string(op_name(r->op)) + "\", not \"begin\"");
-    }
-    if (r->op == JournalOp::kBegin) {
-      if (!reads_format(r->format, kOutboxFormat)) {
-        return fail("format \"" + r->format + "\" is not one this version reads (" +
-                    std::string(kOutboxFormat) + ")");
-      }
-    }
-    if (!records.empty() && r->seq <= records.back().seq) {
-      return fail("seq " + std::to_string(r->seq) + " does not follow " +
-                  std::to_string(records.back().seq));
-    }
+    auto r = parser.next(text.substr(start, nl - start));
+    if (!r) return r.error();
     records.push_back(std::move(*r));
+    start = nl + 1;
   }
   return records;
 }

@@ -55,6 +55,21 @@ std::string to_line(const JournalRecord& record);
 Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* torn_tail = nullptr,
                                                  std::string_view file_name = "journal.jsonl");
 
+// Reads a journal one line at a time, with parse_journal's checks (a begin first, a known
+// format, seq strictly increasing), so that a reader of a hostile outbox never holds the
+// whole journal in memory. Errors name the file and the line number.
+class JournalParser {
+ public:
+  explicit JournalParser(std::string_view file_name);
+  // Parses one complete line (without its '\n').
+  Result<JournalRecord> next(std::string_view line);
+
+ private:
+  std::string file_;
+  std::size_t line_no_ = 0;
+  std::optional<std::uint64_t> last_seq_;
+};
+
 // The seq the next record gets (0 for an empty journal).
 std::uint64_t next_seq(const std::vector<JournalRecord>& records);
 

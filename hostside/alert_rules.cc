@@ -83,7 +83,7 @@ std::string webhook_body(const Alert& alert) {
           {{{"title", "run"}, {"value", alert.run_id}, {"short", true}},
            {{"title", "trace"}, {"value", alert.trace_id}, {"short", true}},
            {{"title", "alert"}, {"value", alert.key}, {"short", true}}}}}}}};
-  return body.dump();
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace claude::host

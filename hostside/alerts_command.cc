@@ -63,7 +63,7 @@ int alerts_command(HostContext& ctx, std::vector<std::string> argv) {
       for (const auto& e : o.errors) std::printf("  failed: %s\n", e.c_str());
     }
   }
-  if (json) std::cout << nlohmann::json{{"alerts", out}}.dump(2) << std::endl;
+  if (json) std::cout << nlohmann::json{{"alerts", out}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   else if (out.empty()) std::printf("no alert: all rules pass\n");
   return failed ? 1 : 0;
 }

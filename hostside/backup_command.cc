@@ -66,7 +66,7 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
     if (json) {
       nlohmann::json j = {{"snapshots", nlohmann::json::array()}, {"broken", broken}};
       for (const auto& s : snaps) j["snapshots"].push_back(snapshot_summary(s));
-      std::cout << j.dump(2) << std::endl;
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else {
       for (const auto& s : snaps)
         std::printf("%s  %s  %5zu files  %8.1f MiB  %s\n", s.id.c_str(), rfc3339_utc(s.created_ms).c_str(), s.file_count(),
@@ -90,7 +90,7 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
         for (const auto& p : check.problems) std::printf("    %s\n", p.c_str());
       }
     }
-    if (json) std::cout << j.dump(2) << std::endl;
+    if (json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     if (!all_ok && !json) std::printf("some snapshots do not verify; `claude-host restore` skips them\n");
     return all_ok ? 0 : 1;
   }
@@ -101,7 +101,7 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
     auto snap = store.create("manual");
     if (!snap.ok()) return report_error("backup", snap.error(), json);
     (void)log_event(ctx.layout, "backup_created", "", "", snapshot_summary(*snap));
-    if (json) std::cout << snapshot_summary(*snap).dump(2) << std::endl;
+    if (json) std::cout << snapshot_summary(*snap).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     else std::printf("snapshot %s: %zu files, %.1f MiB\n", snap->id.c_str(), snap->file_count(),
                      static_cast<double>(snap->total_bytes()) / (1 << 20));
     return 0;
@@ -113,7 +113,7 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
   if (!pruned.ok()) return report_error("backup", pruned.error(), json);
   if (json) {
     std::cout << nlohmann::json{{"removed", pruned->removed}, {"objects_removed", pruned->objects_removed},
-                                {"bytes_freed", pruned->bytes_freed}}.dump(2)
+                                {"bytes_freed", pruned->bytes_freed}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << std::endl;
   } else {
     std::printf("removed %zu snapshot(s) older than %d days and %zu unused file(s), %.1f MiB freed\n",
@@ -154,7 +154,7 @@ int restore_command(HostContext& ctx, std::vector<std::string> argv) {
   if (json) {
     std::cout << nlohmann::json{{"snapshot_id", report->snapshot_id}, {"safety_snapshot_id", report->safety_snapshot_id},
                                 {"rejected", rejected}, {"files", report->files}, {"bytes", report->bytes},
-                                {"seconds", report->seconds}}.dump(2)
+                                {"seconds", report->seconds}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << std::endl;
   } else {
     for (const auto& r : report->rejected)

@@ -218,7 +218,7 @@ Result<Snapshot> BackupStore::create(const std::string& reason) {
   }
   Status d = make_dirs(snapshot_dir(dir()));
   if (!d.ok()) return d.error();
-  Status w = write_file_atomically(snapshot_dir(dir()) + "/" + snap.id + ".json", snap.to_json().dump() + "\n", 0600);
+  Status w = write_file_atomically(snapshot_dir(dir()) + "/" + snap.id + ".json", snap.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
   if (!w.ok()) return w.error();
   (void)cache.save();  // only a cache: losing it costs time, not data
   if (!mirror_.empty()) {
@@ -240,7 +240,7 @@ Status BackupStore::mirror_snapshot(const Snapshot& snap) {
   }
   Status d = make_dirs(snapshot_dir(mirror_));
   if (!d.ok()) return d;
-  return write_file_atomically(snapshot_dir(mirror_) + "/" + snap.id + ".json", snap.to_json().dump() + "\n", 0600);
+  return write_file_atomically(snapshot_dir(mirror_) + "/" + snap.id + ".json", snap.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::vector<Snapshot> BackupStore::list(std::vector<std::string>* broken) const {

@@ -140,7 +140,7 @@ int doctor_command(HostContext& ctx, std::vector<std::string> argv) {
       if (!c.ok) std::printf("     fix: %s\n", c.fix.c_str());
     }
   }
-  if (json) std::cout << nlohmann::json{{"ok", all_ok}, {"checks", out}}.dump(2) << std::endl;
+  if (json) std::cout << nlohmann::json{{"ok", all_ok}, {"checks", out}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return all_ok ? 0 : 1;
 }
 

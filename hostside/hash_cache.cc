@@ -42,7 +42,7 @@ Status HashCache::save() const {
   nlohmann::json files = nlohmann::json::object();
   for (const auto& [path, k] : used_) files[path] = {k.size, k.mtime_ns, k.inode, k.sha256};
   nlohmann::json j = {{"format", "claude-hash-cache/1"}, {"files", files}};
-  return write_file_atomically(path_, j.dump(), 0600);
+  return write_file_atomically(path_, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0600);
 }
 
 }  // namespace claude::host

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "core/bounded_json.h"
 #include "hostside/clock.h"
 
 namespace claude::host {
@@ -33,11 +34,15 @@ Status append_lines(const std::string& path, const std::vector<std::string>& lin
 }
 
 std::string with_trace(const std::string& line, const std::string& trace_id, const std::string& run_id) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return {};
-  if (!j.contains("trace_id")) j["trace_id"] = trace_id;
-  if (!j.contains("run_id")) j["run_id"] = run_id;
-  return j.dump();
+  auto j = parse_bounded_json(line, "reports", line.size());
+  if (!j.ok() || !j->is_object()) return {};
+  if (!j->contains("trace_id")) (*j)["trace_id"] = trace_id;
+  if (!j->contains("run_id")) (*j)["run_id"] = run_id;
+  return dump_json(*j);
+}
+
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Status log_event(const HostLayout& layout, const std::string& event, const std::string& trace_id,
@@ -47,7 +52,7 @@ Status log_event(const HostLayout& layout, const std::string& event, const std::
   fields["source"] = "claude-host";
   fields["trace_id"] = trace_id;
   fields["run_id"] = run_id;
-  return append_lines(layout.events_log(), {fields.dump()});
+  return append_lines(layout.events_log(), {dump_json(fields)});
 }
 
 void log_error(const HostLayout& layout, const Error& error, const std::string& trace_id,
@@ -60,7 +65,7 @@ void log_error(const HostLayout& layout, const Error& error, const std::string& 
                       {"errno", error.sys_errno},
                       {"message", error.message()},
                       {"fix", error.fix}};
-  Status s = append_lines(layout.errors_log(), {j.dump()});
+  Status s = append_lines(layout.errors_log(), {dump_json(j)});
   if (!s.ok()) std::fprintf(stderr, "claude-host: could not log an error: %s\n", s.error().message().c_str());
 }
 

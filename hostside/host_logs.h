@@ -21,6 +21,11 @@ Status append_lines(const std::string& path, const std::vector<std::string>& lin
 // JSON object (such lines are not copied).
 std::string with_trace(const std::string& line, const std::string& trace_id, const std::string& run_id);
 
+// j as text; a string that is not UTF-8 (a file name is bytes) is written with U+FFFD in
+// place of its bad bytes instead of failing. For reports and logs, never for names that
+// must come back exact.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
 // Appends one event {"time","event","trace_id","run_id",...fields} to the events log.
 Status log_event(const HostLayout& layout, const std::string& event, const std::string& trace_id,
                  const std::string& run_id, nlohmann::json fields = nlohmann::json::object());

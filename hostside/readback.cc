@@ -1,181 +1,49 @@
 #include "hostside/readback.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
+#include <libgen.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <set>
 
+#include "core/bounded_json.h"
 #include "core/exclude_rules.h"
-#include "core/journal.h"
 #include "core/json_merge.h"
 #include "core/manifest.h"
+#include "core/readback_plan.h"
 #include "core/sha256.h"
 #include "hostside/backup_store.h"
 #include "hostside/claude_json_lock.h"
-#include "hostside/file_tree.h"
+#include "hostside/home_tree.h"
 #include "hostside/host_lock.h"
 #include "hostside/host_logs.h"
-#include "hostside/object_store.h"
-#include "hostside/readback_rules.h"
+#include "hostside/outbox_reader.h"
 #include "hostside/run_state.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
-namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+constexpr std::uint64_t kJsonBytes = 64ull << 20;       // .claude.json and other JSON merged
+constexpr std::uint64_t kCredentialBytes = 1ull << 20;  // .credentials.json
+constexpr std::uint64_t kReportCopyBytes = 4ull << 20;  // per report file and run, to the host logs
+constexpr std::uint64_t kRunReportBytes = 1ull << 20;   // reports/run.json
+constexpr std::size_t kReportLineBytes = 64 << 10;      // one line of a report
 
-// One path of the container's final tree, after recovery.
-struct TheirEntry {
-  std::string rel;
-  std::string abs;  // in the outbox tree
-  bool is_symlink = false;
-  std::string target;
-  std::uint64_t size = 0;  // bytes that count (a torn append's rest past its whole lines does not)
-  std::string sha256;
-  std::uint32_t mode = 0600;
-  std::int64_t mtime_ns = 0;
-};
-
-struct VerifiedOutbox {
-  std::string trace_id;
-  std::map<std::string, TheirEntry> entries;
-  std::set<std::string> deleted;  // paths the journal deleted (or renamed away)
-  std::vector<std::string> unverifiable;
-};
-
-Result<VerifiedOutbox> verify_outbox(const std::string& outbox) {
-  VerifiedOutbox v;
-  auto journal_text = read_file(outbox + "/journal.jsonl");
-  if (!journal_text.ok()) return journal_text.error();
-  bool torn = false;
-  auto records = parse_journal(*journal_text, &torn, outbox + "/journal.jsonl");
-  if (!records.ok()) {
-    Error e = records.error();
-    e.fix = "the outbox is kept as it is; restore a snapshot (`claude-host restore`) if your files look wrong";
-    return e;
-  }
-  for (const auto& r : *records)
-    if (r.op == JournalOp::kBegin && v.trace_id.empty()) v.trace_id = r.trace_id;
-  TreeState state;
-  state.replay(*records);
-  for (const auto& r : *records) {
-    if (r.op == JournalOp::kDelete) v.deleted.insert(r.path);
-    if (r.op == JournalOp::kRename) v.deleted.insert(r.from);
-  }
-
-  const std::string tree = outbox + "/tree";
-  auto scanned = scan_tree(tree, [](const std::string&, bool) { return true; }, ScanOptions{.strict = false});
-  if (!scanned.ok()) return scanned.error();
-  std::vector<ObservedEntry> observed;
-  std::map<std::string, TreeEntry> stat_of;
-  for (const auto& e : *scanned) {
-    if (e.kind == EntryKind::kDir) continue;
-    ObservedEntry o;
-    o.path = e.rel;
-    o.mode = e.mode;
-    stat_of[e.rel] = e;
-    if (e.kind == EntryKind::kSymlink) {
-      o.is_symlink = true;
-      o.target = e.target;
-    } else if (!is_temp_name(e.rel)) {
-      auto content = read_file(tree + "/" + e.rel);
-      if (!content.ok()) {
-        v.unverifiable.push_back(e.rel + ": " + content.error().message());
-        continue;
-      }
-      observe_content(*content, state.find(e.rel), o);
-    }
-    observed.push_back(std::move(o));
-  }
-  std::map<std::string, const ObservedEntry*> obs_by_path;
-  for (const auto& o : observed) obs_by_path[o.path] = &o;
-
-  for (const auto& step : plan_recovery(state, observed)) {
-    if (step.action == RecoveryAction::kStaleTemp) continue;  // temp files are ignored
-    if (step.action == RecoveryAction::kJournalAsDelete) {
-      v.deleted.insert(step.path);
-      continue;
-    }
-    if (step.action == RecoveryAction::kCorrupt) {
-      v.unverifiable.push_back(step.path + ": " + step.detail);
-      continue;
-    }
-    Status safe = check_rel_path(step.path, "outbox entry");
-    if (!safe.ok()) {
-      v.unverifiable.push_back(step.path + ": " + safe.error().message());
-      continue;
-    }
-    const ObservedEntry* o = obs_by_path.count(step.path) ? obs_by_path[step.path] : nullptr;
-    if (!o) continue;
-    TheirEntry t;
-    t.rel = step.path;
-    t.abs = tree + "/" + step.path;
-    t.mtime_ns = stat_of[step.path].mtime_ns;
-    t.mode = o->mode ? o->mode : 0600;
-    if (o->is_symlink) {
-      if (!symlink_stays_inside(step.path, o->target)) {
-        v.unverifiable.push_back(step.path + ": a symlink to '" + o->target + "', outside the tree");
-        continue;
-      }
-      t.is_symlink = true;
-      t.target = o->target;
-    } else if (step.action == RecoveryAction::kTruncate) {
-      const ExpectedEntry* exp = state.find(step.path);
-      t.size = step.truncate_to;
-      t.sha256 = exp ? exp->sha256 : o->prefix_sha256;
-    } else if (step.action == RecoveryAction::kJournalAsAppend) {
-      t.size = step.truncate_to;  // the whole lines past the journaled size count, a torn rest does not
-      t.sha256 = step.record.sha256;
-    } else {
-      t.size = o->size;
-      t.sha256 = o->whole_sha256;
-    }
-    v.entries[t.rel] = std::move(t);
-  }
-  return v;
-}
-
-// The container's bytes of a file (cut to the size that counts).
-Result<std::string> their_bytes(const TheirEntry& t) {
-  auto content = read_file(t.abs);
-  if (!content.ok()) return content.error();
-  if (content->size() > t.size) content->resize(t.size);
-  return content;
-}
-
-std::optional<std::string> hash_of(const std::string& path, std::int64_t* mtime_ns = nullptr) {
-  auto st = stat_entry(path);
-  if (!st.ok() || st->kind != EntryKind::kFile) return std::nullopt;
-  if (mtime_ns) *mtime_ns = st->mtime_ns;
-  auto h = hash_file(path);
-  if (!h.ok()) return std::nullopt;
-  return h->sha256;
-}
-
-std::optional<nlohmann::json> parse_optional(const std::optional<std::string>& text) {
+std::optional<nlohmann::json> parse_optional(const std::optional<std::string>& text,
+                                             const std::string& file,
+                                             std::uint64_t max = kJsonBytes) {
   if (!text) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
-
-std::optional<std::string> read_optional(const std::string& path) {
-  auto r = read_file(path);
-  if (!r.ok()) return std::nullopt;
-  return std::move(*r);
+  auto j = parse_bounded_json(*text, file, max);
+  if (!j.ok()) return std::nullopt;
+  return std::move(*j);
 }
 
 std::int64_t expires_at(const std::optional<std::string>& creds) {
-  auto j = parse_optional(creds);
+  auto j = parse_optional(creds, ".credentials.json", kCredentialBytes);
   if (!j || !j->is_object()) return -1;
   auto o = j->find("claudeAiOauth");
   if (o == j->end() || !o->is_object()) return -1;
@@ -185,115 +53,157 @@ std::int64_t expires_at(const std::optional<std::string>& creds) {
 
 // Whether the container's credentials should replace the host's: only the container
 // changed them, or both did and the container's expire later (the fresher login).
-bool take_their_credentials(const std::optional<std::string>& base, const std::optional<std::string>& ours,
+bool take_their_credentials(const std::optional<std::string>& base,
+                            const std::optional<std::string>& ours,
                             const std::optional<std::string>& theirs) {
   if (!theirs || theirs == ours || theirs == base) return false;
-  auto parsed = parse_optional(theirs);
+  auto parsed = parse_optional(theirs, ".credentials.json", kCredentialBytes);
   if (!parsed || !parsed->is_object()) return false;  // never write back something unusable
   if (ours == base) return true;
   return expires_at(theirs) > expires_at(ours);
 }
 
-Status write_json_file(const std::string& path, const nlohmann::json& j, unsigned mode) {
-  return write_file_atomically(path, j.dump(2) + "\n", mode);
-}
-
-unsigned mode_of(const std::string& path, unsigned fallback) {
-  struct stat st{};
-  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 0777) : fallback;
+std::size_t count_lines(std::string_view bytes) {
+  return static_cast<std::size_t>(std::count(bytes.begin(), bytes.end(), '\n'));
 }
 
 // Copies the complete lines of reports/<name> past `offset` to the host log, each with the
-// trace id; returns the new offset and the number of lines.
-std::pair<std::uint64_t, std::size_t> copy_report_lines(const std::string& src, std::uint64_t offset,
-                                                        const std::string& dest, const std::string& trace_id,
-                                                        const std::string& run_id,
-                                                        std::vector<nlohmann::json>* parsed = nullptr) {
-  auto text = read_file(src);
-  if (!text.ok() || text->size() <= offset) {
-    if (parsed && text.ok()) {
-      for (size_t start = 0; start < text->size();) {
-        size_t nl = text->find('\n', start);
-        if (nl == std::string::npos) break;
-        auto j = nlohmann::json::parse(text->substr(start, nl - start), nullptr, false);
-        if (!j.is_discarded()) parsed->push_back(j);
-        start = nl + 1;
-      }
-    }
+// trace id; `copied` counts the bytes this run has added to that log, at most
+// kReportCopyBytes in all. Returns the new offset and the number of lines. What is left
+// past the cap is named in `capped`, a report that cannot be read in `refused`.
+std::pair<std::uint64_t, std::size_t> copy_report_lines(
+    const OutboxReader& outbox, const std::string& name, std::uint64_t offset,
+    std::uint64_t& copied, const std::string& dest, const std::string& trace_id,
+    const std::string& run_id, std::vector<std::string>& capped, std::vector<std::string>& refused,
+    std::vector<nlohmann::json>* parsed = nullptr) {
+  std::uint64_t budget = copied < kReportCopyBytes ? kReportCopyBytes - copied : 0;
+  auto chunk = outbox.read_report(name, offset, budget);
+  if (!chunk.ok()) {
+    refused.push_back("reports/" + name + ": " + chunk.error().message());
     return {offset, 0};
   }
   std::vector<std::string> lines;
   std::uint64_t end = offset;
-  for (size_t start = 0; start < text->size();) {
-    size_t nl = text->find('\n', start);
+  const std::string& text = chunk->bytes;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t nl = text.find('\n', start);
     if (nl == std::string::npos) break;  // an incomplete line waits for the next read-back
-    std::string line = text->substr(start, nl - start);
-    if (parsed) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded()) parsed->push_back(j);
-    }
-    if (start >= offset) {
-      std::string traced = with_trace(line, trace_id, run_id);
-      if (!traced.empty()) lines.push_back(traced);
-      end = nl + 1;
-    }
+    std::string_view line(text.data() + start, nl - start);
     start = nl + 1;
+    if (line.size() > kReportLineBytes) {
+      end = offset + start;
+      continue;
+    }
+    std::string traced = with_trace(std::string(line), trace_id, run_id);
+    if (!traced.empty() && traced.size() + 1 > budget)
+      break;  // the cap: the rest stays in the outbox
+    end = offset + start;
+    if (traced.empty()) continue;
+    budget -= traced.size() + 1;
+    copied += traced.size() + 1;
+    if (parsed) parsed->push_back(nlohmann::json::parse(traced));
+    lines.push_back(std::move(traced));
   }
+  if (end < chunk->file_size)
+    capped.push_back(name + ": " + std::to_string(chunk->file_size - end) +
+                     " bytes not copied (at most " + std::to_string(kReportCopyBytes >> 20) +
+                     " MiB of each report reach the host log)");
   if (!append_lines(dest, lines).ok()) return {offset, 0};
   return {end, lines.size()};
+}
+
+bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+std::string dirname_of(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string basename_of(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
 
 bool ReadbackReport::changed() const {
-  return !files_added.empty() || !files_changed.empty() || !files_deleted.empty() || !sessions_added.empty() ||
-         !sessions_appended.empty() || claude_json_changed || !file_conflicts.empty() ||
-         credentials.rfind("written", 0) == 0;
+  return !files_added.empty() || !files_changed.empty() || !files_deleted.empty() ||
+         !sessions_added.empty() || !sessions_appended.empty() || claude_json_changed ||
+         !file_conflicts.empty() || !kept_beside.empty() || credentials.rfind("written", 0) == 0;
 }
 
 int ReadbackReport::exit_status() const {
-  if (!unverifiable.empty()) return 1;
-  if (!json_conflicts.empty() || !file_conflicts.empty()) return 3;
+  if (!unverifiable.empty() || !refused.empty() || !quarantined.empty()) return 1;
+  if (!json_conflicts.empty() || !file_conflicts.empty() || !held_deletes.empty() ||
+      !kept_beside.empty())
+    return 3;
   return 0;
 }
 
 nlohmann::json ReadbackReport::to_json() const {
   nlohmann::json appended = nlohmann::json::array();
   for (const auto& [p, n] : sessions_appended) appended.push_back({{"path", p}, {"lines", n}});
-  return {{"run_id", run_id},
-          {"trace_id", trace_id},
-          {"nothing_to_read", nothing_to_read},
-          {"verified", unverifiable.empty()},
-          {"unverifiable", unverifiable},
-          {"files_added", files_added},
-          {"files_changed", files_changed},
-          {"files_deleted", files_deleted},
-          {"sessions_added", sessions_added},
-          {"sessions_appended", appended},
-          {"claude_json_changed", claude_json_changed},
-          {"json_conflicts", json_conflicts},
-          {"file_conflicts", file_conflicts},
-          {"skipped", skipped},
-          {"credentials", credentials},
-          {"backup_id", backup_id},
-          {"run_report", run_report},
-          {"health_events", health_events},
-          {"container_exit", container_exit ? nlohmann::json(*container_exit) : nlohmann::json(nullptr)},
-          {"events_copied", events_copied},
-          {"metrics_copied", metrics_copied},
-          {"changed", changed()},
-          {"exit_status", exit_status()},
-          {"seconds", seconds}};
+  return {
+      {"run_id", run_id},
+      {"trace_id", trace_id},
+      {"nothing_to_read", nothing_to_read},
+      {"verified", unverifiable.empty() && quarantined.empty()},
+      {"quarantined", quarantined.empty() ? nlohmann::json(nullptr) : nlohmann::json(quarantined)},
+      {"unverifiable", unverifiable},
+      {"refused", refused},
+      {"unjournaled", unjournaled},
+      {"held_deletes", held_deletes},
+      {"kept_beside", kept_beside},
+      {"reports_capped", reports_capped},
+      {"files_added", files_added},
+      {"files_changed", files_changed},
+      {"files_deleted", files_deleted},
+      {"sessions_added", sessions_added},
+      {"sessions_appended", appended},
+      {"claude_json_changed", claude_json_changed},
+      {"json_conflicts", json_conflicts},
+      {"file_conflicts", file_conflicts},
+      {"skipped", skipped},
+      {"credentials", credentials},
+      {"backup_id", backup_id},
+      {"run_report", run_report},
+      {"health_events", health_events},
+      {"container_exit",
+       container_exit ? nlohmann::json(*container_exit) : nlohmann::json(nullptr)},
+      {"events_copied", events_copied},
+      {"metrics_copied", metrics_copied},
+      {"changed", changed()},
+      {"exit_status", exit_status()},
+      {"seconds", seconds}};
 }
 
 std::string ReadbackReport::human() const {
-  std::string s = "Read-back of run " + run_id + (exit_status() == 0 ? ": ok" : exit_status() == 1 ? ": INCOMPLETE" : ": conflicts to review") + "\n";
+  const int status = exit_status();
+  std::string s = "Read-back of run " + run_id +
+                  (!quarantined.empty() ? ": QUARANTINED"
+                   : status == 0        ? ": ok"
+                   : status == 1        ? ": INCOMPLETE"
+                                        : ": to review") +
+                  "\n";
+  if (!quarantined.empty())
+    s += "  " + quarantined +
+         "\n  the run is kept as it is and no longer read back by `claude-host stage`; after "
+         "looking at it,\n"
+         "  `claude-host readback --run " +
+         run_id + "` tries again\n";
   if (nothing_to_read) s += "  the container wrote nothing back (no journal in its outbox)\n";
-  auto list = [&](const char* what, const std::vector<std::string>& items) {
+  auto list = [&](const char* what, const std::vector<std::string>& items, std::size_t show = 8) {
     if (items.empty()) return;
     s += "  " + std::string(what) + " (" + std::to_string(items.size()) + "):";
-    for (size_t i = 0; i < items.size() && i < 8; ++i) s += " " + items[i];
-    if (items.size() > 8) s += " …";
+    for (size_t i = 0; i < items.size() && i < show; ++i)
+      s += (show > 8 ? "\n    " : " ") + items[i];
+    if (items.size() > show) s += " …";
     s += "\n";
   };
   list("files added", files_added);
@@ -303,30 +213,53 @@ std::string ReadbackReport::human() const {
   if (!sessions_appended.empty()) {
     std::size_t lines = 0;
     for (const auto& [p, n] : sessions_appended) lines += n;
-    s += "  sessions appended (" + std::to_string(sessions_appended.size()) + "): +" + std::to_string(lines) + " lines\n";
+    s += "  sessions appended (" + std::to_string(sessions_appended.size()) + "): +" +
+         std::to_string(lines) + " lines\n";
   }
   if (claude_json_changed) s += "  .claude.json: merged\n";
   for (const auto& c : json_conflicts)
-    s += "  conflict in .claude.json at " + c["pointer"].get<std::string>() + ": host " + c["ours"].dump() +
-         ", container " + c["theirs"].dump() + " -> kept the container's\n";
+    s += "  conflict in .claude.json at " + c["pointer"].get<std::string>() + ": host " +
+         dump_json(c["ours"]) + ", container " + dump_json(c["theirs"]) +
+         " -> kept the container's\n";
   for (const auto& c : file_conflicts)
     s += "  conflict: " + c["path"].get<std::string>() + " changed on both sides; kept the " +
-         c["kept"].get<std::string>() + "'s, the other is at " + c["other_kept_as"].get<std::string>() + "\n";
+         c["kept"].get<std::string>() + "'s, the other is at " +
+         c["other_kept_as"].get<std::string>() + "\n";
+  for (const auto& k : kept_beside)
+    s += "  not merged: " + k["path"].get<std::string>() + " (" + k["why"].get<std::string>() +
+         "); the container's copy is at " + k["kept_as"].get<std::string>() + "\n";
+  if (!held_deletes.empty()) {
+    s += "  deletions HELD (" + std::to_string(held_deletes.size()) +
+         "): the container deleted these; nothing was deleted.\n"
+         "    To apply them: claude-host readback --run " +
+         run_id + " --accept-deletes\n";
+    for (size_t i = 0; i < held_deletes.size() && i < 8; ++i) s += "    " + held_deletes[i] + "\n";
+    if (held_deletes.size() > 8) s += "    …\n";
+  }
+  list(
+      "not merged: published after the journal's last record, then the init was killed (kept in "
+      "the outbox)",
+      unjournaled);
   list("skipped", skipped);
-  list("NOT VERIFIED (not merged)", unverifiable);
+  list("REFUSED (not written, for your home's safety)", refused, 20);
+  list("NOT VERIFIED (not merged; kept in the outbox)", unverifiable, 20);
+  list("reports", reports_capped);
   if (!credentials.empty()) s += "  credentials: " + credentials + "\n";
   if (!backup_id.empty()) s += "  backup taken first: " + backup_id + "\n";
-  if (!changed() && !nothing_to_read) s += "  nothing to change: the host already has everything\n";
+  if (!changed() && !nothing_to_read && quarantined.empty())
+    s += "  nothing to change: the host already has everything\n";
   if (run_report.is_object()) {
-    s += "  health: exit " + run_report.value("exit_code", nlohmann::json()).dump() +
-         ", clean stop " + run_report.value("clean_stop", nlohmann::json()).dump() +
-         ", flush complete " + run_report.value("flush_complete", nlohmann::json()).dump();
+    s += "  health: exit " + dump_json(run_report.value("exit_code", nlohmann::json())) +
+         ", clean stop " + dump_json(run_report.value("clean_stop", nlohmann::json())) +
+         ", flush complete " + dump_json(run_report.value("flush_complete", nlohmann::json()));
     auto errors = run_report.find("errors");
-    if (errors != run_report.end() && errors->is_array()) s += ", " + std::to_string(errors->size()) + " sync error(s)";
+    if (errors != run_report.end() && errors->is_array())
+      s += ", " + std::to_string(errors->size()) + " sync error(s)";
     s += "\n";
   }
   for (size_t i = 0; i < health_events.size() && i < 5; ++i)
-    s += "    " + health_events[i].value("time", std::string()) + " " + health_events[i].value("event", std::string()) + "\n";
+    s += "    " + health_events[i].value("time", std::string()) + " " +
+         health_events[i].value("event", std::string()) + "\n";
   if (container_exit) s += "  container exit status: " + std::to_string(*container_exit) + "\n";
   return s;
 }
@@ -334,7 +267,8 @@ std::string ReadbackReport::human() const {
 Result<ReadbackReport> Readback::run(const ReadbackOptions& options) {
   std::optional<HostLock> lock;
   if (!options.lock_held) {
-    auto l = HostLock::acquire(layout_.lock_path(), "claude-host readback --run " + options.run_id, options.lock_timeout_ms);
+    auto l = HostLock::acquire(layout_.lock_path(), "claude-host readback --run " + options.run_id,
+                               options.lock_timeout_ms);
     if (!l.ok()) {
       log_error(layout_, l.error(), "", options.run_id);
       if (auto a = readback_alert(options.run_id, "", l.error().message(), {})) alerts_.raise(*a);
@@ -342,12 +276,15 @@ Result<ReadbackReport> Readback::run(const ReadbackOptions& options) {
     }
     lock.emplace(std::move(*l));
   }
-  auto report = run_locked(options.run_id);
+  auto report = run_locked(options);
   if (!report.ok()) {
     log_error(layout_, report.error(), "", options.run_id);
-    if (auto a = readback_alert(options.run_id, "", report.error().message(), {})) alerts_.raise(*a);
+    if (auto a = readback_alert(options.run_id, "", report.error().message(), {}))
+      alerts_.raise(*a);
     auto state = load_run_state(layout_, options.run_id);
-    if (state.ok()) {
+    // An outbox the user cannot read is not the run's fault: it stays pending as it was.
+    bool unreadable = report.error().sys_errno == EACCES || report.error().sys_errno == EPERM;
+    if (state.ok() && state->state != "quarantined" && !unreadable) {
       state->state = "readback-failed";
       state->updated_at = rfc3339_utc(clock_.now_ms());
       (void)save_run_state(layout_, *state);
@@ -356,7 +293,8 @@ Result<ReadbackReport> Readback::run(const ReadbackOptions& options) {
   return report;
 }
 
-Result<ReadbackReport> Readback::run_locked(const std::string& run_id) {
+Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
+  const std::string& run_id = options.run_id;
   auto started = std::chrono::steady_clock::now();
   ReadbackReport report;
   report.run_id = run_id;
@@ -369,143 +307,369 @@ Result<ReadbackReport> Readback::run_locked(const std::string& run_id) {
   report.trace_id = state->trace_id;
   report.container_exit = state->exit_code;
   const std::string stage = layout_.stage_dir(run_id);
-  const std::string outbox = layout_.outbox_dir(run_id);
+  const nlohmann::json state_before = state->to_json();
 
-  // The base: the stage as staged.
+  // The base: the stage as staged (written by this host, mounted read-only in the container).
   auto manifest_text = read_file(stage + "/manifest.json");
   if (!manifest_text.ok()) return manifest_text.error();
   auto manifest = Manifest::parse(*manifest_text, stage + "/manifest.json");
   if (!manifest.ok()) return manifest.error();
-  std::map<std::string, ManifestFile> base;
-  for (const auto& f : manifest->files) base[f.path] = f;
+  std::map<std::string, StagedFile> staged;
+  for (const auto& f : manifest->files) staged[f.path] = {f.size, f.sha256};
 
-  struct stat st{};
-  if (::stat((outbox + "/journal.jsonl").c_str(), &st) != 0) {
-    report.nothing_to_read = true;
-  }
+  auto finish_state = [&](const std::string& new_state) -> Status {
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    state->state = new_state;
+    state->updated_at = rfc3339_utc(clock_.now_ms());
+    nlohmann::json summary = {
+        {"exit_status", report.exit_status()},
+        {"changed", report.changed()},
+        {"conflicts", report.json_conflicts.size() + report.file_conflicts.size()},
+        {"held_deletes", report.held_deletes.size()},
+        {"unverifiable", report.unverifiable.size()}};
+    // A read-back that changes nothing leaves even the run's state as it was (its time
+    // included), so that reading a run back again is truly a no-op.
+    nlohmann::json was = state_before.value("last_readback", nlohmann::json());
+    if (was.is_object()) was.erase("time");
+    nlohmann::json same = state->to_json();
+    same["last_readback"] = summary;
+    same["updated_at"] = state_before.value("updated_at", "");
+    nlohmann::json before = state_before;
+    before["last_readback"] = was;
+    if (same == before) return Ok{};
+    summary["time"] = state->updated_at;
+    state->last_readback = summary;
+    return save_run_state(layout_, *state);
+  };
+  // A run whose outbox cannot be trusted as a whole: nothing merged, named, set aside.
+  auto quarantine = [&](const std::string& why) -> Result<ReadbackReport> {
+    report.quarantined = why;
+    state->quarantine_reason = why;
+    if (Status s = finish_state("quarantined"); !s.ok()) return s.error();
+    (void)log_event(layout_, "quarantined", report.trace_id, run_id, {{"reason", why}});
+    if (auto a = readback_alert(run_id, report.trace_id, "run quarantined: " + why, {}))
+      alerts_.raise(*a);
+    return report;
+  };
+
+  // 1. Plan. The container's side, read as hostile input.
+  std::optional<OutboxReader> outbox;
   VerifiedOutbox theirs;
-  if (!report.nothing_to_read) {
-    auto v = verify_outbox(outbox);
-    if (!v.ok()) return v.error();
-    theirs = std::move(*v);
+  {
+    auto opened = OutboxReader::open(layout_.run_dir(run_id));
+    if (!opened.ok()) {
+      int err = opened.error().sys_errno;
+      if (err == ENOENT)
+        report.nothing_to_read = true;
+      else if (err == EACCES || err == EPERM)
+        return opened.error();
+      else
+        return quarantine(opened.error().message());
+    } else {
+      outbox.emplace(std::move(*opened));
+      auto has = outbox->has_journal();
+      if (!has.ok()) return has.error();
+      if (!*has) {
+        report.nothing_to_read = true;
+      } else {
+        auto v = outbox->verify();
+        if (!v.ok()) {
+          if (v.error().sys_errno == EACCES || v.error().sys_errno == EPERM) return v.error();
+          return quarantine(v.error().message());
+        }
+        theirs = std::move(*v);
+      }
+    }
   }
   report.unverifiable = theirs.unverifiable;
+  // Files published after the journal's last write and never journaled are never merged
+  // (no byte of them can be checked). An init killed between a rename and its record
+  // leaves such files (the last group's): then they are the changes a kill may lose, named
+  // in the report. From an init that stopped cleanly (its final report says the flush
+  // completed) they can only have been written around it: the run is quarantined.
+  if (!theirs.unjournaled.empty()) {
+    bool stopped_cleanly = false;
+    if (outbox) {
+      auto run_json = outbox->read_report("run.json", 0, kRunReportBytes);
+      if (run_json.ok() && !run_json->bytes.empty()) {
+        auto parsed = parse_bounded_json(run_json->bytes, "run.json", kRunReportBytes);
+        stopped_cleanly =
+            parsed.ok() && parsed->is_object() && parsed->value("flush_complete", false) == true;
+      }
+    }
+    for (const auto& [rel, t] : theirs.unjournaled) {
+      if (stopped_cleanly)
+        report.unverifiable.push_back(rel + ": " + (t.is_symlink ? "a symlink, " : "") +
+                                      "not what its journal records (the init stopped cleanly, so "
+                                      "nothing it published is unjournaled)");
+      else
+        report.unjournaled.push_back(rel);
+    }
+  }
+
+  // The host's side, looked at beneath the config folder only.
+  auto config = HomeTree::open(layout_.config_dir);
+  if (!config.ok()) return config.error();
+  std::optional<HomeTree> json_home;
+  std::string json_rel = ".claude.json";
+  if (!layout_.custom_config_dir) {
+    auto h = HomeTree::open(dirname_of(layout_.claude_json));
+    if (!h.ok()) return h.error();
+    json_home.emplace(std::move(*h));
+    json_rel = basename_of(layout_.claude_json);
+  }
+  const HomeTree& json_tree = json_home ? *json_home : *config;
+
+  // A read-back killed between a write and the ledger's update: was the write made?
+  for (const auto& [path, intent] : state->intents) {
+    const HomeTree& t = path == ".claude.json" ? json_tree : *config;
+    auto now = t.look(path == ".claude.json" ? json_rel : path);
+    if (!now.ok()) continue;
+    bool done = false;
+    if (intent.applied.deleted)
+      done = now->kind == HostEntry::kAbsent;
+    else if (intent.size_after > 0)
+      done = now->kind == HostEntry::kFile && now->size == intent.size_after &&
+             t.prefix_sha256(path, intent.size_before).value_or("") == intent.sha_before;
+    else
+      done = now->kind == HostEntry::kFile && now->sha256 == intent.after_sha256;
+    if (done) state->applied[path] = intent.applied;
+  }
+  state->intents.clear();
 
   ExcludeRules excludes = ExcludeRules::defaults();
   for (const auto& g : config_.exclude) excludes.add_pattern(g);
-  auto host_path = [&](const std::string& rel) {
-    return rel == ".claude.json" ? layout_.claude_json : layout_.config_dir + "/" + rel;
+  ReadbackInput in;
+  in.staged = staged;
+  in.deleted = theirs.deleted;
+  in.applied = state->applied;
+  in.accept_deletes = options.accept_deletes;
+  in.excluded = [&](const std::string& p) { return excludes.excluded(p, false); };
+  auto is_log = [](const std::string& p) {
+    return p.size() > 6 && p.compare(p.size() - 6, 6, ".jsonl") == 0;
   };
+  for (auto& [rel, t] : theirs.entries) {
+    if (!is_utf8(rel)) {
+      report.refused.push_back(
+          dump_json(rel) +
+          ": a name that is not UTF-8; not written into your home (it stays in "
+          "the outbox)");
+      continue;
+    }
+    if (rel == ".claude.json" || rel == ".credentials.json") {
+      in.theirs[rel] = t;
+      continue;
+    }
+    auto host = config->look(rel);
+    if (!host.ok()) {
+      report.refused.push_back(rel + ": " + host.error().message());
+      continue;
+    }
+    auto st = staged.find(rel);
+    if (!t.is_symlink && is_log(rel)) {
+      if (st != staged.end())
+        t.starts_with_staged =
+            outbox->prefix_sha256(rel, st->second.size).value_or("") == st->second.sha256;
+      else if (host->kind == HostEntry::kFile && host->size <= t.size)
+        host->prefix_of_theirs =
+            outbox->prefix_sha256(rel, host->size).value_or("") == host->sha256;
+    } else if (!t.is_symlink && host->kind == HostEntry::kFile) {
+      auto kept = config->look(conflict_name(rel, run_id));
+      if (kept.ok() && kept->kind == HostEntry::kFile) host->conflict_copy_sha256 = kept->sha256;
+    }
+    in.theirs[rel] = t;
+    in.host[rel] = *host;
+  }
+  for (const auto& [rel, f] : staged) {
+    if (in.host.count(rel) || rel == ".claude.json") continue;
+    bool gone =
+        std::any_of(theirs.deleted.begin(), theirs.deleted.end(), [&](const std::string& d) {
+          return rel == d || (rel.size() > d.size() && rel[d.size()] == '/' &&
+                              rel.compare(0, d.size(), d) == 0);
+        });
+    if (!gone) continue;
+    auto host = config->look(rel);
+    if (host.ok()) in.host[rel] = *host;
+  }
+  ReadbackPlan plan = plan_readback(in);
 
-  // Plan everything before touching anything: what changes decides whether to back up.
-  struct Planned {
-    enum Kind { kClaudeJson, kLog, kFile, kSymlink, kDelete } kind;
-    std::string rel;
-    FileAction action = FileAction::kNothing;
-    const TheirEntry* t = nullptr;
+  // The contents each writing step needs, read (and checked against the journal) before
+  // anything is written; .claude.json merged now, so that its result is known.
+  struct Prepared {
+    std::string bytes;
+    RunState::Intent intent;
   };
-  std::vector<Planned> plan;
-  std::optional<std::string> their_creds, base_creds;
-  for (const auto& [rel, t] : theirs.entries) {
-    if (rel == ".credentials.json") {
-      if (!t.is_symlink) {
-        auto b = their_bytes(t);
-        if (b.ok()) their_creds = std::move(*b);
-      }
-      continue;
-    }
-    if (excludes.excluded(rel, false)) {
-      report.skipped.push_back(rel + ": excluded");
-      continue;
-    }
-    const std::string dest = host_path(rel);
-    if (t.is_symlink) {
-      auto cur = stat_entry(dest);
-      if (!cur.ok()) plan.push_back({Planned::kSymlink, rel, FileAction::kTakeTheirs, &t});
-      else if (cur->kind != EntryKind::kSymlink || cur->target != t.target)
-        report.skipped.push_back(rel + ": the container made it a symlink, the host has something else there");
-      continue;
-    }
-    if (rel == ".claude.json") {
-      plan.push_back({Planned::kClaudeJson, rel, FileAction::kNothing, &t});
-      continue;
-    }
-    auto cur = stat_entry(dest);
-    if (cur.ok() && cur->kind != EntryKind::kFile) {
-      report.skipped.push_back(rel + ": the host has a folder or symlink there");
-      continue;
-    }
-    if (ends_with(rel, ".jsonl")) {
-      plan.push_back({Planned::kLog, rel, FileAction::kNothing, &t});
-      continue;
-    }
-    std::int64_t ours_mtime = 0;
-    auto ours = hash_of(dest, &ours_mtime);
-    std::optional<std::string> b = base.count(rel) ? std::optional<std::string>(base[rel].sha256) : std::nullopt;
-    FileAction a = decide_file(b, ours, t.sha256, ours_mtime, t.mtime_ns);
-    if (a == FileAction::kKeepOursKeepTheirs) {
-      // Already kept beside it by an earlier read-back: nothing new to decide.
-      auto kept = hash_of(conflict_name(dest, run_id));
-      if (kept && *kept == t.sha256) a = FileAction::kNothing;
-    }
-    if (a != FileAction::kNothing) plan.push_back({Planned::kFile, rel, a, &t});
-  }
-  // Deletions: staged files the container deleted.
-  for (const auto& [rel, f] : base) {
-    if (rel == ".credentials.json" || rel == ".claude.json" || theirs.entries.count(rel)) continue;
-    bool deleted = false;
-    for (const auto& d : theirs.deleted)
-      if (rel == d || (rel.size() > d.size() && rel.compare(0, d.size(), d) == 0 && rel[d.size()] == '/')) deleted = true;
-    if (!deleted) continue;
-    auto ours = hash_of(host_path(rel));
-    FileAction a = decide_file(f.sha256, ours, std::nullopt, 0, 0);
-    if (a == FileAction::kDelete) plan.push_back({Planned::kDelete, rel, a, nullptr});
-    else if (a == FileAction::kKeepOursDeleted) report.skipped.push_back(rel + ": deleted in the container, changed on the host: kept");
-  }
-  if (base.count(".credentials.json")) base_creds = read_optional(stage + "/tree/.credentials.json");
-
-  // Would anything change? Logs and .claude.json are checked by content below; a cheap
-  // pre-check decides whether to take a backup at all.
-  auto log_union_for = [&](const Planned& p) -> Result<LogUnion> {
-    auto their = their_bytes(*p.t);
-    if (!their.ok()) return their.error();
-    std::string ours = read_optional(host_path(p.rel)).value_or("");
-    return union_log_lines(ours, *their);
-  };
-  bool will_touch = false;
-  for (const auto& p : plan) {
-    if (p.kind == Planned::kLog) {
-      auto u = log_union_for(p);
-      if (u.ok() && u->lines_added > 0) will_touch = true;
-    } else if (p.kind == Planned::kClaudeJson) {
-      auto their = their_bytes(*p.t);
-      auto ours = parse_optional(read_optional(layout_.claude_json));
-      auto base_json = parse_optional(base.count(".claude.json") ? read_optional(stage + "/tree/.claude.json") : std::nullopt);
-      auto their_json = parse_optional(their.ok() ? std::optional<std::string>(*their) : std::nullopt);
-      if (their_json && merge_json_three_way(base_json, ours, their_json).merged != ours) will_touch = true;
-    } else {
-      will_touch = true;
-    }
-  }
-  std::optional<std::string> our_creds;
+  std::map<std::string, Prepared> prepared;
+  std::optional<std::string> their_creds, base_creds, our_creds;
   bool write_creds = false;
-  if (their_creds) {
-    auto c = credentials_.read();
-    if (c.ok()) {
-      our_creds = *c;
-      write_creds = take_their_credentials(base_creds, our_creds, their_creds);
-      will_touch = will_touch || write_creds;
+  std::optional<nlohmann::json> merged_json, base_json, their_json;
+  bool will_touch = false;
+  for (auto& s : plan.steps) {
+    const TheirEntry* t = in.theirs.count(s.path) ? &in.theirs.at(s.path) : nullptr;
+    const HostEntry host = in.host.count(s.path) ? in.host.at(s.path) : HostEntry{};
+    switch (s.kind) {
+      case StepKind::kSkip:
+        // Something else where the container left a file (a folder, a link, a link leading
+        // out): not written, and the run needs a look. Excluded paths and host edits that
+        // win are routine.
+        (s.detail.find("the host has") != std::string::npos ? report.refused : report.skipped)
+            .push_back(s.path + ": " + s.detail);
+        continue;
+      case StepKind::kHoldDelete:
+        report.held_deletes.push_back(s.path);
+        continue;
+      case StepKind::kSymlink:
+        will_touch = true;
+        continue;
+      case StepKind::kDelete:
+        prepared[s.path].intent = {"", 0, 0, "", s.applied};
+        will_touch = true;
+        continue;
+      case StepKind::kCredentials: {
+        OutboxLimits small;
+        small.in_memory = kCredentialBytes;
+        auto b = outbox->read_verified(s.path, *t, 0, small);
+        if (!b.ok()) {
+          report.unverifiable.push_back(s.path + ": " + b.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        if (auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/.credentials.json",
+                                             kCredentialBytes);
+            !parsed.ok() || !parsed->is_object()) {
+          report.unverifiable.push_back(
+              ".credentials.json: " +
+              (parsed.ok() ? std::string("not a JSON object") : parsed.error().message()));
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        their_creds = std::move(*b);
+        if (staged.count(".credentials.json")) {
+          auto b0 = read_file(stage + "/tree/.credentials.json");
+          if (b0.ok()) base_creds = std::move(*b0);
+        }
+        auto c = credentials_.read();
+        if (c.ok()) {
+          our_creds = *c;
+          write_creds = take_their_credentials(base_creds, our_creds, their_creds);
+          will_touch = will_touch || write_creds;
+        }
+        continue;
+      }
+      case StepKind::kMergeClaudeJson: {
+        auto b = outbox->read_verified(s.path, *t, 0);
+        auto parsed_theirs =
+            b.ok() ? parse_bounded_json(*b, outbox->path() + "/tree/.claude.json", kJsonBytes)
+                   : Result<nlohmann::json>(b.error());
+        if (parsed_theirs.ok() && !parsed_theirs->is_object())
+          parsed_theirs =
+              Error{"read JSON", outbox->path() + "/tree/.claude.json", 0, "not a JSON object", ""};
+        if (!parsed_theirs.ok()) {
+          report.unverifiable.push_back(".claude.json: " + parsed_theirs.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        their_json = std::move(*parsed_theirs);
+        // The base: what this run last gave the host (an earlier read-back's copy), else the stage.
+        const AppliedEntry* applied =
+            state->applied.count(".claude.json") ? &state->applied.at(".claude.json") : nullptr;
+        std::optional<std::string> base_text;
+        if (applied) {
+          auto a = read_file(layout_.run_dir(run_id) + "/claude-json.applied");
+          if (a.ok() && sha256_hex(*a) == applied->sha256) base_text = std::move(*a);
+        } else if (staged.count(".claude.json")) {
+          auto a = read_file(stage + "/tree/.claude.json");
+          if (!a.ok() || sha256_hex(*a) != staged[".claude.json"].sha256) {
+            report.unverifiable.push_back(
+                ".claude.json: the staged copy (the merge base) does not match its manifest");
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          base_text = std::move(*a);
+        }
+        base_json = parse_optional(base_text, stage + "/tree/.claude.json");
+        auto ours = json_tree.read(json_rel, kJsonBytes);
+        if (!ours.ok() && ours.error().sys_errno != ENOENT) {
+          report.skipped.push_back(".claude.json: " + ours.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        std::optional<nlohmann::json> ours_json;
+        if (ours.ok()) {
+          auto parsed = parse_bounded_json(*ours, layout_.claude_json, kJsonBytes);
+          if (!parsed.ok()) {
+            report.skipped.push_back(".claude.json: the host's copy cannot be merged (" +
+                                     parsed.error().detail +
+                                     "); fix it (or `claude-host restore`) and read back again");
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          ours_json = std::move(*parsed);
+        }
+        auto merged = merge_json_three_way(base_json, ours_json, their_json);
+        prepared[s.path].bytes = *b;  // theirs, kept as the next read-back's base
+        if (merged.merged && merged.merged != ours_json) {
+          merged_json = std::move(merged.merged);
+          prepared[s.path].intent = {sha256_hex(merged_json->dump(2) + "\n"), 0, 0, "", s.applied};
+          will_touch = true;
+        } else {
+          for (const auto& c : merged.conflicts)
+            report.json_conflicts.push_back(conflict_to_json(c));
+        }
+        continue;
+      }
+      case StepKind::kAppendLog: {
+        auto b = outbox->read_verified(s.path, *t, s.from);
+        if (!b.ok()) {
+          report.unverifiable.push_back(s.path + ": " + b.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        prepared[s.path] = {std::move(*b),
+                            {"", host.size, host.size + (s.to - s.from), host.sha256, s.applied}};
+        will_touch = true;
+        continue;
+      }
+      default: {  // a whole file of theirs, somewhere
+        auto b = outbox->read_verified(s.path, *t, 0);
+        if (!b.ok()) {
+          report.unverifiable.push_back(s.path + ": " + b.error().message());
+          s.kind = StepKind::kSkip;
+          continue;
+        }
+        if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
+          auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/" + s.path, kJsonBytes);
+          if (!parsed.ok()) {
+            report.unverifiable.push_back(s.path + ": " + parsed.error().detail);
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+        }
+        // A copy kept beside leaves the host's file as it is: writing it again is harmless,
+        // so it needs no intent.
+        std::string after =
+            s.kind == StepKind::kKeepTheirsAsConflict || s.kind == StepKind::kKeepTheirsBeside
+                ? std::string()
+                : t->sha256;
+        prepared[s.path] = {std::move(*b), {after, 0, 0, "", s.applied}};
+        will_touch = true;
+        continue;
+      }
     }
   }
 
-  // Back up every host file we may touch, first: a full snapshot (unchanged files cost
+  // 2. Back up every host file we may touch, first: a full snapshot (unchanged files cost
   // nothing, they are shared with earlier snapshots).
   if (will_touch) {
     BackupStore backups(layout_, config_.backup_mirror, clock_);
     auto snap = backups.create("before read-back of run " + run_id);
     if (!snap.ok()) {
       Error e = snap.error();
-      e.fix = "nothing was merged; free disk space or fix the backup folder, then run `claude-host readback --run " + run_id + "`";
+      e.fix =
+          "nothing was merged; free disk space or fix the backup folder, then run `claude-host "
+          "readback --run " +
+          run_id + "`";
       return e;
     }
     report.backup_id = snap->id;
@@ -513,153 +677,233 @@ Result<ReadbackReport> Readback::run_locked(const std::string& run_id) {
     (void)backups.prune(config_.backup_keep_days);
   }
 
-  for (const auto& p : plan) {
-    const std::string dest = host_path(p.rel);
-    if (p.kind == Planned::kClaudeJson) {
-      auto their = their_bytes(*p.t);
-      if (!their.ok()) return their.error();
-      auto their_json = parse_optional(*their);
-      if (!their_json) {
-        report.unverifiable.push_back(".claude.json: the container's copy is not valid JSON");
+  // 3. Apply. The intents first (one durable write), then each step, then the ledger.
+  for (const auto& [path, p] : prepared)
+    if (!p.intent.after_sha256.empty() || p.intent.size_after > 0 || p.intent.applied.deleted)
+      state->intents[path] = p.intent;
+  if (!state->intents.empty())
+    if (Status s = save_run_state(layout_, *state); !s.ok()) return s.error();
+
+  auto changed_meanwhile = [&](const ReadbackStep& s, const Status& st) {
+    if (st.ok() || st.error().sys_errno != EAGAIN) return false;
+    report.skipped.push_back(
+        s.path + ": changed on the host while read-back ran; read back again to merge it");
+    return true;
+  };
+  for (const auto& s : plan.steps) {
+    auto found = prepared.find(s.path);
+    const std::string* bytes = found == prepared.end() ? nullptr : &found->second.bytes;
+    const TheirEntry* t = in.theirs.count(s.path) ? &in.theirs.at(s.path) : nullptr;
+    const HostEntry host = in.host.count(s.path) ? in.host.at(s.path) : HostEntry{};
+    const unsigned new_mode = t ? (t->mode & 0755) | 0600 : 0600;
+    Status done = Ok{};
+    switch (s.kind) {
+      case StepKind::kSkip:
+      case StepKind::kHoldDelete:
         continue;
+      case StepKind::kCredentials:
+        if (write_creds) {
+          done = credentials_.write(*their_creds);
+          if (!done.ok()) return done.error();
+          report.credentials =
+              "written back to " + credentials_.describe() + " (refreshed in the container)";
+        } else if (their_creds && our_creds && *their_creds != *our_creds &&
+                   their_creds != base_creds) {
+          report.credentials = "kept the host's (they are fresher than the container's)";
+        }
+        break;
+      case StepKind::kMergeClaudeJson: {
+        if (merged_json) {
+          // Claude Code's own lock, then a re-read: a `claude` on the host may have written it
+          // since.
+          auto cli_lock = ClaudeJsonLock::acquire(layout_.claude_json);
+          if (!cli_lock.ok()) return cli_lock.error();
+          auto now = json_tree.read(json_rel, kJsonBytes);
+          std::optional<nlohmann::json> now_json;
+          if (now.ok()) {
+            auto parsed = parse_bounded_json(*now, layout_.claude_json, kJsonBytes);
+            if (!parsed.ok()) {
+              report.skipped.push_back(".claude.json: the host's copy cannot be merged (" +
+                                       parsed.error().detail +
+                                       "); fix it (or `claude-host restore`) and read back again");
+              continue;
+            }
+            now_json = std::move(*parsed);
+          }
+          auto merged = merge_json_three_way(base_json, now_json, their_json);
+          for (const auto& c : merged.conflicts)
+            report.json_conflicts.push_back(conflict_to_json(c));
+          if (merged.merged && merged.merged != now_json) {
+            auto mode = json_tree.look(json_rel);
+            done = json_tree.write(json_rel, merged.merged->dump(2) + "\n",
+                                   mode.ok() && mode->kind == HostEntry::kFile ? mode->mode : 0600);
+            if (!done.ok()) return done.error();
+            report.claude_json_changed = true;
+          }
+        }
+        // Theirs, as the base of a later read-back of this run.
+        Status kept =
+            write_file_atomically(layout_.run_dir(run_id) + "/claude-json.applied", *bytes, 0600);
+        if (!kept.ok()) return kept.error();
+        break;
       }
-      std::optional<nlohmann::json> base_json;
-      if (base.count(".claude.json")) {
-        auto b = read_optional(stage + "/tree/.claude.json");
-        if (!b || sha256_hex(*b) != base[".claude.json"].sha256) {
-          report.unverifiable.push_back(".claude.json: the staged copy (the merge base) does not match its manifest");
+      case StepKind::kAppendLog:
+        done = config->append(s.path, *bytes, host.size);
+        if (changed_meanwhile(s, done)) continue;
+        if (!done.ok()) return done.error();
+        report.sessions_appended.emplace_back(s.path, count_lines(*bytes));
+        break;
+      case StepKind::kCreate:
+        done = config->write(s.path, *bytes, new_mode);
+        if (!done.ok()) return done.error();
+        (is_log(s.path) ? report.sessions_added : report.files_added).push_back(s.path);
+        break;
+      case StepKind::kReplace:
+        done = config->write(s.path, *bytes, host.mode);
+        if (!done.ok()) return done.error();
+        report.files_changed.push_back(s.path);
+        break;
+      case StepKind::kReplaceKeepHost: {
+        std::string other = conflict_name(s.path, run_id);
+        done = config->copy(s.path, other);
+        if (done.ok()) done = config->write(s.path, *bytes, host.mode);
+        if (!done.ok()) return done.error();
+        report.file_conflicts.push_back({{"path", s.path},
+                                         {"kept", "container"},
+                                         {"other_kept_as", config->root() + "/" + other}});
+        break;
+      }
+      case StepKind::kKeepTheirsAsConflict: {
+        std::string other = conflict_name(s.path, run_id);
+        done = config->write(other, *bytes, host.mode);
+        if (!done.ok()) return done.error();
+        report.file_conflicts.push_back(
+            {{"path", s.path}, {"kept", "host"}, {"other_kept_as", config->root() + "/" + other}});
+        break;
+      }
+      case StepKind::kKeepTheirsBeside: {
+        std::string other = container_copy_name(s.path, run_id);
+        done = config->write(other, *bytes, new_mode);
+        if (!done.ok()) return done.error();
+        report.kept_beside.push_back(
+            {{"path", s.path}, {"kept_as", config->root() + "/" + other}, {"why", s.detail}});
+        break;
+      }
+      case StepKind::kSymlink:
+        done = config->symlink(s.path, t->target);
+        if (!done.ok()) {
+          report.refused.push_back(s.path + ": " + done.error().message());
           continue;
         }
-        base_json = parse_optional(b);
+        report.files_added.push_back(s.path);
+        break;
+      case StepKind::kDelete: {
+        auto now = config->look(s.path);
+        if (!now.ok() || now->kind != HostEntry::kFile || now->sha256 != staged[s.path].sha256) {
+          report.skipped.push_back(s.path + ": changed on the host while read-back ran: kept");
+          continue;
+        }
+        done = config->remove(s.path);
+        if (!done.ok()) return done.error();
+        report.files_deleted.push_back(s.path);
+        break;
       }
-      // Claude Code's own lock, then re-read: a `claude` on the host may have written it
-      // since we planned.
-      auto cli_lock = ClaudeJsonLock::acquire(dest);
-      if (!cli_lock.ok()) return cli_lock.error();
-      auto ours_text = read_optional(dest);
-      auto ours_json = parse_optional(ours_text);
-      if (ours_text && !ours_json) {
-        report.skipped.push_back(".claude.json: the host's copy is not valid JSON; fix it (or `claude-host restore`) and read back again");
-        continue;
-      }
-      auto merged = merge_json_three_way(base_json, ours_json, their_json);
-      for (const auto& c : merged.conflicts) report.json_conflicts.push_back(conflict_to_json(c));
-      if (merged.merged && merged.merged != ours_json) {
-        Status w = write_json_file(dest, *merged.merged, ours_text ? mode_of(dest, 0600) : 0600);
-        if (!w.ok()) return w.error();
-        report.claude_json_changed = true;
-      }
-      continue;
     }
-    if (p.kind == Planned::kLog) {
-      bool existed = ::access(dest.c_str(), F_OK) == 0;
-      auto u = log_union_for(p);
-      if (!u.ok()) return u.error();
-      if (u->lines_added == 0) continue;
-      Status d = make_dirs(fs::path(dest).parent_path().string(), 0700);
-      if (!d.ok()) return d.error();
-      Status w = write_file_atomically(dest, u->merged, existed ? mode_of(dest, 0600) : (p.t->mode & 0777));
-      if (!w.ok()) return w.error();
-      if (existed) report.sessions_appended.emplace_back(p.rel, u->lines_added);
-      else report.sessions_added.push_back(p.rel);
-      continue;
-    }
-    if (p.kind == Planned::kSymlink) {
-      Status d = make_dirs(fs::path(dest).parent_path().string(), 0700);
-      if (!d.ok()) return d.error();
-      if (::symlink(p.t->target.c_str(), dest.c_str()) != 0) return Error{"create the symlink", dest, errno, "", ""};
-      report.files_added.push_back(p.rel);
-      continue;
-    }
-    if (p.kind == Planned::kDelete) {
-      if (::unlink(dest.c_str()) != 0 && errno != ENOENT) return Error{"delete", dest, errno, "", ""};
-      report.files_deleted.push_back(p.rel);
-      continue;
-    }
-    // kFile
-    bool existed = ::access(dest.c_str(), F_OK) == 0;
-    unsigned mode = existed ? mode_of(dest, 0600) : (p.t->mode & 0777);
-    Status d = make_dirs(fs::path(dest).parent_path().string(), 0700);
-    if (!d.ok()) return d.error();
-    std::string other = conflict_name(dest, run_id);
-    if (p.action == FileAction::kTakeTheirsKeepOurs) {
-      auto saved = copy_file_atomically(dest, other, mode);
-      if (!saved.ok()) return saved.error();
-      report.file_conflicts.push_back({{"path", p.rel}, {"kept", "container"}, {"other_kept_as", other}});
-    }
-    if (p.action == FileAction::kKeepOursKeepTheirs) {
-      auto saved = copy_file_atomically(p.t->abs, other, mode);
-      if (!saved.ok()) return saved.error();
-      report.file_conflicts.push_back({{"path", p.rel}, {"kept", "host"}, {"other_kept_as", other}});
-      continue;
-    }
-    auto copied = copy_file_atomically(p.t->abs, dest, mode);
-    if (!copied.ok()) return copied.error();
-    if (copied->sha256 != p.t->sha256) {
-      report.unverifiable.push_back(p.rel + ": changed in the outbox while it was read");
-      continue;
-    }
-    (existed ? report.files_changed : report.files_added).push_back(p.rel);
+    state->applied[s.path] = s.applied;
   }
+  state->intents.clear();
 
-  if (write_creds) {
-    Status w = credentials_.write(*their_creds);
-    if (!w.ok()) return w.error();
-    report.credentials = "written back to " + credentials_.describe() + " (refreshed in the container)";
-  } else if (their_creds && our_creds && *their_creds != *our_creds && *their_creds != base_creds) {
-    report.credentials = "kept the host's (they are fresher than the container's)";
-  }
-
-  // The run's own reports go to the host logs, once (offsets in state.json).
+  // The run's own reports go to the host logs, once and capped (offsets in state.json).
   std::vector<nlohmann::json> events;
-  auto [ev_off, ev_n] = copy_report_lines(outbox + "/reports/events.jsonl", state->events_applied, layout_.events_log(),
-                                          report.trace_id, run_id, &events);
-  auto [me_off, me_n] = copy_report_lines(outbox + "/reports/metrics.jsonl", state->metrics_applied,
-                                          layout_.metrics_log(), report.trace_id, run_id);
-  state->events_applied = ev_off;
-  state->metrics_applied = me_off;
-  report.events_copied = ev_n;
-  report.metrics_copied = me_n;
-  auto run_json = parse_optional(read_optional(outbox + "/reports/run.json"));
-  report.run_report = run_json ? *run_json : nlohmann::json();
+  if (outbox) {
+    auto [ev_off, ev_n] =
+        copy_report_lines(*outbox, "events.jsonl", state->events_applied,
+                          state->events_bytes_copied, layout_.events_log(), report.trace_id, run_id,
+                          report.reports_capped, report.refused, &events);
+    auto [me_off, me_n] = copy_report_lines(
+        *outbox, "metrics.jsonl", state->metrics_applied, state->metrics_bytes_copied,
+        layout_.metrics_log(), report.trace_id, run_id, report.reports_capped, report.refused);
+    state->events_applied = ev_off;
+    state->metrics_applied = me_off;
+    report.events_copied = ev_n;
+    report.metrics_copied = me_n;
+    auto run_json = outbox->read_report("run.json", 0, kRunReportBytes + 1);
+    if (!run_json.ok()) {
+      report.refused.push_back("reports/run.json: " + run_json.error().message());
+    } else if (run_json->file_size > kRunReportBytes) {
+      report.refused.push_back("reports/run.json: larger than " + std::to_string(kRunReportBytes) +
+                               " bytes; not read");
+    } else if (!run_json->bytes.empty()) {
+      auto parsed = parse_bounded_json(run_json->bytes, outbox->path() + "/reports/run.json",
+                                       kRunReportBytes);
+      if (!parsed.ok())
+        report.refused.push_back("reports/run.json: " + parsed.error().detail);
+      else if (!parsed->is_object())
+        report.reports_capped.push_back("run.json: not a run report (not a JSON object)");
+      else
+        report.run_report = std::move(*parsed);
+    }
+  }
   static const std::set<std::string> kRoutine = {"started", "flush", "seeded", "publish"};
   for (const auto& e : events)
     if (e.is_object() && !kRoutine.count(e.value("event", ""))) report.health_events.push_back(e);
 
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  state->state = report.unverifiable.empty() ? "read-back" : "readback-failed";
-  state->updated_at = rfc3339_utc(clock_.now_ms());
-  state->last_readback = {{"time", state->updated_at}, {"exit_status", report.exit_status()},
-                          {"changed", report.changed()}, {"conflicts", report.json_conflicts.size() + report.file_conflicts.size()},
-                          {"unverifiable", report.unverifiable.size()}};
-  Status saved = save_run_state(layout_, *state);
-  if (!saved.ok()) return saved.error();
+  bool untrusted = !report.unverifiable.empty();
+  if (untrusted) {
+    report.quarantined = "run " + run_id + ": " + std::to_string(report.unverifiable.size()) +
+                         " outbox entr" + (report.unverifiable.size() == 1 ? "y" : "ies") +
+                         " did not verify (first: " + report.unverifiable.front() +
+                         "); what verified was merged";
+    state->quarantine_reason = report.quarantined;
+  } else {
+    state->quarantine_reason.clear();
+  }
+  if (Status s = finish_state(untrusted ? "quarantined" : "read-back"); !s.ok()) return s.error();
 
   (void)log_event(layout_, "readback", report.trace_id, run_id,
-                  {{"exit_status", report.exit_status()}, {"changed", report.changed()},
-                   {"files_added", report.files_added.size()}, {"files_changed", report.files_changed.size()},
-                   {"files_deleted", report.files_deleted.size()}, {"sessions_added", report.sessions_added.size()},
+                  {{"exit_status", report.exit_status()},
+                   {"changed", report.changed()},
+                   {"files_added", report.files_added.size()},
+                   {"files_changed", report.files_changed.size()},
+                   {"files_deleted", report.files_deleted.size()},
+                   {"sessions_added", report.sessions_added.size()},
                    {"sessions_appended", report.sessions_appended.size()},
                    {"conflicts", report.json_conflicts.size() + report.file_conflicts.size()},
-                   {"unverifiable", report.unverifiable}, {"backup_id", report.backup_id}});
+                   {"held_deletes", report.held_deletes.size()},
+                   {"quarantined", !report.quarantined.empty()},
+                   {"unverifiable", report.unverifiable},
+                   {"refused", report.refused},
+                   {"backup_id", report.backup_id}});
   (void)append_lines(layout_.metrics_log(),
-                     {nlohmann::json{{"time", rfc3339_utc(clock_.now_ms(), true)}, {"source", "claude-host"},
-                                     {"metric", "readback"}, {"trace_id", report.trace_id}, {"run_id", run_id},
-                                     {"seconds", report.seconds}, {"changed", report.changed()}}
-                          .dump()});
+                     {dump_json(nlohmann::json{{"time", rfc3339_utc(clock_.now_ms(), true)},
+                                               {"source", "claude-host"},
+                                               {"metric", "readback"},
+                                               {"trace_id", report.trace_id},
+                                               {"run_id", run_id},
+                                               {"seconds", report.seconds},
+                                               {"changed", report.changed()}})});
 
-  if (auto a = readback_alert(run_id, report.trace_id, std::nullopt, report.unverifiable)) alerts_.raise(*a);
-  for (const auto& a : run_health_alerts(run_id, report.trace_id, report.run_report, events)) alerts_.raise(a);
+  std::vector<std::string> problems = report.unverifiable;
+  problems.insert(problems.end(), report.refused.begin(), report.refused.end());
+  if (auto a = readback_alert(run_id, report.trace_id, std::nullopt, problems)) alerts_.raise(*a);
+  for (const auto& a : run_health_alerts(run_id, report.trace_id, report.run_report, events))
+    alerts_.raise(a);
   return report;
 }
 
 Result<bool> Readback::sync_credentials(const std::string& run_id) {
-  auto theirs = read_optional(layout_.outbox_dir(run_id) + "/tree/.credentials.json");
-  if (!theirs) return false;
-  auto base = read_optional(layout_.stage_dir(run_id) + "/tree/.credentials.json");
+  // While the container runs: the outbox's credentials file, opened with no link followed
+  // and bounded; written back only when it is a usable, fresher login.
+  auto outbox = OutboxReader::open(layout_.run_dir(run_id));
+  if (!outbox.ok()) return false;
+  auto theirs = outbox->read_tree_file(".credentials.json", kCredentialBytes);
+  if (!theirs.ok()) return false;
+  std::optional<std::string> base;
+  if (auto b = read_file(layout_.stage_dir(run_id) + "/tree/.credentials.json"); b.ok())
+    base = std::move(*b);
   auto ours = credentials_.read();
   if (!ours.ok()) return ours.error();
-  if (!take_their_credentials(base, *ours, theirs)) return false;
+  if (!take_their_credentials(base, *ours, *theirs)) return false;
   Status w = credentials_.write(*theirs);
   if (!w.ok()) return w.error();
   return true;

@@ -1,9 +1,13 @@
-// `claude-host readback`: verifies a run's outbox against its journal, backs up what it
-// will touch, merges the container's changes into the host (.claude.json by a three-way
-// JSON merge, session logs by appending new lines, other files newer-wins with the other
-// kept beside it, credentials back to where they came from), copies the run's events and
-// metrics to the host logs, raises alerts and reports. Idempotent: a second read-back of
-// the same outbox changes nothing.
+// `claude-host readback`: merges what a container did into the home, in three steps:
+//   plan   — the outbox is read as hostile input (hostside/outbox_reader.h: beneath its
+//            folder, no link followed, bounded, every byte checked against the journal),
+//            the host's side is looked at beneath the config folder (hostside/home_tree.h),
+//            and core/readback_plan.h decides every step;
+//   backup — a snapshot of the home, when some step writes;
+//   apply  — each step written atomically beneath the config folder, recorded in the run's
+//            ledger (state.json), so that a second read-back of any run changes nothing.
+// A run whose outbox does not verify is quarantined: what verified is merged, the rest is
+// named and stays in the outbox, and `stage` no longer reads it back by itself.
 #pragma once
 
 #include <cstdint>
@@ -26,15 +30,22 @@ struct ReadbackOptions {
   std::string run_id;
   int lock_timeout_ms = 30000;
   bool lock_held = false;  // the caller (stage) holds the host lock already
+  bool accept_deletes = false;  // apply deletions that are held for confirmation
 };
 
 struct ReadbackReport {
   std::string run_id, trace_id;
   bool nothing_to_read = false;            // the container never wrote a journal
+  std::string quarantined;                 // why the run is quarantined ("" when it is not)
   std::vector<std::string> unverifiable;   // "path: why" — outbox entries not merged
+  std::vector<std::string> refused;        // "path: why" — not written, for the home's safety
+  std::vector<std::string> unjournaled;    // not merged: published after the last record, then killed
+  std::vector<std::string> held_deletes;   // deletions waiting for --accept-deletes
+  std::vector<nlohmann::json> kept_beside; // {"path","kept_as","why"}: container logs not merged
+  std::vector<std::string> reports_capped; // "events.jsonl: N bytes not copied (cap)"
   std::vector<std::string> files_added, files_changed, files_deleted;
   std::vector<std::string> sessions_added;
-  std::vector<std::pair<std::string, std::size_t>> sessions_appended;  // path, lines
+  std::vector<std::pair<std::string, std::size_t>> sessions_appended;  // path, lines appended
   bool claude_json_changed = false;
   std::vector<nlohmann::json> json_conflicts;  // .claude.json keys both sides changed
   std::vector<nlohmann::json> file_conflicts;  // {"path","kept","other_kept_as"}
@@ -48,7 +59,8 @@ struct ReadbackReport {
   double seconds = 0;
 
   bool changed() const;
-  // 0: merged cleanly; 1: something could not be verified; 3: conflicts to look at.
+  // 0: merged cleanly; 1: something not verified, refused, or the run quarantined;
+  // 3: conflicts, held deletions or container logs kept beside, to look at.
   int exit_status() const;
   nlohmann::json to_json() const;
   std::string human() const;
@@ -68,7 +80,7 @@ class Readback {
   Result<bool> sync_credentials(const std::string& run_id);
 
  private:
-  Result<ReadbackReport> run_locked(const std::string& run_id);
+  Result<ReadbackReport> run_locked(const ReadbackOptions& options);
   HostLayout layout_;
   HostConfig config_;
   CredentialStore& credentials_;

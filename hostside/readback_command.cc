@@ -5,6 +5,7 @@
 #include "hostside/alerter.h"
 #include "hostside/cli_args.h"
 #include "hostside/commands.h"
+#include "hostside/host_logs.h"
 #include "hostside/readback.h"
 #include "hostside/run_state.h"
 
@@ -13,26 +14,39 @@ namespace claude::host {
 namespace {
 
 const char* const kHelp =
-    "usage: claude-host readback [--run ID] [--json] [--lock-timeout S] [--keychain|--no-keychain]\n"
+    "usage: claude-host readback [--run ID] [--accept-deletes] [--json] [--lock-timeout S]\n"
+    "                            [--keychain|--no-keychain]\n"
     "\n"
-    "Merges what a container did (its outbox, ~/.claude-docker/runs/<ID>/outbox) into your home:\n"
-    "  - verifies every outbox file against the journal (sha256, size; temp files ignored);\n"
-    "    what does not verify is not merged and is reported;\n"
-    "  - takes a backup snapshot first (claude-host backup list);\n"
+    "Merges what a container did (its outbox, ~/.claude-docker/runs/<ID>/outbox) into your home.\n"
+    "The outbox is treated as hostile: it is opened without following any link, every size is\n"
+    "bounded, and a file is merged only when its bytes are the ones its journal records (whole\n"
+    "session-log lines written past the journal by a killed container count too). Then:\n"
+    "  - a backup snapshot is taken first (claude-host backup list);\n"
     "  - .claude.json: three-way JSON merge (base = the staged copy, ours = the host's now,\n"
     "    theirs = the container's), written under Claude Code's own .claude.json.lock; keys\n"
     "    changed on one side take that side; objects merge key by key; arrays both sides only\n"
     "    appended to are joined; anything else changed on both sides is a conflict: the\n"
     "    container's value is kept and both values are listed;\n"
-    "  - session logs (*.jsonl): the container's new lines are appended, never twice;\n"
+    "  - session logs (*.jsonl): exactly the bytes the container appended after the staged\n"
+    "    copy are appended to yours (lines you appended meanwhile stay first); a log the\n"
+    "    container rotated or truncated is kept beside yours as NAME.container-<run>;\n"
     "  - other files: the newer wins, the other is kept beside it as NAME.conflict-<run>;\n"
+    "  - deletions: when the container deleted a session log or more than 10 files, nothing is\n"
+    "    deleted until you run it again with --accept-deletes;\n"
+    "  - nothing is written outside ~/.claude (or $CLAUDE_CONFIG_DIR) and ~/.claude.json, never\n"
+    "    through a link that leads out of it, and no link is made that would;\n"
     "  - credentials go back where they came from (the file, or the Keychain on macOS);\n"
-    "  - the run's events and metrics are appended to ~/.claude-docker-events.jsonl and\n"
-    "    ~/.claude-docker-metrics.jsonl; errors go to ~/.claude-docker-errors.log.\n"
-    "Running it twice changes nothing. Without --run: the newest run not read back yet.\n"
+    "  - the run's events and metrics (the first 4 MiB of each) are appended to\n"
+    "    ~/.claude-docker-events.jsonl and ~/.claude-docker-metrics.jsonl; errors go to\n"
+    "    ~/.claude-docker-errors.log.\n"
+    "A run whose outbox does not verify is QUARANTINED: what verified is merged, the rest is\n"
+    "named and stays in the outbox, and `claude-host stage` no longer reads the run back by\n"
+    "itself. Reading any run back again changes nothing. Without --run: the newest run neither\n"
+    "read back nor quarantined.\n"
     "\n"
-    "exit status: 0 merged; 1 something could not be verified or merged; 3 conflicts to review;\n"
-    "             2 bad arguments\n";
+    "exit status: 0 merged; 1 something not verified or refused (the run is quarantined), or\n"
+    "             the outbox could not be read; 3 conflicts, held deletions or container logs\n"
+    "             kept beside, to review; 2 bad arguments\n";
 
 }  // namespace
 
@@ -43,6 +57,7 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
     return 0;
   }
   bool json = args.flag("--json");
+  bool accept_deletes = args.flag("--accept-deletes");
   auto run = args.value("--run");
   auto timeout = args.value("--lock-timeout");
   if (!run.ok()) return report_error("readback", run.error(), json, 2);
@@ -55,7 +70,7 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
     auto runs = list_runs(ctx.layout);
     for (auto it = runs.rbegin(); it != runs.rend() && run_id.empty(); ++it) {
       auto st = load_run_state(ctx.layout, *it);
-      if (st.ok() && st->state != "read-back") run_id = *it;
+      if (st.ok() && st->state != "read-back" && st->state != "quarantined") run_id = *it;
     }
     if (run_id.empty())
       return report_error("readback", Error{"find a run to read back", ctx.layout.runs_dir(), 0,
@@ -67,7 +82,7 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
   auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
   Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);
   Readback readback(ctx.layout, ctx.config, *credentials, alerter, ctx.clock);
-  auto report = readback.run({run_id, timeout_ms, false});
+  auto report = readback.run({run_id, timeout_ms, false, accept_deletes});
   if (!report.ok()) return report_error("readback", report.error(), json);
   if (json) {
     nlohmann::json j = report->to_json();
@@ -75,7 +90,7 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
     for (const auto& o : alerter.outcomes())
       alerts.push_back({{"key", o.key}, {"decision", o.decision}, {"channels", o.channels}, {"errors", o.errors}});
     j["alerts"] = alerts;
-    std::cout << j.dump(2) << std::endl;
+    std::cout << dump_json(j, 2) << std::endl;
   } else {
     std::printf("%s", report->human().c_str());
     for (const auto& o : alerter.outcomes()) std::printf("  alert %s: %s\n", o.key.c_str(), o.decision.c_str());

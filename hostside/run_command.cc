@@ -101,7 +101,7 @@ int run_command(HostContext& ctx, std::vector<std::string> argv) {
   }
   if (json) {
     nlohmann::json j = {{"stage", staged->to_json()}, {"readback", report->to_json()}, {"exit_code", exit_code}};
-    std::cout << j.dump(2) << std::endl;
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     std::fprintf(stderr, "%s", report->human().c_str());
   }

@@ -14,12 +14,74 @@
 
 namespace claude::host {
 
+namespace {
+
+// A path as {"path": utf8} or, for a name that is not UTF-8 (names are bytes),
+// {"path_hex": "..."}, so that it comes back exact.
+nlohmann::json path_field(const std::string& path) {
+  try {
+    (void)nlohmann::json(path).dump();
+    return {{"path", path}};
+  } catch (const nlohmann::json::exception&) {
+    static const char* kHex = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char c : path) {
+      hex += kHex[c >> 4];
+      hex += kHex[c & 15];
+    }
+    return {{"path_hex", hex}};
+  }
+}
+
+std::string path_from_field(const nlohmann::json& e) {
+  if (e.contains("path")) return e.at("path").get<std::string>();
+  std::string hex = e.at("path_hex").get<std::string>(), out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json RunState::to_json() const {
-  nlohmann::json j = {{"format", "claude-host-run/1"}, {"run_id", run_id},       {"trace_id", trace_id},
-                      {"state", state},                {"project", project},     {"created_at", created_at},
-                      {"updated_at", updated_at},      {"host_pid", host_pid},   {"events_applied", events_applied},
-                      {"metrics_applied", metrics_applied}, {"last_readback", last_readback}};
+  nlohmann::json j = {{"format", "claude-host-run/1"},
+                      {"run_id", run_id},
+                      {"trace_id", trace_id},
+                      {"state", state},
+                      {"project", project},
+                      {"created_at", created_at},
+                      {"updated_at", updated_at},
+                      {"host_pid", host_pid},
+                      {"events_applied", events_applied},
+                      {"metrics_applied", metrics_applied},
+                      {"events_bytes_copied", events_bytes_copied},
+                      {"metrics_bytes_copied", metrics_bytes_copied},
+                      {"last_readback", last_readback}};
   j["exit_code"] = exit_code ? nlohmann::json(*exit_code) : nlohmann::json(nullptr);
+  if (!quarantine_reason.empty()) j["quarantine_reason"] = quarantine_reason;
+  nlohmann::json ledger = nlohmann::json::array();
+  for (const auto& [path, a] : applied) {
+    nlohmann::json e = path_field(path);
+    if (a.deleted)
+      e["deleted"] = true;
+    else
+      e.update({{"size", a.size}, {"sha256", a.sha256}});
+    ledger.push_back(std::move(e));
+  }
+  j["applied"] = std::move(ledger);
+  nlohmann::json pending = nlohmann::json::array();
+  for (const auto& [path, i] : intents) {
+    nlohmann::json e = path_field(path);
+    e.update({{"after_sha256", i.after_sha256},
+              {"size_before", i.size_before},
+              {"size_after", i.size_after},
+              {"sha_before", i.sha_before},
+              {"deleted", i.applied.deleted},
+              {"size", i.applied.size},
+              {"sha256", i.applied.sha256}});
+    pending.push_back(std::move(e));
+  }
+  j["intents"] = std::move(pending);
   return j;
 }
 
@@ -36,13 +98,36 @@ Result<RunState> RunState::from_json(const nlohmann::json& j, const std::string&
     s.created_at = j.value("created_at", "");
     s.updated_at = j.value("updated_at", "");
     s.host_pid = j.value("host_pid", 0);
-    if (j.contains("exit_code") && j["exit_code"].is_number_integer()) s.exit_code = j["exit_code"].get<int>();
+    if (j.contains("exit_code") && j["exit_code"].is_number_integer())
+      s.exit_code = j["exit_code"].get<int>();
     s.events_applied = j.value("events_applied", std::uint64_t{0});
     s.metrics_applied = j.value("metrics_applied", std::uint64_t{0});
+    s.events_bytes_copied = j.value("events_bytes_copied", std::uint64_t{0});
+    s.metrics_bytes_copied = j.value("metrics_bytes_copied", std::uint64_t{0});
     s.last_readback = j.value("last_readback", nlohmann::json());
+    s.quarantine_reason = j.value("quarantine_reason", "");
+    for (const auto& e : j.value("applied", nlohmann::json::array())) {
+      AppliedEntry a;
+      a.deleted = e.value("deleted", false);
+      a.size = e.value("size", std::uint64_t{0});
+      a.sha256 = e.value("sha256", "");
+      s.applied[path_from_field(e)] = a;
+    }
+    for (const auto& e : j.value("intents", nlohmann::json::array())) {
+      Intent i;
+      i.after_sha256 = e.value("after_sha256", "");
+      i.size_before = e.value("size_before", std::uint64_t{0});
+      i.size_after = e.value("size_after", std::uint64_t{0});
+      i.sha_before = e.value("sha_before", "");
+      i.applied.deleted = e.value("deleted", false);
+      i.applied.size = e.value("size", std::uint64_t{0});
+      i.applied.sha256 = e.value("sha256", "");
+      s.intents[path_from_field(e)] = i;
+    }
     return s;
   } catch (const nlohmann::json::exception& e) {
-    return Error{"read the run state", file, 0, e.what(), "remove the run's folder if it is not needed, or re-stage"};
+    return Error{"read the run state", file, 0, e.what(),
+                 "remove the run's folder if it is not needed, or re-stage"};
   }
 }
 
@@ -52,12 +137,15 @@ Result<RunState> load_run_state(const HostLayout& layout, const std::string& run
   if (!text.ok()) return text.error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded())
-    return Error{"read the run state", file, 0, "not JSON", "remove the run's folder if it is not needed, or re-stage"};
+    return Error{"read the run state", file, 0, "not JSON",
+                 "remove the run's folder if it is not needed, or re-stage"};
   return RunState::from_json(j, file);
 }
 
 Status save_run_state(const HostLayout& layout, const RunState& state) {
-  return write_file_atomically(layout.run_state(state.run_id), state.to_json().dump(2) + "\n", 0600);
+  return write_file_atomically(
+      layout.run_state(state.run_id),
+      state.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600);
 }
 
 std::vector<std::string> list_runs(const HostLayout& layout) {

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/readback_plan.h"
 #include "core/result.h"
 #include "hostside/host_layout.h"
 
@@ -18,7 +20,9 @@ namespace claude::host {
 struct RunState {
   std::string run_id;
   std::string trace_id;
-  std::string state = "staged";  // staged | running | exited | read-back | readback-failed
+  // staged | running | exited | read-back | readback-failed (retried by the next stage) |
+  // quarantined (the outbox did not verify: skipped by stage, see quarantine_reason)
+  std::string state = "staged";
   std::string project;           // host project folder ("" when none)
   std::string created_at;
   std::string updated_at;
@@ -26,7 +30,25 @@ struct RunState {
   std::optional<int> exit_code;  // the container's, once known
   std::uint64_t events_applied = 0;   // bytes of reports/events.jsonl already copied to the host log
   std::uint64_t metrics_applied = 0;  // same for metrics.jsonl
+  std::uint64_t events_bytes_copied = 0, metrics_bytes_copied = 0;  // bytes they added to the host logs
   nlohmann::json last_readback;       // the last read-back's summary (JSON), or null
+  std::string quarantine_reason;      // why the run is quarantined ("" when it is not)
+  // What read-backs of this run applied, by path (host form, relative to the config dir):
+  // the ledger that makes a second read-back change nothing.
+  std::map<std::string, AppliedEntry> applied;
+  // A write read-back is about to commit: the sha256 the host file has once it is done
+  // ("" for a deletion) and what is then applied. Saved before the commit, so that a
+  // read-back killed between the commit and the ledger's update knows, the next time,
+  // that the write was made.
+  struct Intent {
+    std::string after_sha256;  // a replacement: the file's sha256 once done ("" = removed)
+    // An append: the file was size_before bytes with sha256 sha_before, and is size_after
+    // bytes once done, beginning with those bytes (size_after 0: not an append).
+    std::uint64_t size_before = 0, size_after = 0;
+    std::string sha_before;
+    AppliedEntry applied;
+  };
+  std::map<std::string, Intent> intents;
 
   nlohmann::json to_json() const;
   static Result<RunState> from_json(const nlohmann::json& j, const std::string& file);

@@ -31,7 +31,7 @@ int report_error(const std::string& command, const Error& error, bool json, int 
   if (json) {
     nlohmann::json j = {{"error", {{"command", command}, {"operation", error.operation}, {"path", error.path},
                                    {"errno", error.sys_errno}, {"message", error.message()}, {"fix", error.fix}}}};
-    std::cout << j.dump(2) << std::endl;
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   } else {
     std::fprintf(stderr, "claude-host %s: %s\n", command.c_str(), error.message().c_str());
   }
@@ -47,6 +47,9 @@ Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptio
     auto r = readback.run({run_id, 0, /*lock_held=*/true});
     if (!r.ok()) return r.error();
     std::fprintf(stderr, "%s", r->human().c_str());
+    if (!r->quarantined.empty())
+      return Error{"read back", ctx.layout.outbox_dir(run_id), 0, "quarantined: " + r->quarantined,
+                   "look at it, then `claude-host readback --run " + run_id + "`; this stage goes on without it"};
     return Ok{};
   };
   auto report = stager.stage(options.stage, apply);
@@ -85,7 +88,7 @@ int stage_command(HostContext& ctx, std::vector<std::string> argv) {
     nlohmann::json j = report->to_json();
     j["docker_args"] = docker;
     j["docker_command"] = line;
-    std::cout << j.dump(2) << std::endl;
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     return 0;
   }
   FILE* human = print_args ? stderr : stdout;

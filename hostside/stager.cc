@@ -81,7 +81,8 @@ std::vector<std::string> pending_runs(const HostLayout& layout) {
   std::vector<std::string> out;
   for (const auto& id : list_runs(layout)) {
     auto state = load_run_state(layout, id);
-    if (!state.ok() || state->state == "read-back" || run_is_attached(*state)) continue;
+    // A quarantined run is never read back by itself: the user looks at it first.
+    if (!state.ok() || state->state == "read-back" || state->state == "quarantined" || run_is_attached(*state)) continue;
     struct stat st{};
     std::string journal = layout.outbox_dir(id) + "/journal.jsonl";
     if (::stat(journal.c_str(), &st) == 0 && st.st_size > 0) out.push_back(id);
@@ -95,6 +96,12 @@ Result<StageReport> Stager::stage(const StageOptions& options, const PendingAppl
   auto lock = HostLock::acquire(layout_.lock_path(), "claude-host stage", options.lock_timeout_ms);
   if (!lock.ok()) return lock.error();
   std::vector<std::string> applied, warnings;
+  for (const auto& id : list_runs(layout_)) {
+    auto st = load_run_state(layout_, id);
+    if (st.ok() && st->state == "quarantined")
+      warnings.push_back("run " + id + " is quarantined (" + st->quarantine_reason + "); it is not read back until you run " +
+                         "`claude-host readback --run " + id + "`");
+  }
   for (const auto& id : pending_runs(layout_)) {
     if (options.run_id && *options.run_id == id) continue;
     Status s = apply_pending(id);

@@ -1,9 +1,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/bounded_json.h"
 #include "hostside/backup_store.h"
 #include "hostside/cli_args.h"
 #include "hostside/commands.h"
+#include "hostside/host_logs.h"
+#include "hostside/outbox_reader.h"
 #include "hostside/run_state.h"
 #include "platform/atomic_file.h"
 
@@ -35,43 +38,66 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
       runs.push_back({{"run_id", id}, {"state", "unreadable"}, {"error", st.error().message()}});
       continue;
     }
-    nlohmann::json r = {{"run_id", id}, {"state", st->state}, {"project", st->project}, {"updated_at", st->updated_at},
+    nlohmann::json r = {{"run_id", id},
+                        {"state", st->state},
+                        {"project", st->project},
+                        {"updated_at", st->updated_at},
                         {"attached", run_is_attached(*st)}};
     if (st->exit_code) r["exit_code"] = *st->exit_code;
-    auto report = read_file(ctx.layout.outbox_dir(id) + "/reports/run.json");
-    if (report.ok()) {
-      auto j = nlohmann::json::parse(*report, nullptr, false);
+    if (!st->quarantine_reason.empty()) r["quarantine_reason"] = st->quarantine_reason;
+    // The outbox is the container's: read beneath it, no link followed, bounded.
+    auto outbox = OutboxReader::open(ctx.layout.run_dir(id));
+    auto report = outbox.ok() ? outbox->read_report("run.json", 0, 1 << 20)
+                              : Result<OutboxReader::Chunk>(outbox.error());
+    if (report.ok() && !report->bytes.empty()) {
+      auto parsed = parse_bounded_json(report->bytes, "run.json", 1 << 20);
+      nlohmann::json j = parsed.ok() ? std::move(*parsed) : nlohmann::json();
       if (j.is_object())
-        r["health"] = {{"clean_stop", j.value("clean_stop", nlohmann::json())},
-                       {"flush_complete", j.value("flush_complete", nlohmann::json())},
-                       {"errors", j.contains("errors") && j["errors"].is_array() ? j["errors"].size() : 0}};
+        r["health"] = {
+            {"clean_stop", j.value("clean_stop", nlohmann::json())},
+            {"flush_complete", j.value("flush_complete", nlohmann::json())},
+            {"errors", j.contains("errors") && j["errors"].is_array() ? j["errors"].size() : 0}};
     }
-    if (!st->last_readback.is_null()) last_readback = st->last_readback, last_readback["run_id"] = id;
+    if (!st->last_readback.is_null())
+      last_readback = st->last_readback, last_readback["run_id"] = id;
     runs.push_back(r);
   }
   BackupStore store(ctx.layout, ctx.config.backup_mirror, ctx.clock);
   auto age = newest_backup_age_s(store, ctx.clock);
-  nlohmann::json j = {{"runs", runs}, {"last_readback", last_readback},
+  nlohmann::json j = {{"runs", runs},
+                      {"last_readback", last_readback},
                       {"backup_age_s", age ? nlohmann::json(*age) : nlohmann::json(nullptr)},
                       {"state_dir", ctx.layout.state_dir}};
   if (json) {
-    std::cout << j.dump(2) << std::endl;
+    std::cout << dump_json(j, 2) << std::endl;
     return 0;
   }
   std::printf("runs (%zu):\n", runs.size());
   for (const auto& r : runs) {
-    std::printf("  %s  %-15s %s%s\n", r["run_id"].get<std::string>().c_str(), r["state"].get<std::string>().c_str(),
-                r.value("project", "").c_str(), r.value("attached", false) ? "  (container running)" : "");
+    std::printf("  %s  %-15s %s%s\n", r["run_id"].get<std::string>().c_str(),
+                r["state"].get<std::string>().c_str(), r.value("project", "").c_str(),
+                r.value("attached", false) ? "  (container running)" : "");
+    if (r.contains("quarantine_reason"))
+      std::printf("      quarantined: %s\n      look at it, then: claude-host readback --run %s\n",
+                  r["quarantine_reason"].get<std::string>().c_str(),
+                  r["run_id"].get<std::string>().c_str());
     if (r.contains("health"))
-      std::printf("      health: clean stop %s, flush complete %s, %s sync error(s)\n", r["health"]["clean_stop"].dump().c_str(),
-                  r["health"]["flush_complete"].dump().c_str(), r["health"]["errors"].dump().c_str());
+      std::printf("      health: clean stop %s, flush complete %s, %s sync error(s)\n",
+                  r["health"]["clean_stop"].dump().c_str(),
+                  r["health"]["flush_complete"].dump().c_str(),
+                  r["health"]["errors"].dump().c_str());
   }
   if (!last_readback.is_null())
-    std::printf("last read-back: run %s at %s, exit status %s\n", last_readback["run_id"].get<std::string>().c_str(),
-                last_readback.value("time", "").c_str(), last_readback["exit_status"].dump().c_str());
-  if (age) std::printf("newest backup: %lld h %lld min old%s\n", static_cast<long long>(*age / 3600),
-                       static_cast<long long>(*age % 3600 / 60), *age > 86400 ? " (older than 24 h: run `claude-host backup create`)" : "");
-  else std::printf("no backup yet: run `claude-host backup create`\n");
+    std::printf("last read-back: run %s at %s, exit status %s\n",
+                last_readback["run_id"].get<std::string>().c_str(),
+                last_readback.value("time", "").c_str(),
+                last_readback["exit_status"].dump().c_str());
+  if (age)
+    std::printf("newest backup: %lld h %lld min old%s\n", static_cast<long long>(*age / 3600),
+                static_cast<long long>(*age % 3600 / 60),
+                *age > 86400 ? " (older than 24 h: run `claude-host backup create`)" : "");
+  else
+    std::printf("no backup yet: run `claude-host backup create`\n");
   return 0;
 }
 

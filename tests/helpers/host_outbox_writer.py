@@ -83,7 +83,13 @@ def main():
         journal(outbox, {"op": "append", "path": rel, "offset": offset, "size": len(whole),
                          "sha256": hashlib.sha256(whole).hexdigest()})
     elif op == "delete":
-        os.unlink(os.path.join(outbox, "tree", args[0]))
+        # A seeded file the container deletes was never published: only the record.
+        target = os.path.join(outbox, "tree", args[0])
+        if os.path.isdir(target) and not os.path.islink(target):
+            import shutil
+            shutil.rmtree(target)
+        elif os.path.lexists(target):
+            os.unlink(target)
         journal(outbox, {"op": "delete", "path": args[0]})
     elif op in ("report-event", "report-metric"):
         os.makedirs(os.path.join(outbox, "reports"), exist_ok=True)

@@ -28,6 +28,8 @@ until [ "\$(cat "$HOME/.claude/.credentials.json")" = '$NEW' ]; do
   sleep 0.02
 done
 echo \$(( (\$(date +%s%N) - start) / 1000000 )) > "$TEST_ROOT/writeback-ms"
+# The init publishes a log's first version whole (the staged lines and the new one), then appends.
+python3 "$OUTBOX_WRITER" "\$OUTBOX" put "projects/$ENC/s1.jsonl" "\$STAGE/tree/projects/$ENC/s1.jsonl" 600
 python3 "$OUTBOX_WRITER" "\$OUTBOX" append "projects/$ENC/s1.jsonl" '{"uuid":"from-run"}'$'\n'
 exit 7
 SH

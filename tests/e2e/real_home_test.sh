@@ -84,7 +84,8 @@ listing() {
 }
 
 # What run_in_container's E2E_AFTER does inside, after the session, in its working
-# directory: what the session saw and the status line as the CLI runs it (`sh -c` on
+# directory: what the session saw, a line added to the user's CLAUDE.md, the status line
+# as the CLI runs it (`sh -c` on
 # the configured command, the session's JSON on stdin), and its session logs as the
 # container has them; outputs in /opt/e2e/out/NAME.*.
 cat >"$RH_OUT/after.sh" <<'SH'
@@ -105,6 +106,10 @@ printf '{"session_id":"x","cwd":"%s","workspace":{"current_dir":"%s","project_di
 echo "rc=$?" >>"$out.statusline-out"
 cp -a "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" "$out.projects"
 cp "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/settings.json" "$out.settings.json"
+# What a session does to the user's memory file: every run adds a line (so a later run's
+# version is newer than an earlier run's: reading the earlier one back again must not
+# bring its version back, nor call it a conflict).
+printf -- '- remembered in %s\n' "$1" >>"${CLAUDE_CONFIG_DIR:-$HOME/.claude}/CLAUDE.md"
 SH
 
 # run_in_container NAME DIR CLAUDE_ARGS...: `claude-host run` from DIR as the user, the
@@ -231,10 +236,10 @@ grep -q "bash ran in /" "$RH_NET/bash-notes-run1.md" 2>/dev/null ||
 net_key=$(e2e_encode_path "$RH_NET")
 python3 - "$RH_HOME" "$E2E_WORK/before" "$E2E_WORK/before.list" "$E2E_WORK/after1.list" "$RH_C1" \
   "work/infra/modules/net/notes-run1.md" "work/infra/modules/net/bash-notes-run1.md" "work/infra/modules/net/.claude-trace" \
-  "work/infra/.git/index" <<'PY' >&2 || record "the home differs from the copy taken before the run beyond what the session did (above)"
+  "work/infra/.git/index" ".claude/CLAUDE.md" <<'PY' >&2 || record "the home differs from the copy taken before the run beyond what the session did (above)"
 import json, os, sys
 home, before_dir, before_list, after_list, session = sys.argv[1:6]
-written = set(sys.argv[6:])  # files the session wrote in the project; git's stat cache (the CLI runs git status)
+written = set(sys.argv[6:])  # files the run wrote (project, CLAUDE.md); git's stat cache (the CLI runs git status)
 def load(p):
     out = {}
     for line in open(p, encoding="utf-8", errors="surrogateescape"):
@@ -412,6 +417,11 @@ for i in 1 2 3; do
 done
 leaked=$(find "$RH_HOME/.claude/projects" -mindepth 1 -maxdepth 1 -name '-workspace*')
 [ -z "$leaked" ] || record "container-encoded project folders reached the host: $leaked"
+
+# Every run's line in CLAUDE.md came back, in order.
+want=$(echo "Keep answers short."; printf -- '- remembered in %s\n' run1 run2 p1 p2 p3)
+[ "$(cat "$RH_HOME/.claude/CLAUDE.md")" = "$want" ] ||
+  record "$RH_HOME/.claude/CLAUDE.md is not the host's line and each run's line in order:\n$(cat "$RH_HOME/.claude/CLAUDE.md")"
 
 # --- 5: everything in the home is the user's --------------------------------------------
 others=$(find "$RH_HOME" ! -user "$RH_USER" -printf '%u:%g %m %p\n' | head -n 20)

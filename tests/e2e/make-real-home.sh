@@ -85,8 +85,10 @@ settings = {
     "permissions": {
         "allow": [
             f"Read(/{home}/work/**)", f"Read(/{home}/src/**)",
-            # Each project's edits: ~ paths and an absolute // path.
-            "Edit(~/work/infra/**)", f"Edit(~/{rel(dotted)}/**)", f"Edit(/{unicode}/**)", f"Edit(~/{rel(long)}/**)",
+            # Each project's edits, in the absolute // form. A ~ rule naming a folder that
+            # claude-host mounts elsewhere (~/work/infra -> /workspace/infra) is not mapped
+            # yet: inside it would name /root/work/infra (ARCHITECTURE.md, path mapping).
+            f"Edit(/{home}/work/infra/**)", f"Edit(/{dotted}/**)", f"Edit(/{unicode}/**)", f"Edit(/{long}/**)",
             "Bash(echo:*)", "Bash(pwd)",
         ],
         "deny": [f"Read(/{home}/.ssh/**)"],

@@ -3,7 +3,9 @@
 # container's own loopback, so the container needs no network (`--network none`).
 # The end-to-end tests mount tests/e2e at /opt/e2e/lib and fake_anthropic_api at
 # /opt/e2e/bin. Environment: FAKE_API_WRITE_PATH (absolute path the scripted Write tool
-# use writes), E2E_API_LOG (request log, default /tmp/stand-in-api.jsonl).
+# use writes), FAKE_API_SCRIPT (a file of scripted tool uses, see fake_anthropic_api.cc;
+# "{cwd}" in it is the working directory this script runs in), E2E_API_LOG (request log,
+# default /tmp/stand-in-api.jsonl).
 #
 # The command is exec'd, so it is claude-init's direct child and gets its signals and the
 # terminal; the API server stays behind as an orphan that claude-init reaps at the end.
@@ -13,6 +15,8 @@ set -eu
 api=${E2E_FAKE_API:-/opt/e2e/bin/fake_anthropic_api}
 portfile=/tmp/stand-in-api.port
 rm -f "$portfile"
+FAKE_API_CWD=${FAKE_API_CWD:-$PWD}
+export FAKE_API_CWD
 if [ -n "${FAKE_API_WRITE_PATH:-}" ]; then
   "$api" --port-file "$portfile" --log "${E2E_API_LOG:-/tmp/stand-in-api.jsonl}" \
     --write-path "$FAKE_API_WRITE_PATH" >/dev/null 2>&1 </dev/null &

@@ -14,9 +14,19 @@
 // tool_use of Write on that absolute path; otherwise it is a final text. Side requests
 // the CLI makes without tools (titles, summaries) get the final text too.
 //
+// --script FILE scripts several tool uses instead: a JSON array of steps
+// {"name": TOOL, "input": {...}}. Step i is the answer when the user's turn so far holds
+// i tool results (counted back from the newest message to the user's prompt), so each
+// prompt, a resumed session's included, runs the whole script once; past the last step,
+// or when the request does not offer the step's tool, the answer is the final text.
+// Every "{cwd}" in a step's strings becomes --cwd DIR (the session's working directory,
+// so one script serves the host and a container).
+//
 // Usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]
 //                           [--write-content TEXT] [--final-text TEXT] [--log F]
-// Environment FAKE_API_WRITE_PATH / FAKE_API_LOG stand in for the flags of the same name.
+//                           [--script FILE] [--cwd DIR] [--dump-dir DIR]
+// Environment FAKE_API_WRITE_PATH / FAKE_API_LOG / FAKE_API_SCRIPT / FAKE_API_CWD stand
+// in for the flags of the same name.
 // It prints "fake_anthropic_api: listening on 127.0.0.1:PORT" once it accepts connections
 // and runs until SIGTERM or SIGINT.
 
@@ -25,6 +35,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -46,13 +57,17 @@ struct Options {
   std::string write_content = "written by the stand-in API's scripted Write tool use\n";
   std::string final_text = "Done: the stand-in API finished the scripted session.";
   std::string log_path;
+  json script = json::array();  // steps {"name", "input"} (see the top of this file)
+  std::string cwd;
+  std::string dump_dir;  // every /v1/messages body is saved here as NNNN.json (debugging)
 };
 
 void usage_and_exit(const char* why) {
   std::fprintf(stderr,
                "fake_anthropic_api: %s\n"
                "usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]\n"
-               "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n",
+               "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n"
+               "                          [--script FILE] [--cwd DIR] [--dump-dir DIR]\n",
                why);
   std::exit(2);
 }
@@ -61,6 +76,9 @@ Options parse_options(int argc, char** argv) {
   Options o;
   if (const char* e = std::getenv("FAKE_API_WRITE_PATH")) o.write_path = e;
   if (const char* e = std::getenv("FAKE_API_LOG")) o.log_path = e;
+  std::string script_path;
+  if (const char* e = std::getenv("FAKE_API_SCRIPT")) script_path = e;
+  if (const char* e = std::getenv("FAKE_API_CWD")) o.cwd = e;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -79,6 +97,12 @@ Options parse_options(int argc, char** argv) {
       o.final_text = value();
     } else if (a == "--log") {
       o.log_path = value();
+    } else if (a == "--script") {
+      script_path = value();
+    } else if (a == "--cwd") {
+      o.cwd = value();
+    } else if (a == "--dump-dir") {
+      o.dump_dir = value();
     } else if (a == "--help" || a == "-h") {
       usage_and_exit("a stand-in for the Anthropic Messages API (tests only)");
     } else {
@@ -87,6 +111,19 @@ Options parse_options(int argc, char** argv) {
   }
   if (!o.write_path.empty() && o.write_path.front() != '/')
     usage_and_exit("--write-path must be absolute (the Write tool takes absolute paths)");
+  if (!script_path.empty()) {
+    std::ifstream in(script_path);
+    if (!in) usage_and_exit(("cannot read the script " + script_path + ": " + std::strerror(errno)).c_str());
+    json steps = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    bool ok = steps.is_array();
+    for (const auto& step : ok ? steps : json::array())
+      ok = ok && step.is_object() && step.contains("name") && step["name"].is_string() &&
+           step.contains("input") && step["input"].is_object();
+    if (!ok)
+      usage_and_exit(("the script " + script_path +
+                      " is not a JSON array of {\"name\": TOOL, \"input\": {...}} steps").c_str());
+    o.script = std::move(steps);
+  }
   return o;
 }
 
@@ -115,10 +152,15 @@ class RequestLog {
 };
 
 std::atomic<unsigned> g_counter{0};
+// Ids are unique across server runs (the start time in them): a resumed session's earlier
+// messages came from another run, and the CLI joins messages and tool uses by id.
+const unsigned long long g_started_ms = static_cast<unsigned long long>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count());
 
 std::string next_id(const char* prefix) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s_fake%020u", prefix, g_counter.fetch_add(1) + 1);
+  std::snprintf(buf, sizeof buf, "%s_fake%013llx%07u", prefix, g_started_ms, g_counter.fetch_add(1) + 1);
   return buf;
 }
 
@@ -143,6 +185,58 @@ bool last_turn_is_tool_result(const json& req) {
   return false;
 }
 
+// How many tool results the user's current turn holds: user messages carrying a
+// tool_result, counted back from the newest to the first one without (the prompt).
+size_t tool_results_this_turn(const json& req) {
+  auto it = req.find("messages");
+  if (it == req.end() || !it->is_array()) return 0;
+  size_t n = 0;
+  for (auto m = it->rbegin(); m != it->rend(); ++m) {
+    if (!m->is_object() || m->value("role", "") != "user") continue;
+    bool has_result = false;
+    auto content = m->find("content");
+    if (content != m->end() && content->is_array())
+      for (const auto& block : *content)
+        if (block.is_object() && block.value("type", "") == "tool_result") has_result = true;
+    if (!has_result) break;
+    ++n;
+  }
+  return n;
+}
+
+// A step's input with every "{cwd}" in its strings replaced by the working directory.
+json with_cwd(const json& v, const std::string& cwd) {
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    for (size_t at = s.find("{cwd}"); at != std::string::npos; at = s.find("{cwd}", at + cwd.size()))
+      s.replace(at, 5, cwd);
+    return s;
+  }
+  if (v.is_array() || v.is_object()) {
+    json out = v;
+    for (auto& x : out) x = with_cwd(x, cwd);
+    return out;
+  }
+  return v;
+}
+
+// The text of the newest message's failed tool result (is_error), cut to 300 bytes; empty
+// when its tool uses succeeded: a test sees that a scripted tool use was refused.
+std::string last_tool_error(const json& req) {
+  auto it = req.find("messages");
+  if (it == req.end() || !it->is_array() || it->empty() || !it->back().is_object()) return "";
+  auto content = it->back().find("content");
+  if (content == it->back().end() || !content->is_array()) return "";
+  for (const auto& block : *content) {
+    if (!block.is_object() || block.value("type", "") != "tool_result" || !block.value("is_error", false))
+      continue;
+    const json& c = block.contains("content") ? block["content"] : json("");
+    std::string text = c.is_string() ? c.get<std::string>() : c.dump();
+    return text.empty() ? "error" : text.substr(0, 300);
+  }
+  return "";
+}
+
 // Rough and deterministic: the CLI uses it only for display and budgeting.
 int estimate_tokens(const std::string& body) { return static_cast<int>(body.size() / 4) + 1; }
 
@@ -152,6 +246,16 @@ struct Reply {
 };
 
 Reply scripted_reply(const Options& o, const json& req) {
+  if (!o.script.empty()) {
+    size_t step = tool_results_this_turn(req);
+    if (step < o.script.size() && offers_tool(req, o.script[step]["name"])) {
+      const json& s = o.script[step];
+      return {{{"type", "tool_use"}, {"id", next_id("toolu")}, {"name", s["name"]},
+               {"input", with_cwd(s["input"], o.cwd)}},
+              "tool_use"};
+    }
+    return {{{"type", "text"}, {"text", o.final_text}}, "end_turn"};
+  }
   if (!o.write_path.empty() && offers_tool(req, "Write") && !last_turn_is_tool_result(req)) {
     json input = {{"file_path", o.write_path}, {"content", o.write_content}};
     return {{{"type", "tool_use"}, {"id", next_id("toolu")}, {"name", "Write"}, {"input", input}},
@@ -257,6 +361,12 @@ int main(int argc, char** argv) {
           "application/json");
       return;
     }
+    if (!opts.dump_dir.empty()) {
+      static std::atomic<unsigned> dumped{0};
+      char name[32];
+      std::snprintf(name, sizeof name, "/%04u.json", dumped.fetch_add(1) + 1);
+      std::ofstream(opts.dump_dir + name) << req.body;
+    }
     std::string model = body.value("model", "claude-stand-in");
     bool stream = body.value("stream", false);
     int tokens = estimate_tokens(req.body);
@@ -265,6 +375,14 @@ int main(int argc, char** argv) {
     res.set_header("x-stand-in-reply", reply.content_block.value("type", "") + " " +
                                            reply.content_block.value("name", ""));
     res.set_header("x-stand-in-model", model);
+    if (std::string error = last_tool_error(body); !error.empty()) {
+      for (char& c : error)  // a header value: printable ASCII only
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      res.set_header("x-stand-in-tool-error", error);
+    }
+    auto messages = body.find("messages");
+    res.set_header("x-stand-in-messages",
+                   std::to_string(messages != body.end() && messages->is_array() ? messages->size() : 0));
     res.set_header("x-stand-in-stream", stream ? "true" : "false");
     res.set_header("request-id", next_id("req"));
     if (stream) {
@@ -276,11 +394,14 @@ int main(int argc, char** argv) {
   });
 
   // HEAD / is answered by httplib from the GET handler above. Every request, answered or
-  // not (404), is one log line.
+  // not (404), is one log line; "messages" is how many the conversation sent held (more
+// than one on the first turn of a resumed session); "tool-error" is the text of a tool
+// result the CLI sent back as failed (a refused or failed tool use).
   server.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
     json line = {{"method", req.method}, {"path", req.path}, {"status", res.status}};
     if (req.has_param("beta")) line["beta"] = req.get_param_value("beta");
-    for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream"})
+    for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream", "x-stand-in-messages",
+                          "x-stand-in-tool-error"})
       if (res.has_header(h)) line[h + std::strlen("x-stand-in-")] = res.get_header_value(h);
     log.write(line);
   });

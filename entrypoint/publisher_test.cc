@@ -8,6 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "core/sha256.h"
@@ -51,6 +54,18 @@ class FakeLiveTree final : public LiveTree {
     if (facts) *facts = facts_by_path[p];
     return files[p];
   }
+  Result<int> open_regular(const std::string& p, LiveFacts* facts) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    if (facts) *facts = facts_by_path[p];
+    int fd = ::memfd_create("live", MFD_CLOEXEC);
+    if (fd < 0) return Error{"memfd_create", p, errno, "", ""};
+    const std::string& s = files[p];
+    if (::pwrite(fd, s.data(), s.size(), 0) != static_cast<ssize_t>(s.size())) {
+      ::close(fd);
+      return Error{"write", p, errno, "", ""};
+    }
+    return fd;
+  }
 };
 
 class FakeOutbox final : public Outbox {
@@ -66,6 +81,19 @@ class FakeOutbox final : public Outbox {
     staged[rel] = std::string(data);
     ++puts_staged;
     return Ok{};
+  }
+  Result<std::string> stage_copy(const std::string& rel, int fd, std::uint64_t length, std::uint32_t,
+                                 std::uint64_t* copied) override {
+    if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    std::string data(length, '\0');
+    ssize_t n = ::pread(fd, data.data(), length, 0);
+    if (n < 0) return Error{"read", rel, errno, "", ""};
+    data.resize(static_cast<std::size_t>(n));
+    std::lock_guard lock(mu);
+    staged[rel] = data;
+    ++puts_staged;
+    if (copied) *copied = data.size();
+    return sha256_hex(data);
   }
   Status stage_symlink(const std::string& rel, const std::string& target) override {
     staged[rel] = "->" + target;

@@ -253,6 +253,14 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
   return out;
 }
 
+Result<int> PosixLiveTree::open_regular(const std::string& rel_path, LiveFacts* facts_out) {
+  struct stat st{};
+  int fd = open_file(rel_path, &st);
+  if (fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  if (facts_out) *facts_out = facts_from_stat(st);
+  return fd;
+}
+
 Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveFacts* facts_out) {
   // The facts are taken before reading: if the file changes while it is read, the next
   // event sees facts different from these and publishes again.

@@ -439,7 +439,10 @@ bool SyncService::run_batch(bool everything) {
       record_error(facts.error());
       continue;
     }
-    if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
+    // A file held back as too large that is gone (or no longer a file) is no longer owed.
+    if (!*facts || (*facts)->kind != EntryKind::kFile) too_large_.erase(t.path);
+    // A folder is planned only where the snapshot has a file or link: it leaves the outbox.
+    if (*facts && (*facts)->kind == EntryKind::kDirectory && !snapshot_.count(t.path)) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
   std::vector<PlannedOp> ops = plan_batch(observed, snapshot_);
@@ -491,6 +494,14 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
     auto it = first_seen.find(p);
     if (it != first_seen.end()) m_->lag.observe(std::chrono::duration<double>(done_at - it->second).count());
   }
+  for (auto& [path, error] : res.too_large) {
+    // Named once per change of the file; health stays degraded until it is published or gone.
+    auto [it, fresh] = too_large_.insert_or_assign(path, error.message());
+    if (fresh) m_->errors.inc();
+    record_error(error);
+    (void)reports_.event("too_large", {{"path", path}, {"error", it->second}});
+  }
+  for (const std::string& p : res.done) too_large_.erase(p);
   for (auto& [path, reason] : res.skipped) {
     if (!warned_skips_.insert(path).second) continue;
     m_->skipped.inc();
@@ -581,6 +592,9 @@ void SyncService::set_sync_health() {
   } else if (lag && now - *lag > tuning_.lag_threshold) {
     health_.set("sync", HealthLevel::kUnhealthy,
                 "sync lag " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *lag).count()) + "s");
+  } else if (!too_large_.empty()) {
+    health_.set("sync", HealthLevel::kDegraded,
+                std::to_string(too_large_.size()) + " file(s) not published: " + too_large_.begin()->second);
   } else if (!unwatched_.empty()) {
     health_.set("sync", HealthLevel::kDegraded,
                 "inotify watch limit reached: " + std::to_string(unwatched_.size()) + " folder(s) scanned periodically");
@@ -650,6 +664,8 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
       break;
     }
   }
+  // A file held back above the size cap is not in the outbox: the barrier is not complete.
+  if (!too_large_.empty()) complete = false;
   // A barrier is also a durability point: held log records are journaled and everything
   // written to the outbox reaches the disk before the caller is told it is done.
   if (publisher_) {

@@ -259,12 +259,13 @@ Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
   const mode_t perms = mode & 07777;
   const bool chmod_after = umask_may_spoil(perms, umask_);
   const mode_t create_mode = chmod_after ? 0600 : perms;
+  // Read and write: stage_copy hashes what landed in the temp.
   auto create = [&] {
     if (unnamed) {
       std::string parent = parent_of(rel);
-      return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
+      return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
     }
-    return ::openat(tree_fd_, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
+    return ::openat(tree_fd_, temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
   };
   int fd = create();
   if (fd < 0 && errno == ENOENT) {

@@ -279,11 +279,33 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
     auto nl = fresh.rfind('\n');
     if (nl == std::string_view::npos) {
       if (!full) break;  // only a partial line so far
-      if (want > kMaxRewriteBytes) {
-        result.too_large.emplace_back(op.path, too_large_error(op.path, "a log line longer than " + std::to_string(want) + " bytes,"));
+      // One line longer than a chunk: find its end a chunk at a time without holding it,
+      // then read it whole if it is within the cap.
+      const std::uint64_t line_start = start + entry.tail.size();
+      std::uint64_t scan = line_start + fresh.size();
+      std::optional<std::uint64_t> end;
+      while (!end && scan - line_start <= kMaxRewriteBytes) {
+        auto more = live_.read(op.path, scan, kAppendChunk);
+        if (!more) {
+          if (!changed_under_us(more.error())) fail(op.path, more.error(), result);
+          return;
+        }
+        if (auto p = more->find('\n'); p != std::string::npos) {
+          end = scan + p;
+        } else if (more->size() < kAppendChunk) {
+          break;  // the end of the file: the line is not complete yet
+        }
+        scan += more->size();
+      }
+      const std::uint64_t line = (end ? *end + 1 : scan) - line_start;
+      if (line > kMaxRewriteBytes) {
+        result.too_large.emplace_back(
+            op.path, too_large_error(op.path, "a log line of " + std::string(end ? "" : "at least ") +
+                                                  std::to_string(line) + " bytes,"));
         return;
       }
-      want = std::min(want * 2, kMaxRewriteBytes + 1);  // one long line: read it whole
+      if (!end) break;  // only a partial line so far
+      want = line;
       continue;
     }
     fresh = fresh.substr(0, nl + 1);

@@ -107,19 +107,37 @@ barrier || fail "the barrier after the kind swaps did not complete"
 outbox_matches_live >/dev/null || { outbox_matches_live; fail "kind swaps: outbox differs"; }
 h=$(sync_health)
 [ "$h" = "ok " ] || fail "health after the kind swaps: $h"
-# And it ends as a file, then as a link.
-rm -rf "$LIVE/commands"; echo "a file now" >"$LIVE/commands"
-barrier || fail "the barrier after commands became a file did not complete"
-[ -f "$OUTBOX/tree/commands" ] && [ "$(cat "$OUTBOX/tree/commands")" = "a file now" ] || fail "the outbox does not hold commands as the file"
-rm "$LIVE/commands"; ln -s settings.json "$LIVE/commands"
-barrier || fail "the barrier after commands became a link did not complete"
+# Each change of kind in one atomic step (renameat2 RENAME_EXCHANGE), so that no look can
+# fall between the old entry leaving and the new one arriving: folder -> file -> folder ->
+# link -> folder, a barrier after each.
+swap_in() {  # swap_in NEW: NEW (made in $WORK) takes the place of $LIVE/commands
+  python3 - "$1" "$LIVE/commands" <<'PY' || fail "renameat2 RENAME_EXCHANGE $1"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, os.fsencode(sys.argv[1]), -100, os.fsencode(sys.argv[2]), 2) != 0:
+    raise OSError(ctypes.get_errno(), "renameat2")
+PY
+  rm -rf "$1"
+}
+kind_step() {  # kind_step WHAT: after a swap, the outbox holds what the live dir holds
+  barrier || fail "the barrier after commands became $1 did not complete"
+  outbox_matches_live >/dev/null || { outbox_matches_live; fail "commands became $1: outbox differs"; }
+  h=$(sync_health)
+  [ "$h" = "ok " ] || fail "health after commands became $1: $h"
+}
+echo "a file now" >"$WORK/next"; swap_in "$WORK/next"
+kind_step "a file"
+[ "$(cat "$OUTBOX/tree/commands")" = "a file now" ] || fail "the outbox does not hold commands as the file"
+mkdir "$WORK/next"; echo b >"$WORK/next/b.md"; swap_in "$WORK/next"
+kind_step "a folder again"
+[ "$(cat "$OUTBOX/tree/commands/b.md")" = b ] || fail "the outbox does not hold commands/b.md"
+ln -s settings.json "$WORK/next"; swap_in "$WORK/next"
+kind_step "a link"
 [ "$(readlink "$OUTBOX/tree/commands")" = settings.json ] || fail "the outbox does not hold commands as the link"
-rm "$LIVE/commands"; mkdir "$LIVE/commands"; echo b >"$LIVE/commands/b.md"
-barrier || fail "the barrier after commands became a folder again did not complete"
-outbox_matches_live >/dev/null || { outbox_matches_live; fail "kind changes: outbox differs"; }
-h=$(sync_health)
-[ "$h" = "ok " ] || fail "health after the kind changes: $h"
-pass "commands/ as folder, file and link 20 times, then each for good: the outbox follows, health ok"
+mkdir "$WORK/next"; echo c >"$WORK/next/c.md"; swap_in "$WORK/next"
+kind_step "a folder once more"
+[ "$(cat "$OUTBOX/tree/commands/c.md")" = c ] || fail "the outbox does not hold commands/c.md"
+pass "commands/ as folder, file and link 20 times, then each kind in one atomic swap: the outbox follows, health ok"
 
 stop_sync
 python3 - "$OUTBOX/reports/run.json" <<'PY' || fail "run.json does not carry the too_large errors"

@@ -292,10 +292,10 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
         }
         if (auto p = more->find('\n'); p != std::string::npos) {
           end = scan + p;
-        } else if (more->size() < kAppendChunk) {
-          break;  // the end of the file: the line is not complete yet
+          break;
         }
         scan += more->size();
+        if (more->size() < kAppendChunk) break;  // the end of the file: the line is not complete yet
       }
       const std::uint64_t line = (end ? *end + 1 : scan) - line_start;
       if (line > kMaxRewriteBytes) {

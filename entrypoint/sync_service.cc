@@ -498,8 +498,8 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
     // Named once per change of the file; health stays degraded until it is published or gone.
     auto [it, fresh] = too_large_.insert_or_assign(path, error.message());
     if (fresh) m_->errors.inc();
-    record_error(error);
     (void)reports_.event("too_large", {{"path", path}, {"error", it->second}});
+    record_error(error);
   }
   for (const std::string& p : res.done) too_large_.erase(p);
   for (auto& [path, reason] : res.skipped) {

@@ -67,7 +67,9 @@ PlannedOp plan_path(const Observation& observed, const SyncedEntry* synced, cons
   const LiveFacts& now = *observed.facts;
   switch (now.kind) {
     case EntryKind::kDirectory:
-      op.kind = PlanKind::kNothing;  // folders are implied by the files inside them
+      // Folders are implied by the files inside them; a file or link that became a folder
+      // leaves the outbox, so that the files inside can be published there.
+      op.kind = synced ? PlanKind::kDelete : PlanKind::kNothing;
       return op;
     case EntryKind::kOther:
       op.kind = PlanKind::kSkip;

@@ -164,3 +164,14 @@ TEST_CASE("logs and credentials are urgent; other files being written settle") {
   CHECK_FALSE(is_append_only("a.json"));
   CHECK(must_parse_as_json(".claude.json"));
 }
+
+TEST_CASE("a folder where the snapshot has a file or link is a delete; a folder never synced plans nothing") {
+  LiveFacts dir;
+  dir.kind = EntryKind::kDirectory;
+  dir.inode = 9;
+  SyncSnapshot snap{{"commands", synced(file(3, 4, 5))}};
+  auto ops = plan_batch({{"commands", dir}, {"agents", dir}}, snap);
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0].path == "commands");
+  CHECK(ops[0].kind == PlanKind::kDelete);
+}

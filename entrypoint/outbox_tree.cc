@@ -236,6 +236,29 @@ void PosixOutbox::remove_empty_parents(const std::string& rel) {
 }
 
 Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) {
+  return stage_filled(rel, mode, [&](int fd, const std::string& what) -> Result<std::uint64_t> {
+    if (auto s = write_all(fd, data, what); !s) return s.error();
+    return static_cast<std::uint64_t>(data.size());
+  });
+}
+
+Result<std::string> PosixOutbox::stage_copy(const std::string& rel, int src_fd, std::uint64_t length,
+                                            std::uint32_t mode, std::uint64_t* copied) {
+  std::string sha;
+  std::uint64_t n = 0;
+  Status s = stage_filled(rel, mode, [&](int fd, const std::string& what) -> Result<std::uint64_t> {
+    auto digest = copy_fd_hashed(src_fd, fd, length, what, &n);
+    if (!digest) return digest.error();
+    sha = std::move(digest.value());
+    return n;
+  });
+  if (!s) return s.error();
+  if (copied) *copied = n;
+  return sha;
+}
+
+Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
+                                 const std::function<Result<std::uint64_t>(int fd, const std::string& what)>& fill) {
   if (auto s = make_parents(rel); !s) return s;
   const bool unnamed = tmpfile_ != TmpfileLink::kNone;
   std::string temp = unnamed ? std::string() : temp_name_for(rel);
@@ -245,18 +268,19 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   const mode_t perms = mode & 07777;
   const bool chmod_after = umask_may_spoil(perms, umask_);
   const mode_t create_mode = chmod_after ? 0600 : perms;
+  // Read and write: stage_copy hashes what landed in the temp.
   auto create = [&] {
     if (unnamed) {
       std::string parent = parent_of(rel);
       if (parent.size() >= kPathChunk) {
         ScopedFd dir{open_dir_beneath(tree_fd_, parent)};
-        return dir.fd < 0 ? -1 : ::openat(dir.fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
+        return dir.fd < 0 ? -1 : ::openat(dir.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
       }
-      return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, create_mode);
+      return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
     }
     PathAt at(tree_fd_, temp);
     if (at.dir < 0) return -1;
-    return ::openat(at.dir, at.c_name(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
+    return ::openat(at.dir, at.c_name(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
   };
   int fd = create();
   if (fd < 0 && errno == ENOENT) {
@@ -268,22 +292,23 @@ Status PosixOutbox::stage_put(const std::string& rel, std::string_view data, std
   if (fd < 0) return Error{"create temp file for", tree_path(rel), errno, "", "free space in the outbox or make it writable"};
   owner_.adopt(fd);
   const std::string what = tree_path(unnamed ? rel : temp);
-  Status s = !chmod_after || ::fchmod(fd, perms) == 0 ? write_all(fd, data, what)
-                                                      : Status(Error{"chmod", what, errno, "", ""});
-  if (!s) {
+  Result<std::uint64_t> filled = !chmod_after || ::fchmod(fd, perms) == 0
+                                      ? fill(fd, what)
+                                      : Result<std::uint64_t>(Error{"chmod", what, errno, "", ""});
+  if (!filled) {
     // A full outbox must not keep the half-written temp around until the next commit.
     ::close(fd);
     if (!unnamed) {
       PathAt at(tree_fd_, temp);
       if (at.dir >= 0) ::unlinkat(at.dir, at.c_name(), 0);
     }
-    return s;
+    return filled.error();
   }
   // No write-back of its own: the batch's one syncfs writes every staged temp together.
   // (Starting each temp's write-back at once, with sync_file_range, submits one block
   // request per file: a 1000-file burst took 20-40% more CPU and was published later.)
   staged_.push_back(Staged{rel, std::move(temp), fd});
-  bytes_written_ += data.size();
+  bytes_written_ += *filled;
   return Ok{};
 }
 
@@ -458,9 +483,11 @@ Status PosixOutbox::sync() {
   return Ok{};
 }
 
-Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length, const std::string& what) {
+Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length, const std::string& what,
+                                   std::uint64_t* copied_out) {
   auto copied = copy_fd(src_fd, dst_fd, length, what);
   if (!copied) return copied.error();
+  if (copied_out) *copied_out = *copied;
   // Hash what landed in the destination, so the digest describes the published bytes.
   Sha256 sha;
   char buf[65536];

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -44,6 +45,11 @@ class Outbox {
   // has them, so a crash leaves nothing behind; else a named temp (kTempMarker).
   virtual Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) = 0;
   // A symlink, made visible at commit() like a put.
+  // stage_put with the first `length` bytes of src_fd (from offset 0; fewer when it is
+  // shorter), copied kernel-side or in fixed-size chunks, never held in memory. Returns the
+  // sha256 of the staged bytes and their count in *copied.
+  virtual Result<std::string> stage_copy(const std::string& rel, int src_fd, std::uint64_t length,
+                                         std::uint32_t mode, std::uint64_t* copied) = 0;
   virtual Status stage_symlink(const std::string& rel, const std::string& target) = 0;
   // What stage_put and stage_symlink staged since the last take_staged(), taken out to be
   // committed, so that the next batch can be staged while this one is committed on
@@ -110,6 +116,8 @@ class PosixOutbox final : public Outbox {
   PosixOutbox& operator=(const PosixOutbox&) = delete;
 
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t mode) override;
+  Result<std::string> stage_copy(const std::string& rel, int src_fd, std::uint64_t length, std::uint32_t mode,
+                                 std::uint64_t* copied) override;
   Status stage_symlink(const std::string& rel, const std::string& target) override;
   std::unique_ptr<StagedSet> take_staged() override;
   Status make_durable(StagedSet& set) override;
@@ -142,6 +150,9 @@ class PosixOutbox final : public Outbox {
   TmpfileLink probe_tmpfile();
   int link_tmpfile(int fd, const std::string& rel) const;
   Status commit_one(Staged& s);
+  // A temp staged for rel with `mode`, its bytes written by fill (which returns their count).
+  Status stage_filled(const std::string& rel, std::uint32_t mode,
+                      const std::function<Result<std::uint64_t>(int fd, const std::string& what)>& fill);
   explicit PosixOutbox(std::string dir) : dir_(std::move(dir)) {}
   Status make_parents(const std::string& rel);
   void forget_dirs();  // made_dirs_ cleared: a folder may have gone
@@ -173,7 +184,7 @@ bool umask_may_spoil(std::uint32_t perms, int umask);
 // Copies `length` bytes from src_fd (at its offset 0) to dst_fd (copy_fd) and returns
 // the sha256 of the bytes that landed in dst_fd, read back from it.
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
-                                   const std::string& what);
+                                   const std::string& what, std::uint64_t* copied = nullptr);
 
 // RFC 3339 UTC time with milliseconds, for journal and report records.
 std::string rfc3339_now();

@@ -231,5 +231,43 @@ TEST_CASE("outbox: 255-byte names and paths past PATH_MAX are put, replaced, app
   // Every folder it leaves empty goes too; no temp is left anywhere.
   CHECK(names_in(dir / "tree") == std::vector<std::string>{"d"});
   CHECK(names_in(dir / "tree" / "d") == std::vector<std::string>{std::string(250, 'n') + ".json"});
+  set_tmpfile_allowed(true);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("outbox: stage_copy copies from an fd without a buffer of the file's size and returns the staged bytes' sha256") {
+  const bool unnamed = GENERATE(true, false);
+  INFO("unnamed temps: " << unnamed);
+  set_tmpfile_allowed(unnamed);
+  char tmpl[] = "/tmp/outbox-tree-test.XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  auto opened = PosixOutbox::open(dir.string());
+  REQUIRE(opened.ok());
+  PosixOutbox& outbox = **opened;
+  // A 3 MiB source with bytes at both ends and a hole between.
+  std::string head = "head", tail = "tail";
+  const std::uint64_t size = 3u << 20;
+  int src = ::open((dir / "src").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(src >= 0);
+  REQUIRE(::pwrite(src, head.data(), head.size(), 0) == 4);
+  REQUIRE(::pwrite(src, tail.data(), tail.size(), size - 4) == 4);
+  std::string expected(size, '\0');
+  expected.replace(0, 4, head);
+  expected.replace(size - 4, 4, tail);
+  std::uint64_t copied = 0;
+  auto sha = outbox.stage_copy("todos/big.bin", src, size, 0640, &copied);
+  REQUIRE(sha.ok());
+  CHECK(copied == size);
+  CHECK(*sha == sha256_hex(expected));
+  REQUIRE(outbox.commit().ok());
+  CHECK(slurp(dir / "tree/todos/big.bin") == expected);
+  CHECK(perms_of(dir / "tree/todos/big.bin") == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  // A length past the end copies what there is.
+  auto shorter = outbox.stage_copy("todos/again.bin", src, size + 100, 0644, &copied);
+  REQUIRE(shorter.ok());
+  CHECK(copied == size);
+  REQUIRE(outbox.commit().ok());
+  ::close(src);
+  set_tmpfile_allowed(true);
   fs::remove_all(dir);
 }

@@ -1,5 +1,8 @@
 #include "entrypoint/publisher.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <set>
 
@@ -60,16 +63,43 @@ void Publisher::fail(const std::string& path, Error error, PublishResult& result
   if (!result.error) result.error = std::move(error);
 }
 
+static Error too_large_error(const std::string& path, const std::string& what) {
+  return Error{"publish", path, EFBIG,
+               what + " above the " + std::to_string(kMaxRewriteBytes >> 20) +
+                   " MiB cap for files that are checked or rewritten; not published, the outbox keeps its last good version",
+               "make the file smaller"};
+}
+
 void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
                     std::vector<Pending>& done) {
+  const bool log = is_append_only(op.path);
+  if (!log && !is_rewritable(op.path) && !must_parse_as_json(op.path)) return put_copy(op, result, staged, done);
   LiveFacts facts;
-  auto content = live_.read_whole(op.path, &facts);
-  if (!content) {
-    if (!changed_under_us(content.error())) fail(op.path, content.error(), result);
+  auto opened = live_.open_regular(op.path, &facts);
+  if (!opened) {
+    if (!changed_under_us(opened.error())) fail(op.path, opened.error(), result);
     return;
   }
-  std::string body = std::move(content.value());
-  const bool log = is_append_only(op.path);
+  ScopedFd src{opened.value()};
+  // Checked before anything is read: a file above the cap is never held in memory.
+  if (facts.size > kMaxRewriteBytes) {
+    result.too_large.emplace_back(op.path, too_large_error(op.path, std::to_string(facts.size) + " bytes,"));
+    return;
+  }
+  // The bytes the fstat saw (a file that grew since is published again on its next event).
+  std::string body(static_cast<std::size_t>(facts.size), '\0');
+  std::size_t got = 0;
+  while (got < body.size()) {
+    ssize_t n = ::pread(src.fd, body.data() + got, body.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      fail(op.path, Error{"read", op.path, errno, "", ""}, result);
+      return;
+    }
+    if (n == 0) break;  // it shrank
+    got += static_cast<std::size_t>(n);
+  }
+  body.resize(got);
   if (log) {
     // Only complete lines ever reach the outbox; the partial last line waits for its '\n'.
     auto nl = body.rfind('\n');
@@ -129,27 +159,104 @@ void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pend
   staged.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
 }
 
+void Publisher::put_copy(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
+                         std::vector<Pending>& done) {
+  LiveFacts facts;
+  auto opened = live_.open_regular(op.path, &facts);
+  if (!opened) {
+    if (!changed_under_us(opened.error())) fail(op.path, opened.error(), result);
+    return;
+  }
+  ScopedFd src{opened.value()};
+  SyncedEntry entry;
+  entry.facts = facts;
+  entry.outbox_path = outbox_path(op.path);
+  entry.outbox_mode = facts.mode;
+  auto it = snapshot_.find(op.path);
+  if (it != snapshot_.end() && it->second.outbox_path == entry.outbox_path &&
+      it->second.outbox_mode == entry.outbox_mode && it->second.outbox_size == facts.size) {
+    // Maybe the same bytes as the outbox has (a touch): hashed in chunks to find out.
+    Sha256 sha;
+    std::string buf(1u << 16, '\0');
+    std::uint64_t off = 0;
+    while (off < facts.size) {
+      ssize_t n = ::pread(src.fd, buf.data(), std::min<std::uint64_t>(buf.size(), facts.size - off), static_cast<off_t>(off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        fail(op.path, Error{"read", op.path, errno, "", ""}, result);
+        return;
+      }
+      if (n == 0) break;
+      sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      off += static_cast<std::uint64_t>(n);
+    }
+    if (off == facts.size && sha.hex_digest() == it->second.sha256) {
+      entry.sha256 = it->second.sha256;
+      entry.outbox_size = facts.size;
+      entry.in_outbox = it->second.in_outbox;
+      ++result.unchanged;
+      done.push_back(Pending{op.path, std::move(entry), {}, std::nullopt});
+      return;
+    }
+  }
+  std::uint64_t copied = 0;
+  auto sha = outbox_.stage_copy(entry.outbox_path, src.fd, facts.size, facts.mode, &copied);
+  if (!sha) {
+    fail(op.path, sha.error(), result);
+    return;
+  }
+  entry.sha256 = std::move(sha.value());
+  entry.outbox_size = copied;
+  entry.in_outbox = true;
+  JournalRecord r;
+  r.op = JournalOp::kPut;
+  r.path = entry.outbox_path;
+  r.size = copied;
+  r.sha256 = entry.sha256;
+  r.mode = facts.mode;
+  result.bytes += copied;
+  staged.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
+}
+
+void Publisher::remove_entry(const std::string& path, PublishResult& result, std::vector<Pending>& done,
+                             std::set<std::string>& removed) {
+  auto it = snapshot_.find(path);
+  if (it == snapshot_.end() || removed.count(path)) return;
+  if (it->second.in_outbox) {
+    if (auto s = outbox_.remove(it->second.outbox_path); !s) {
+      fail(path, s.error(), result);
+      return;
+    }
+  }
+  removed.insert(path);
+  // Journaled even when only the stage had it: the host deletes its copy too.
+  JournalRecord r;
+  r.op = JournalOp::kDelete;
+  r.path = it->second.outbox_path;
+  ++result.deletes;
+  done.push_back(Pending{path, std::nullopt, {}, std::move(r)});
+}
+
+void Publisher::clear_kind_conflicts(const std::string& path, PublishResult& result, std::vector<Pending>& done,
+                                     std::set<std::string>& removed) {
+  // A parent folder that the snapshot still has as a file or a link.
+  for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    remove_entry(path.substr(0, slash), result, done, removed);
+  }
+  // Entries under a folder that is now this file or link.
+  const std::string prefix = path + "/";
+  std::vector<std::string> under;
+  for (auto it = snapshot_.lower_bound(prefix); it != snapshot_.end() && it->first.starts_with(prefix); ++it) {
+    under.push_back(it->first);
+  }
+  for (const std::string& p : under) remove_entry(p, result, done, removed);
+}
+
 void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
                        std::vector<Pending>& done) {
   auto it = snapshot_.find(op.path);
   if (it == snapshot_.end() || !op.facts) return put(op, result, staged, done);
   const SyncedEntry& cur = it->second;
-  std::uint64_t start = cur.live_offset - cur.tail.size();
-  // Bounded so one huge burst cannot hold the loop for long; the rest comes next time.
-  constexpr std::uint64_t kMaxChunk = 64ull << 20;
-  auto data = live_.read(op.path, start, kMaxChunk);
-  if (!data) {
-    if (!changed_under_us(data.error())) fail(op.path, data.error(), result);
-    return;
-  }
-  std::string_view bytes = data.value();
-  if (bytes.substr(0, cur.tail.size()) != cur.tail) {
-    // The block before the synced offset changed: truncated, rotated or rewritten.
-    return put(op, result, staged, done);
-  }
-  std::string_view fresh = bytes.substr(cur.tail.size());
-  auto nl = fresh.rfind('\n');
-  fresh = nl == std::string_view::npos ? std::string_view() : fresh.substr(0, nl + 1);
   SyncedEntry entry = cur;
   entry.facts = op.facts;
   // An append is complete once written: its record is held apart (unjournaled_), so it
@@ -162,39 +269,98 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
     p.applied = true;
     done.push_back(std::move(p));
   };
-  if (fresh.empty()) {
-    ++result.unchanged;  // only a partial line so far
-    apply_now(std::move(entry));
-    return;
-  }
-  mapper_.learn_from_content(op.path, fresh);
-  std::string host = rewrite_jsonl_lines(fresh, mapper_.path_map(), Direction::kToHost,
-                                         is_history(op.path), rewrite_);
-  if (auto s = outbox_.append(cur.outbox_path, host, cur.outbox_size); !s) {
-    if (s.error().detail == "size changed" || s.error().sys_errno == ENOENT) {
-      return put(op, result, staged, done);  // someone touched the outbox copy: start over
+  // The new complete lines, kAppendChunk at a time (a line longer than that is read whole,
+  // up to kMaxRewriteBytes), so a huge burst never sits in memory at once.
+  std::uint64_t appended = 0;
+  std::uint64_t want = kAppendChunk;
+  for (;;) {
+    const std::uint64_t start = entry.live_offset - entry.tail.size();
+    auto data = live_.read(op.path, start, entry.tail.size() + want);
+    if (!data) {
+      if (!changed_under_us(data.error())) fail(op.path, data.error(), result);
+      return;
     }
-    fail(op.path, s.error(), result);
-    return;
+    std::string_view bytes = data.value();
+    if (bytes.substr(0, entry.tail.size()) != entry.tail) {
+      if (appended == 0) {
+        // The block before the synced offset changed: truncated, rotated or rewritten.
+        return put(op, result, staged, done);
+      }
+      break;  // changed while it was read: what is appended stays, the next event looks again
+    }
+    std::string_view fresh = bytes.substr(entry.tail.size());
+    const bool full = fresh.size() == want;
+    auto nl = fresh.rfind('\n');
+    if (nl == std::string_view::npos) {
+      if (!full) break;  // only a partial line so far
+      // One line longer than a chunk: find its end a chunk at a time without holding it,
+      // then read it whole if it is within the cap.
+      const std::uint64_t line_start = start + entry.tail.size();
+      std::uint64_t scan = line_start + fresh.size();
+      std::optional<std::uint64_t> end;
+      while (!end && scan - line_start <= kMaxRewriteBytes) {
+        auto more = live_.read(op.path, scan, kAppendChunk);
+        if (!more) {
+          if (!changed_under_us(more.error())) fail(op.path, more.error(), result);
+          return;
+        }
+        if (auto p = more->find('\n'); p != std::string::npos) {
+          end = scan + p;
+          break;
+        }
+        scan += more->size();
+        if (more->size() < kAppendChunk) break;  // the end of the file: the line is not complete yet
+      }
+      const std::uint64_t line = (end ? *end + 1 : scan) - line_start;
+      if (line > kMaxRewriteBytes) {
+        result.too_large.emplace_back(
+            op.path, too_large_error(op.path, "a log line of " + std::string(end ? "" : "at least ") +
+                                                  std::to_string(line) + " bytes,"));
+        return;
+      }
+      if (!end) break;  // only a partial line so far
+      want = line;
+      continue;
+    }
+    fresh = fresh.substr(0, nl + 1);
+    mapper_.learn_from_content(op.path, fresh);
+    std::string host = rewrite_jsonl_lines(fresh, mapper_.path_map(), Direction::kToHost,
+                                           is_history(op.path), rewrite_);
+    if (auto s = outbox_.append(entry.outbox_path, host, entry.outbox_size); !s) {
+      if (appended == 0 && (s.error().detail == "size changed" || s.error().sys_errno == ENOENT)) {
+        return put(op, result, staged, done);  // someone touched the outbox copy: start over
+      }
+      fail(op.path, s.error(), result);
+      if (appended == 0) return;
+      break;  // the chunks appended before are recorded below
+    }
+    const std::uint64_t before = entry.outbox_size;
+    entry.running.update(host);
+    entry.outbox_size += host.size();
+    entry.sha256 = entry.running.hex_digest();
+    entry.live_offset += fresh.size();
+    entry.tail = last_bytes(std::string(bytes.substr(0, entry.tail.size())) + std::string(fresh), kTailCheckBytes);
+    JournalRecord* held = unjournaled_for(entry.outbox_path);
+    if (!held) {
+      JournalRecord r;
+      r.op = JournalOp::kAppend;
+      r.path = entry.outbox_path;
+      r.offset = before;
+      unjournaled_.push_back(std::move(r));
+      held = &unjournaled_.back();
+    }
+    held->size = entry.outbox_size;
+    held->sha256 = entry.sha256;
+    result.bytes += host.size();
+    appended += fresh.size();
+    want = kAppendChunk;
+    if (!full) break;  // read to the end of the file
   }
-  entry.running.update(host);
-  entry.outbox_size += host.size();
-  entry.sha256 = entry.running.hex_digest();
-  entry.live_offset += fresh.size();
-  entry.tail = last_bytes(cur.tail + std::string(fresh), kTailCheckBytes);
-  JournalRecord* held = unjournaled_for(cur.outbox_path);
-  if (!held) {
-    JournalRecord r;
-    r.op = JournalOp::kAppend;
-    r.path = cur.outbox_path;
-    r.offset = cur.outbox_size;
-    unjournaled_.push_back(std::move(r));
-    held = &unjournaled_.back();
+  if (appended == 0) {
+    ++result.unchanged;
+  } else {
+    ++result.appends;
   }
-  held->size = entry.outbox_size;
-  held->sha256 = entry.sha256;
-  result.bytes += host.size();
-  ++result.appends;
   apply_now(std::move(entry));
 }
 
@@ -226,6 +392,7 @@ void PublishResult::absorb(PublishResult&& later) {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
   };
   move_all(invalid_json, later.invalid_json);
+  move_all(too_large, later.too_large);
   move_all(skipped, later.skipped);
   move_all(failed, later.failed);
   move_all(done, later.done);
@@ -252,7 +419,12 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
   PublishResult& result = b->result;
   std::vector<Pending>& done = b->done;
   std::vector<Pending>& staged = b->staged;
+  std::set<std::string> removed;  // snapshot paths this batch deletes
   for (const PlannedOp& op : ops) {
+    if (op.kind == PlanKind::kPut || op.kind == PlanKind::kAppend || op.kind == PlanKind::kSymlink ||
+        op.kind == PlanKind::kRename) {
+      clear_kind_conflicts(op.path, result, done, removed);
+    }
     switch (op.kind) {
       case PlanKind::kNothing:
         break;
@@ -298,23 +470,9 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
         staged.push_back(Pending{op.path, std::move(entry), {}, std::move(r)});
         break;
       }
-      case PlanKind::kDelete: {
-        auto it = snapshot_.find(op.path);
-        if (it == snapshot_.end()) break;
-        if (it->second.in_outbox) {
-          if (auto s = outbox_.remove(it->second.outbox_path); !s) {
-            fail(op.path, s.error(), result);
-            break;
-          }
-        }
-        // Journaled even when only the stage had it: the host deletes its copy too.
-        JournalRecord r;
-        r.op = JournalOp::kDelete;
-        r.path = it->second.outbox_path;
-        ++result.deletes;
-        done.push_back(Pending{op.path, std::nullopt, {}, std::move(r)});
+      case PlanKind::kDelete:
+        remove_entry(op.path, result, done, removed);
         break;
-      }
       case PlanKind::kRename: {
         auto it = snapshot_.find(op.from);
         if (it == snapshot_.end()) {

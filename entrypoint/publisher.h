@@ -28,6 +28,14 @@
 
 namespace claude {
 
+// The largest file whose content is held in memory to be checked or rewritten (every
+// *.json and *.jsonl, see core/config_rewrite.h), and the longest log line: such a file
+// above it is not published (the outbox keeps its last good version) and is reported in
+// PublishResult::too_large; every other file is copied without being held, whatever its size.
+constexpr std::uint64_t kMaxRewriteBytes = 64ull << 20;
+// How much of a growing log one read takes: appends are published in chunks of this size.
+constexpr std::uint64_t kAppendChunk = 4ull << 20;
+
 struct PublishResult {
   std::size_t batches = 0;    // batches finished (0: this result covers none)
   std::size_t files = 0;      // whole files and links published
@@ -40,6 +48,9 @@ struct PublishResult {
   // that does not parse (as the CLI's JSON.parse reads it, core/json_syntax.h), with where
   // and why. The last good version stays in the outbox.
   std::vector<std::pair<std::string, std::string>> invalid_json;
+  // Paths not published because they are above kMaxRewriteBytes, with the error that says
+  // so; retried on their next change, like invalid_json.
+  std::vector<std::pair<std::string, Error>> too_large;
   // Never published, with the reason (links leaving the tree, FIFOs, ...).
   std::vector<std::pair<std::string, std::string>> skipped;
   // Paths an outbox error stopped; the caller retries them with backoff.
@@ -125,6 +136,17 @@ class Publisher {
   void linker_main();
   void put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
            std::vector<Pending>& done);
+  // A file that is not rewritten: copied from the live file to the stage (hashed on the way),
+  // never read into memory.
+  void put_copy(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
+                std::vector<Pending>& done);
+  // Removes what the snapshot holds at a path whose kind changed in the live tree, so that
+  // `path` can be published: a file or link at one of its parent folders, or the entries
+  // under it (a folder that became a file or a link). Each removal is journaled as a delete.
+  void clear_kind_conflicts(const std::string& path, PublishResult& result, std::vector<Pending>& done,
+                            std::set<std::string>& removed);
+  void remove_entry(const std::string& path, PublishResult& result, std::vector<Pending>& done,
+                    std::set<std::string>& removed);
   void append(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
               std::vector<Pending>& done);
   void fail(const std::string& path, Error error, PublishResult& result);

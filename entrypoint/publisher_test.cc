@@ -8,6 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "core/link_resolution.h"
@@ -52,6 +55,18 @@ class FakeLiveTree final : public LiveTree {
     if (facts) *facts = facts_by_path[p];
     return files[p];
   }
+  Result<int> open_regular(const std::string& p, LiveFacts* facts) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    if (facts) *facts = facts_by_path[p];
+    int fd = ::memfd_create("live", MFD_CLOEXEC);
+    if (fd < 0) return Error{"memfd_create", p, errno, "", ""};
+    const std::string& s = files[p];
+    if (::pwrite(fd, s.data(), s.size(), 0) != static_cast<ssize_t>(s.size())) {
+      ::close(fd);
+      return Error{"write", p, errno, "", ""};
+    }
+    return fd;
+  }
 };
 
 class FakeOutbox final : public Outbox {
@@ -67,6 +82,20 @@ class FakeOutbox final : public Outbox {
     staged[rel] = std::string(data);
     ++puts_staged;
     return Ok{};
+  }
+  Result<std::string> stage_copy(const std::string& rel, int fd, std::uint64_t length, std::uint32_t,
+                                 std::uint64_t* copied) override {
+    if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
+    std::string data(length, '\0');
+    ssize_t n = ::pread(fd, data.data(), length, 0);
+    if (n < 0) return Error{"read", rel, errno, "", ""};
+    data.resize(static_cast<std::size_t>(n));
+    std::lock_guard lock(mu);
+    staged[rel] = data;
+    ++puts_staged;
+    ++copies_staged;
+    if (copied) *copied = data.size();
+    return sha256_hex(data);
   }
   Status stage_symlink(const std::string& rel, const std::string& target) override {
     staged[rel] = "->" + target;
@@ -111,6 +140,7 @@ class FakeOutbox final : public Outbox {
   // tree and staged: a commit runs on the publisher's threads while the test stages.
   std::mutex mu;
   std::atomic<int> puts_staged{0};
+  std::atomic<int> copies_staged{0};  // of them, through stage_copy
   std::atomic<int> commits_started{0};
   Status append(const std::string& rel, std::string_view data, std::uint64_t expected) override {
     if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
@@ -453,4 +483,106 @@ TEST_CASE("a log's next lines are appended while the batch of its last append wa
   CHECK(last.op == JournalOp::kAppend);
   CHECK(last.size == rig.outbox.tree[log].size());
   CHECK(rig.snapshot.at(log).outbox_size == rig.outbox.tree[log].size());
+}
+
+TEST_CASE("a file that is not rewritten is copied from its fd; a touch with the same bytes stages nothing") {
+  Rig rig;
+  rig.live.write("todos/blob.bin", std::string("\0bin\xff", 5));
+  auto res = rig.sync({"todos/blob.bin"});
+  CHECK(res.files == 1);
+  CHECK(rig.outbox.copies_staged == 1);
+  CHECK(rig.outbox.tree["todos/blob.bin"] == std::string("\0bin\xff", 5));
+  REQUIRE(!rig.outbox.journaled.empty());
+  CHECK(rig.outbox.journaled.back().sha256 == sha256_hex(std::string("\0bin\xff", 5)));
+  CHECK(rig.outbox.journaled.back().size == 5);
+  rig.live.write("todos/blob.bin", std::string("\0bin\xff", 5));  // touched: new mtime, same bytes
+  res = rig.sync({"todos/blob.bin"});
+  CHECK(res.unchanged == 1);
+  CHECK(rig.outbox.copies_staged == 1);
+  rig.live.write("todos/blob.bin", "other");
+  CHECK(rig.sync({"todos/blob.bin"}).files == 1);
+  CHECK(rig.outbox.copies_staged == 2);
+  CHECK(rig.outbox.tree["todos/blob.bin"] == "other");
+  // JSON files are still read, checked and rewritten.
+  rig.live.write("settings.json", R"({"a":1})");
+  rig.sync({"settings.json"});
+  CHECK(rig.outbox.copies_staged == 2);
+}
+
+TEST_CASE("a .json or a new .jsonl above the cap is held back, named with the cap, and never read") {
+  Rig rig;
+  rig.live.write("settings.json", R"({"a":1})");
+  rig.sync({"settings.json"});
+  for (const std::string path : {"settings.json", "todos/t.json", "projects/-w/s.jsonl"}) {
+    rig.live.write(path, R"({"a":2})");
+    rig.live.facts_by_path[path].size = kMaxRewriteBytes + 1;  // what the fstat says
+    auto res = rig.sync({path});
+    REQUIRE(res.too_large.size() == 1);
+    CHECK(res.too_large[0].first == path);
+    CHECK(res.too_large[0].second.message().find(path) != std::string::npos);
+    CHECK(res.too_large[0].second.message().find("64 MiB") != std::string::npos);
+    CHECK(res.failed.empty());
+    CHECK(res.done.empty());
+  }
+  CHECK(rig.outbox.tree["settings.json"] == R"({"a":1})");  // the last good version stays
+  CHECK_FALSE(rig.outbox.tree.count("todos/t.json"));
+  rig.live.write("settings.json", R"({"a":3})");  // small again
+  auto res = rig.sync({"settings.json"});
+  CHECK(res.too_large.empty());
+  CHECK(rig.outbox.tree["settings.json"] == R"({"a":3})");
+}
+
+TEST_CASE("an append larger than a chunk is published whole in chunks; a line longer than a chunk too") {
+  Rig rig;
+  const std::string log = "projects/-w/s.jsonl";
+  rig.live.write(log, "{\"n\":0}\n");
+  rig.sync({log});
+  std::string more;
+  while (more.size() < kAppendChunk * 2 + 1000) more += "{\"text\":\"" + std::string(1000, 'x') + "\"}\n";
+  more += "{\"long\":\"" + std::string(kAppendChunk + 10, 'y') + "\"}\n";  // one line longer than a chunk
+  more += "{\"partial\":";                                                    // no newline yet
+  rig.live.write(log, rig.live.files[log] + more);
+  auto res = rig.sync({log});
+  CHECK(res.appends == 1);
+  CHECK(res.failed.empty());
+  const std::string& live = rig.live.files[log];
+  CHECK(rig.outbox.tree[log] == live.substr(0, live.rfind('\n') + 1));
+  REQUIRE(rig.publisher.flush_appends().ok());
+  CHECK(rig.outbox.journaled.back().sha256 == sha256_hex(rig.outbox.tree[log]));
+  // A torn line longer than the cap: named, nothing more published.
+  const std::size_t before = rig.outbox.tree[log].size();
+  rig.live.write(log, live + std::string(kMaxRewriteBytes + 1, 'z'));
+  res = rig.sync({log});
+  REQUIRE(res.too_large.size() == 1);
+  CHECK(res.too_large[0].first == log);
+  CHECK(rig.outbox.tree[log].size() == before);
+}
+
+TEST_CASE("a path that changed kind: what the snapshot holds at a parent or under it leaves the outbox first") {
+  Rig rig;
+  rig.live.write("commands", "a file");
+  rig.sync({"commands"});
+  REQUIRE(rig.outbox.tree.count("commands"));
+  // commands became a folder; only the file inside is planned.
+  rig.live.files.erase("commands");
+  rig.live.facts_by_path.erase("commands");
+  rig.live.write("commands/a.md", "a");
+  auto res = rig.sync({"commands/a.md"});
+  CHECK(res.failed.empty());
+  CHECK(res.deletes == 1);
+  CHECK_FALSE(rig.outbox.tree.count("commands"));
+  CHECK(rig.outbox.tree["commands/a.md"] == "a");
+  CHECK_FALSE(rig.snapshot.count("commands"));
+  bool journaled_delete = false;
+  for (const JournalRecord& r : rig.outbox.journaled) journaled_delete |= r.op == JournalOp::kDelete && r.path == "commands";
+  CHECK(journaled_delete);
+  // And back: commands is a file again; only it is planned.
+  rig.live.files.erase("commands/a.md");
+  rig.live.facts_by_path.erase("commands/a.md");
+  rig.live.write("commands", "a file again");
+  res = rig.sync({"commands"});
+  CHECK(res.failed.empty());
+  CHECK_FALSE(rig.outbox.tree.count("commands/a.md"));
+  CHECK_FALSE(rig.snapshot.count("commands/a.md"));
+  CHECK(rig.outbox.tree["commands"] == "a file again");
 }

@@ -319,6 +319,10 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
   ScopedFd f{open_file(rel_path, &st)};
   if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   std::string out;
+  // Sized for what the file holds now, so a large read never doubles its buffer.
+  if (static_cast<std::uint64_t>(st.st_size) > offset) {
+    out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, static_cast<std::uint64_t>(st.st_size) - offset)));
+  }
   char buf[65536];
   while (out.size() < max_bytes) {
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, max_bytes - out.size()));
@@ -331,6 +335,14 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+Result<int> PosixLiveTree::open_regular(const std::string& rel_path, LiveFacts* facts_out) {
+  struct stat st{};
+  int fd = open_file(rel_path, &st);
+  if (fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  if (facts_out) *facts_out = facts_from_stat(st);
+  return fd;
 }
 
 Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveFacts* facts_out) {

@@ -49,6 +49,10 @@ class LiveTree {
   // reading: a write during the read makes the next look see different facts and publish
   // again, so a publish never records facts newer than the bytes it sent.
   virtual Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) = 0;
+  // The regular file opened for reading (never through a link), and in facts_out the
+  // fstat of that open file: for copying a file kernel-side or in chunks without holding
+  // it in memory. The caller closes the fd. Errors as read().
+  virtual Result<int> open_regular(const std::string& rel_path, LiveFacts* facts_out) = 0;
   // Ends a batch of looks: folders kept open for it are closed, so the next batch opens
   // them again by path and sees any folder renamed or replaced in between.
   virtual void end_batch() {}
@@ -79,6 +83,7 @@ class PosixLiveTree final : public LiveTree {
   Result<std::string> read(const std::string& rel_path, std::uint64_t offset,
                            std::uint64_t max_bytes) override;
   Result<std::string> read_whole(const std::string& rel_path, LiveFacts* facts_out) override;
+  Result<int> open_regular(const std::string& rel_path, LiveFacts* facts_out) override;
   void end_batch() override;
 
   enum class RootCheck { kSame, kReplaced, kMissing };

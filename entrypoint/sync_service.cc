@@ -453,9 +453,13 @@ bool SyncService::run_batch(bool everything) {
       record_error(facts.error());
       continue;
     }
-    // A .json held back as unparsable that is gone, or no longer a file, is not owed.
-    if (!*facts || (*facts)->kind != EntryKind::kFile) invalid_json_.erase(t.path);
-    if (*facts && (*facts)->kind == EntryKind::kDirectory) continue;
+    // A file held back (unparsable, or too large) that is gone, or no longer a file, is not owed.
+    if (!*facts || (*facts)->kind != EntryKind::kFile) {
+      invalid_json_.erase(t.path);
+      too_large_.erase(t.path);
+    }
+    // A folder is planned only where the snapshot has a file or link: it leaves the outbox.
+    if (*facts && (*facts)->kind == EntryKind::kDirectory && !snapshot_.count(t.path)) continue;
     observed.push_back(Observation{t.path, std::move(facts.value())});
   }
   // A link is judged through every other link in the live tree, so a change to one link
@@ -551,6 +555,14 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
     auto it = first_seen.find(p);
     if (it != first_seen.end()) m_->lag.observe(std::chrono::duration<double>(done_at - it->second).count());
   }
+  for (auto& [path, error] : res.too_large) {
+    // Named once per change of the file; health stays degraded until it is published or gone.
+    auto [it, fresh] = too_large_.insert_or_assign(path, error.message());
+    if (fresh) m_->errors.inc();
+    (void)reports_.event("too_large", {{"path", path}, {"error", it->second}});
+    record_error(error);
+  }
+  for (const std::string& p : res.done) too_large_.erase(p);
   for (auto& [path, reason] : res.skipped) {
     if (!warned_skips_.insert(path).second) continue;
     m_->skipped.inc();
@@ -738,6 +750,9 @@ void SyncService::set_sync_health() {
     health_.set("sync", HealthLevel::kDegraded,
                 std::to_string(invalid_json_.size()) + " JSON file(s) held back because they do not parse: " +
                     path + ": " + why);
+  } else if (!too_large_.empty()) {
+    health_.set("sync", HealthLevel::kDegraded,
+                std::to_string(too_large_.size()) + " file(s) not published: " + too_large_.begin()->second);
   } else if (!unwatched_.empty()) {
     health_.set("sync", HealthLevel::kDegraded,
                 "inotify watch limit reached: " + std::to_string(unwatched_.size()) + " folder(s) scanned periodically");
@@ -821,6 +836,8 @@ bool SyncService::flush_all(std::optional<std::chrono::steady_clock::time_point>
     record_error(Error{"publish", options_.live_dir + "/" + path, 0, why,
                        "the last version that parsed stays in the outbox; fix the file or let Claude Code rewrite it"});
   }
+  // A file held back above the size cap is not in the outbox: the barrier is not complete.
+  if (!too_large_.empty()) complete = false;
   // A barrier is also a durability point: held log records are journaled and everything
   // written to the outbox reaches the disk before the caller is told it is done.
   if (publisher_) {

@@ -159,6 +159,8 @@ class SyncService final : public SyncHooks {
 
   std::set<std::string> unwatched_;        // folders past the watch limit
   std::set<std::string> warned_skips_;     // report each skipped entry once
+  // Files not published because they are above kMaxRewriteBytes, with the error.
+  std::map<std::string, std::string> too_large_;
   std::vector<std::pair<std::string, std::string>> skipped_;
   std::vector<std::string> errors_;        // most recent errors (bounded)
   // .json files held back because they do not parse, with where and why: health is

@@ -400,12 +400,21 @@ def settle_and_judge(env, init, name, published=None, allow_degraded=True):
     check(init.alive(), "the init died: %s" % one_line(init.log()[-800:], 800))
     check(h.startswith("ok") or (allow_degraded and h.startswith("degraded")),
           "health after hostile input: %s (exit %s)" % (h, hrc))
+    named = ""
     if published is None:
         where = init.log() + init.events() + json.dumps(init.status())
         check(name in where, "%s is named nowhere (log, events.jsonl, /status)" % name)
+        for line in init.events().splitlines():
+            if name in line:
+                try:
+                    ev = json.loads(line)
+                    named = "; %s: %s" % (ev.get("event", "event"), one_line(str(ev.get("reason") or ev.get("error") or ev.get("path")), 90))
+                except ValueError:
+                    pass
+                break
     code = init.stop()
     check(code in (0, 143), "the init exited %s after SIGTERM" % code)
-    return "alive; barrier: %s; health: %s" % (b[:60], h[:80])
+    return "alive; barrier: %s; health: %s%s" % (b[:60], h[:80], named)
 
 
 def outbox_file(init, rel):
@@ -540,13 +549,13 @@ def live_symlink_loop(env):
 
 @case("live", "alive; memory stays under 128 MiB; published or named")
 def live_huge_file(env):
-    """a 512 MiB sparse file todos/huge.bin"""
+    """a 384 MiB sparse file todos/huge.bin"""
     init = live_init(env)
     os.makedirs(init.live + "/todos")
     with open(init.live + "/todos/huge.bin", "wb") as f:
-        f.truncate(512 << 20)
+        f.truncate(384 << 20)
     rc, b = init.barrier(timeout=120)
-    check(init.alive(), "the init died of a 512 MiB file: %s" % one_line(init.log()[-500:], 500))
+    check(init.alive(), "the init died of a 384 MiB file: %s" % one_line(init.log()[-500:], 500))
     hwm = init.hwm_kib()
     check(hwm < 128 << 10, "the init's peak RSS reached %d MiB" % (hwm >> 10))
     got = settle_and_judge(env, init, "todos/huge.bin", published=True)
@@ -555,15 +564,16 @@ def live_huge_file(env):
 
 @case("live", "alive; memory under 128 MiB; not published (not JSON), named, health degraded")
 def live_huge_json(env):
-    """settings.json becomes 512 MiB of spaces then garbage (sparse head)"""
+    """settings.json becomes 384 MiB of NUL bytes then '{' (sparse)"""
     init = live_init(env)
     with open(init.live + "/settings.json", "wb") as f:
-        f.truncate(512 << 20)
+        f.truncate(384 << 20)
+        f.seek(0, 2)
         f.write(b"{")
     rc, b = init.barrier(timeout=120)
-    check(init.alive(), "the init died of a 512 MiB settings.json")
+    check(init.alive(), "the init died of a 384 MiB settings.json")
     hwm = init.hwm_kib()
-    check(hwm < 128 << 10, "the init's peak RSS reached %d MiB reading a 512 MiB .json" % (hwm >> 10))
+    check(hwm < 128 << 10, "the init's peak RSS reached %d MiB reading a 384 MiB .json" % (hwm >> 10))
     return settle_and_judge(env, init, "settings.json") + "; peak RSS %d MiB" % (hwm >> 10)
 
 
@@ -1108,7 +1118,7 @@ def ob_journal_dotdot_delete(env):
     """a delete record ../.ssh/id_ed25519"""
     run = good_run(env)
     run.record({"op": "delete", "path": "../.ssh/id_ed25519"})
-    return readback_refused(env, run, (1,), ["../.ssh/id_ed25519"])
+    return readback_refused(env, run, (1,), ["../.ssh/id_ed25519"], unchanged=False)
 
 
 @case("outbox", "exit 1 naming the path; the key not moved into ~/.claude")
@@ -1116,7 +1126,9 @@ def ob_journal_dotdot_rename(env):
     """a rename record from ../.ssh/id_ed25519 to commands/stolen.md"""
     run = good_run(env)
     run.record({"op": "rename", "from": "../.ssh/id_ed25519", "path": "commands/stolen.md"})
-    return readback_refused(env, run, (1,), ["../.ssh/id_ed25519"])
+    got = readback_refused(env, run, (1,), ["../.ssh/id_ed25519"], unchanged=False)
+    check(not os.path.exists(env.home + "/.claude/commands/stolen.md"), "the rename reached ~/.claude/commands/stolen.md")
+    return got
 
 
 @case("outbox", "exit 1 naming journal.jsonl and the bad path; quarantined")
@@ -1189,7 +1201,7 @@ def ob_journal_deep_line(env):
     """a journal line nested 100 000 deep"""
     run = good_run(env)
     run.record(None, raw=deep_json(100000, "object") + b"\n")
-    return readback_refused(env, run, (1,), ["journal.jsonl"])
+    return readback_refused(env, run, (1,), ["journal.jsonl"], unchanged=False)
 
 
 @case("outbox", "no crash; exit 0/1; the deep event not copied whole into the host log, or refused naming events.jsonl")
@@ -1251,7 +1263,7 @@ def ob_journal_long_line(env):
     """a 4 MiB journal line (a put whose path is 4 MiB long)"""
     run = good_run(env)
     run.record({"op": "put", "path": "a" * (4 << 20), "size": 0, "sha256": sha(b""), "mode": 420})
-    return readback_refused(env, run, (1,), ["journal.jsonl"])
+    return readback_refused(env, run, (1,), ["journal.jsonl"], unchanged=False)
 
 
 @case("outbox", "at most 4 MiB of events copied to the host log, the rest 'not copied'; RSS under 128 MiB")
@@ -1312,10 +1324,11 @@ def ob_outbox_unreadable(env):
     subprocess.run(["chown", "-R", "%d:%d" % (uid + 1, uid + 1), run.outbox], check=True)
     os.chmod(run.outbox, 0o700)
     env.before = env.snapshot()
+    st0 = run.state()
     p = run.readback(user=(uid, uid))
     got = expect_exit(p, (1,), "outbox")
     st = run.state()
-    check(st not in ("read-back", "read back"), "the run was marked %r though its outbox could not be read" % st)
+    check(st == st0, "the run went from %r to %r though its outbox could not be read (it must stay pending)" % (st0, st))
     check(not os.path.exists(env.home + "/.claude/commands/new.md"), "something was merged")
     return got + " (state %s)" % st
 

@@ -1674,6 +1674,20 @@ def healthy_after(init, what):
     return h
 
 
+def health_within(init, seconds):
+    """`claude-init health` retried (as Docker's HEALTHCHECK retries) until it says ok or
+    SECONDS pass: (ok, seconds taken, last answer)."""
+    t0 = time.monotonic()
+    while True:
+        rc, h = init.health()
+        took = time.monotonic() - t0
+        if rc == 0 and h == "ok":
+            return True, took, h
+        if took > seconds:
+            return False, took, h
+        time.sleep(0.1)
+
+
 def recv_status(s, timeout=10):
     s.settimeout(timeout)
     data = b""
@@ -1766,7 +1780,7 @@ def ep_headers_1mib(env):
     return "answers %s; health %s" % (statuses, h)
 
 
-@case("endpoint", "health still answers within 3 s while 64 slowloris connections trickle")
+@case("endpoint", "health answers ok within 5 s (retrying) while 64 slowloris connections trickle; RSS bounded")
 def ep_slowloris(env):
     """64 connections each sending one header byte every 0.5 s for 8 s"""
     init = endpoint_init(env)
@@ -1785,24 +1799,24 @@ def ep_slowloris(env):
                 except OSError:
                     pass
             stop.wait(0.5)
+    base = init.hwm_kib()
     t = threading.Thread(target=trickle, daemon=True)
     t.start()
-    time.sleep(2)
-    t0 = time.monotonic()
-    rc, h = init.health()
-    took = time.monotonic() - t0
+    time.sleep(1)
+    ok, took, h = health_within(init, 5)
     stop.set()
     t.join()
     for s in socks:
         s.close()
     check(init.alive(), "the init died")
-    check(rc == 0 and h == "ok" and took < 3, "health under slowloris: %r after %.1f s" % (h, took))
+    check(ok, "health under slowloris: %r after %.1f s of retries" % (h, took))
+    check(init.hwm_kib() - base < 32 << 10, "peak RSS grew by %d MiB" % ((init.hwm_kib() - base) >> 10))
     healthy_after(init, "slowloris")
     init.stop()
     return "health %s in %.2f s with 64 slow connections" % (h, took)
 
 
-@case("endpoint", "health answers with 1000 idle connections open; no descriptor leak after")
+@case("endpoint", "health answers ok within 5 s (retrying) with 1000 idle connections open; no descriptor leak after")
 def ep_many_connections(env):
     """1000 idle TCP connections to the endpoint"""
     init = endpoint_init(env)
@@ -1814,13 +1828,11 @@ def ep_many_connections(env):
         except OSError:
             break
     time.sleep(0.5)
-    t0 = time.monotonic()
-    rc, h = init.health()
-    took = time.monotonic() - t0
+    ok, took, h = health_within(init, 5)
     for s in socks:
         s.close()
     check(init.alive(), "the init died")
-    check(rc == 0 and h == "ok" and took < 3, "health with 1000 open connections: %r after %.1f s" % (h, took))
+    check(ok, "health with 1000 open connections: %r after %.1f s of retries" % (h, took))
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and len(os.listdir("/proc/%d/fd" % init.pid)) > fds0 + 8:
         time.sleep(0.2)
@@ -1899,7 +1911,7 @@ def ep_long_url(env):
     return "answer %s; health %s" % (st or "closed", h)
 
 
-@case("endpoint", "health answers within 3 s during 50 concurrent POST /sync; every barrier answered within 90 s")
+@case("endpoint", "health answers ok within 5 s (retrying) during 50 concurrent POST /sync; every barrier answered within 90 s")
 def ep_sync_flood(env):
     """50 concurrent POST /sync while files change, and a health check in the middle"""
     init = endpoint_init(env)
@@ -1918,14 +1930,12 @@ def ep_sync_flood(env):
     for i, t in enumerate(threads):
         t.start()
         Env.write(init.live + "/todos/f%03d.json" % i, "[%d]" % i)
-    t0 = time.monotonic()
-    rc, h = init.health()
-    took = time.monotonic() - t0
+    ok_h, took, h = health_within(init, 5)
     for t in threads:
         t.join(100)
     answered = sum(1 for r in results if isinstance(r, int))
     check(answered == N, "%d of %d barriers answered within 90 s: %s" % (answered, N, sorted(set(map(str, results)))[:5]))
-    check(rc == 0 and h == "ok" and took < 3, "health during the barrier flood: %r after %.1f s" % (h, took))
+    check(ok_h, "health during the barrier flood: %r after %.1f s of retries" % (h, took))
     healthy_after(init, "a barrier flood")
     init.stop()
     return "health %s in %.2f s during the flood; %d/%d barriers answered (%s)" % (h, took, answered, N, sorted(set(map(str, results))))

@@ -611,6 +611,23 @@ def live_non_utf8_name(env):
     return settle_and_judge(env, init, "bad.md", published=True, allow_degraded=False)
 
 
+@case("live", "a session log in a folder whose name is not UTF-8 published under the exact bytes; health ok")
+def live_non_utf8_folder(env):
+    """projects/-caf\\xe9-proj/s.jsonl (a folder name that is not UTF-8), then an append"""
+    init = live_init(env)
+    rel = b"projects/-caf\xe9-proj/s.jsonl"
+    p = os.path.join(os.fsencode(init.live), rel)
+    Env.write(p, b'{"uuid":"1"}\n')
+    init.barrier()
+    with open(p, "ab") as f:
+        f.write(b'{"uuid":"2"}\n')
+    rc, b = init.barrier()
+    check(outbox_file(init, rel) == b'{"uuid":"1"}\n{"uuid":"2"}\n', "the log under a non-UTF-8 folder is not in the outbox as written (barrier: %s)" % b)
+    journal = Env.read(os.path.join(init.outbox, "journal.jsonl"))
+    check("\ufffd".encode() not in journal and b"\\ufffd" not in journal, "the journal carries a replacement character for the folder name")
+    return settle_and_judge(env, init, "s.jsonl", published=True, allow_degraded=False)
+
+
 @case("live", "a 255-byte name published and rewritten; health ok")
 def live_name_255(env):
     """a file with a 255-byte name, written then rewritten"""
@@ -1520,6 +1537,52 @@ def ob_quarantined_run_skipped_by_stage(env):
     return "stage exit 0: " + first_line_with(p.out, run.id)
 
 
+@case("outbox", "no crash; exit 1, 'nested deeper than' naming .credentials.json; host credentials unchanged")
+def ob_credentials_deep(env):
+    """tree/.credentials.json nested 100 000 deep, journaled correctly"""
+    run = good_run(env)
+    run.put(".credentials.json", deep_json(100000, "object"), 0o600)
+    before = Env.read(env.home + "/.claude/.credentials.json")
+    got = readback_refused(env, run, (1,), ["nested deeper than", ".credentials.json"], unchanged=False)
+    check(Env.read(env.home + "/.claude/.credentials.json") == before, "the host credentials changed")
+    return got
+
+
+@case("outbox", "no crash; the deep line appended unchanged (exit 0), or refused naming the log (exit 1)")
+def ob_log_line_deep(env):
+    """a session log appended with a line nested 100 000 deep"""
+    run = env.stage_run()
+    run.open_outbox()
+    rel = "projects/%s/s1.jsonl" % env.enc
+    run.put(rel, run.staged(rel), 0o600)
+    run.append(rel, deep_json(100000) + b"\n")
+    p = run.readback()
+    check(not p.crashed(), "read-back crashed: %s" % p.describe())
+    log = Env.read(env.home + "/.claude/" + rel)
+    if p.rc == 0:
+        check(log.endswith(deep_json(100000) + b"\n"), "exit 0, yet the deep line is not in the host log")
+        return "exit 0: appended unchanged"
+    return expect_exit(p, (1,), "s1.jsonl")
+
+
+@case("outbox", "the lone surrogate kept byte for byte in ~/.claude.json (exit 0/3), or refused naming .claude.json (exit 1); never dropped silently")
+def ob_claude_json_lone_surrogate(env):
+    """the container's .claude.json adds a key whose value holds "\\udc00" alone"""
+    run = env.stage_run()
+    run.open_outbox()
+    staged = run.staged(".claude.json").rstrip()
+    check(staged.endswith(b"}"), "unexpected staged .claude.json")
+    data = staged[:-1] + b',"lastPrompt":"cut \\udc00 here"}\n'
+    run.put(".claude.json", data, 0o600)
+    p = run.readback()
+    check(not p.crashed(), "read-back crashed: %s" % p.describe())
+    host = Env.read(env.home + "/.claude.json")
+    if p.rc in (0, 3):
+        check(b"cut \\udc00 here" in host, "exit %d, yet ~/.claude.json lacks the container's key as written" % p.rc)
+        return "%s: carried unchanged" % p.describe()
+    return expect_exit(p, (1,), ".claude.json")
+
+
 # ==== read-back semantics under hostile runs =====================================================
 
 @case("readback", "--accept-deletes applies only the deletions of files still as staged; exit 0")
@@ -1656,6 +1719,21 @@ def rb_folder_delete_held(env):
     p = run.readback()
     got = expect_exit(p, (3,), "held")
     check(len(os.listdir(env.home + "/.claude/todos")) >= 40, "the folder's files were deleted")
+    return got
+
+
+@case("readback", "a log line with a lone surrogate and one with Latin-1 bytes appended byte for byte; exit 0")
+def rb_log_odd_bytes_append(env):
+    """the container's log appends a line with "\\udfff" and a line with raw \\xe9 bytes"""
+    run = env.stage_run()
+    run.open_outbox()
+    rel = "projects/%s/s1.jsonl" % env.enc
+    run.put(rel, run.staged(rel), 0o600)
+    lines = b'{"uuid":"3","text":"\\udfff"}\n{"uuid":"4","text":"caf\xe9"}\n'
+    run.append(rel, lines)
+    p = run.readback()
+    got = expect_exit(p, (0,))
+    check(Env.read(env.home + "/.claude/" + rel).endswith(lines), "the host log does not end with the appended bytes")
     return got
 
 

@@ -11,7 +11,7 @@ random delay within its usual duration, and checks:
     log may also be its old bytes plus whole lines of what is appended to it: an append-only
     log is never torn); nothing else appeared there;
   - the next read-back (not killed) completes, exits as the reference did (or 0), and leaves
-    exactly the new state;
+    exactly the new state, and no ~/.claude.json.lock;
   - nothing outside ~/.claude* changed and the canary keys never travel (the corpus's check).
 """
 import json
@@ -190,6 +190,8 @@ def main(argv):
             diff = sorted(k for k in set(final) | set(new) if final.get(k) != new.get(k))
             check(not diff, "round %d (kill after %.3f s, seed %d): the state after the next read-back differs from the reference: %s"
                   % (r, delay, seed, ", ".join(diff[:10])))
+            check(not os.path.lexists(env.home + "/.claude.json.lock"),
+                  "round %d (kill after %.3f s): ~/.claude.json.lock is left after the next read-back (Claude Code would wait on it)" % (r, delay))
             env.verify_outside_unchanged()
         print("ok - %d rounds: %d killed mid-way (%d left a mix of old and new files, %d a log part-way, %d a temp file "
               "the next read-back removed), %d finished first; every next read-back completed with the reference state"

@@ -5,6 +5,8 @@
   corpus.py run BUILD_DIR CASE           runs one case; exit 0 when it held, 1 when not
   corpus.py table README RESULTS_DIR     rewrites the table in README between its markers from
                                          the results the runs left in RESULTS_DIR
+  corpus.py selftest BUILD_DIR           proves the common check can fail: each thing it must
+                                         catch is done once, and must be caught
 
 Each run prints what it got, and with $HOSTILE_RESULTS set leaves CASE.json there (area,
 description, expected, got, passed) for the table (`make hostile-table`).
@@ -102,6 +104,68 @@ def write_table(readme, results):
     return 0
 
 
+def selftest(build):
+    """The common check (nothing outside ~/.claude* changed, the keys never travel) must catch
+    each of these, and must not flag a link in ~/.claude that merely points at ~/.ssh."""
+    def mutate_outside(env):
+        with open(env.home + "/notes/todo.txt", "ab") as f:
+            f.write(b"x")
+
+    def new_file_outside(env):
+        Env.write(env.home + "/..claude.json.tmp", b"")
+
+    def chmod_outside(env):
+        os.chmod(env.home + "/.bashrc", 0o600)
+
+    def delete_outside(env):
+        os.unlink(env.outside + "/victim.txt")
+
+    def key_rewritten_same_mtime(env):
+        st = os.stat(env.auth)
+        data = bytearray(Env.read(env.auth))
+        data[0] ^= 1
+        Env.write(env.auth, bytes(data))
+        os.utime(env.auth, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    def key_copied_in(env):
+        Env.write(env.home + "/.claude/agents/k.md", Env.read(env.key))
+
+    def key_in_huge_sparse(env):
+        with open(env.home + "/.claude-docker-events.jsonl", "wb") as f:
+            f.truncate(200 << 20)
+            f.seek(100 << 20)
+            f.write(Env.read(env.auth))
+
+    def link_only(env):
+        os.makedirs(env.home + "/.claude", exist_ok=True)
+        os.symlink(env.home + "/.ssh", env.home + "/.claude/ssh-link")
+
+    caught = [mutate_outside, new_file_outside, chmod_outside, delete_outside, key_rewritten_same_mtime,
+              key_copied_in, key_in_huge_sparse]
+    failures = []
+    for fn in caught + [link_only]:
+        env = Env(build)
+        try:
+            env.begin()
+            fn(env)
+            try:
+                env.verify_outside_unchanged()
+                flagged = None
+            except CaseFailed as e:
+                flagged = str(e)
+        finally:
+            env.cleanup()
+        if fn in caught and flagged is None:
+            failures.append("%s was not caught" % fn.__name__)
+        elif fn not in caught and flagged is not None:
+            failures.append("%s was flagged: %s" % (fn.__name__, flagged))
+        else:
+            print("ok - %s: %s" % (fn.__name__, (flagged or "not flagged").splitlines()[0][:120]))
+    for f in failures:
+        print("not ok - " + f)
+    return 1 if failures else 0
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "list":
         for c in cases.CASES:
@@ -109,6 +173,8 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == "run":
         return run_case(argv[2], argv[3])
+    if len(argv) == 3 and argv[1] == "selftest":
+        return selftest(argv[2])
     if len(argv) == 4 and argv[1] == "table":
         return write_table(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

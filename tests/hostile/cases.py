@@ -1167,17 +1167,30 @@ def ob_non_utf8_name_unjournaled(env):
     return got
 
 
-@case("outbox", "no crash; the name carried exactly when journaled reversibly, else NOT VERIFIED; next stage works")
+@case("outbox", "no crash; merged under its exact bytes (exit 0), or refused naming it (exit 1); next stage works")
 def ob_non_utf8_name_journaled(env):
-    """tree/agents/caf\\xe9.md journaled with a surrogate-escaped path \\udce9"""
+    """tree/agents/caf\\xe9.md journaled reversibly ("path_b64": base64 of the name's bytes)"""
+    import base64
     run = good_run(env)
-    run.put(b"agents/caf\xe9.md", b"latin-1 name\n")
+    rel = b"agents/caf\xe9.md"
+    run.put(rel, b"latin-1 name\n", record={"path_b64": base64.b64encode(rel).decode()})
+    # The record carries the name only as bytes (a plain "path" would be U+FFFD-lossy).
+    lines = Env.read(run.journal_path).splitlines(keepends=True)
+    last = json.loads(lines[-1])
+    del last["path"]
+    Env.write(run.journal_path, b"".join(lines[:-1]) + json.dumps(last).encode() + b"\n")
     p = run.readback()
     check(not p.crashed(), "read-back crashed: %s" % p.describe())
     check("type_error" not in p.out and "type must be" not in p.out, "read-back died on a JSON type error: %s" % one_line(p.out, 300))
-    check(p.rc in (0, 1), "exit %d" % p.rc)
+    merged = os.path.join(os.fsencode(env.home), b".claude/" + rel)
+    if p.rc == 0:
+        check(os.path.isfile(merged) and Env.read(merged) == b"latin-1 name\n", "exit 0, yet ~/.claude/agents/caf\\xe9.md is not there as journaled")
+        check(not any("\ufffd" in n for n in os.listdir(env.home + "/.claude/agents")), "a U+FFFD name was written")
+        got = "exit 0: merged under its exact name"
+    else:
+        got = expect_exit(p, (1,), ("agents/caf", "journal.jsonl"))
     expect_later_stage_works(env, run)
-    return "%s: %s" % (p.describe(), first_line_with(p.out, "caf") or one_line(p.out, 100))
+    return got
 
 
 @case("outbox", "no crash; exit 1 naming journal.jsonl, or exit 0 with the file merged under its exact name; next stage works")

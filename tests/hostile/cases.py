@@ -81,6 +81,13 @@ def readback_refused(env, run, codes, needles, quarantine=True, later_stage=True
     return got
 
 
+def clean_stop(run):
+    """The report a cleanly stopped init writes last: then nothing in its outbox may be
+    unjournaled or differ from its journal (a kill could explain neither)."""
+    run.report("run.json", json.dumps({"format": "claude-report/1", "run_id": run.id, "trace_id": run.trace, "exit_code": 0,
+                                       "clean_stop": True, "flush_complete": True, "errors": []}))
+
+
 def good_run(env):
     """A staged run whose container changed a couple of things properly."""
     run = env.stage_run()
@@ -1055,19 +1062,31 @@ def ob_link_chain_two_runs(env):
     return got1 + " | run 2: " + p2.describe()
 
 
-@case("outbox", "exit 1, NOT VERIFIED naming settings.json; host settings.json unchanged; quarantined")
+@case("outbox", "clean stop; exit 1, NOT VERIFIED naming settings.json; host settings.json unchanged; quarantined")
 def ob_hash_mismatch_settings(env):
     """tree/settings.json's bytes differ from its journal record (same size)"""
     run = good_run(env)
     run.put("settings.json", '{"model":"haiku"}\n')
     Env.write(run.tree + "/settings.json", '{"model":"evilx"}\n')
-    got = readback_refused(env, run, (1,), ["NOT VERIFIED", "settings.json"], unchanged=False)
+    clean_stop(run)
+    got = readback_refused(env, run, (1,), [("NOT VERIFIED", "did not verify"), "settings.json"], unchanged=False)
     check(b"evilx" not in Env.read(env.home + "/.claude/settings.json"), "the unverified settings.json was merged")
     check(os.path.exists(env.home + "/.claude/commands/new.md"), "the verified commands/new.md was not merged")
     return got
 
 
-@case("outbox", "exit 1, NOT VERIFIED naming .claude.json; host ~/.claude.json unchanged")
+@case("outbox", "no run.json (init killed): the unjournaled file is not merged and is named; exit 0/1")
+def ob_unjournaled_after_kill(env):
+    """tree/commands/evil.md with no journal record and no run.json (as after a kill)"""
+    run = good_run(env)
+    Env.write(run.tree + "/commands/evil.md", "rm -rf ~\n")
+    p = run.readback()
+    got = expect_exit(p, (0, 1), "commands/evil.md")
+    check(not os.path.exists(env.home + "/.claude/commands/evil.md"), "an unjournaled file was merged")
+    return got
+
+
+@case("outbox", "clean stop; exit 1, NOT VERIFIED naming .claude.json; host ~/.claude.json unchanged")
 def ob_hash_mismatch_claude_json(env):
     """tree/.claude.json does not match its journal sha256"""
     run = env.stage_run()
@@ -1077,30 +1096,33 @@ def ob_hash_mismatch_claude_json(env):
     run.put(".claude.json", json.dumps(d))
     d["evil"] = True
     Env.write(run.tree + "/.claude.json", json.dumps(d))
+    clean_stop(run)
     before = Env.read(env.home + "/.claude.json")
-    got = readback_refused(env, run, (1,), ["NOT VERIFIED", ".claude.json"], unchanged=False)
+    got = readback_refused(env, run, (1,), [("NOT VERIFIED", "did not verify"), ".claude.json"], unchanged=False)
     check(Env.read(env.home + "/.claude.json") == before, "the unverified .claude.json was merged")
     return got
 
 
-@case("outbox", "exit 1, NOT VERIFIED naming CLAUDE.md (size)")
+@case("outbox", "clean stop; exit 1, NOT VERIFIED naming CLAUDE.md (size)")
 def ob_size_mismatch(env):
     """tree/CLAUDE.md is longer than its journal record says"""
     run = good_run(env)
     run.put("CLAUDE.md", "# container\n")
     with open(run.tree + "/CLAUDE.md", "ab") as f:
         f.write(b"injected\n")
-    got = readback_refused(env, run, (1,), ["NOT VERIFIED", "CLAUDE.md"], unchanged=False)
+    clean_stop(run)
+    got = readback_refused(env, run, (1,), [("NOT VERIFIED", "did not verify"), "CLAUDE.md"], unchanged=False)
     check(b"injected" not in Env.read(env.home + "/.claude/CLAUDE.md"), "the unverified CLAUDE.md was merged")
     return got
 
 
-@case("outbox", "exit 1, NOT VERIFIED naming commands/evil.md (no journal record); not merged")
+@case("outbox", "clean stop; exit 1, NOT VERIFIED naming commands/evil.md (no journal record); not merged")
 def ob_unjournaled_file(env):
     """tree/commands/evil.md with no journal record"""
     run = good_run(env)
     Env.write(run.tree + "/commands/evil.md", "rm -rf ~\n")
-    got = readback_refused(env, run, (1,), ["NOT VERIFIED", "commands/evil.md"], unchanged=False)
+    clean_stop(run)
+    got = readback_refused(env, run, (1,), [("NOT VERIFIED", "did not verify"), "commands/evil.md"], unchanged=False)
     check(not os.path.exists(env.home + "/.claude/commands/evil.md"), "an unjournaled file was merged")
     return got
 
@@ -1160,6 +1182,7 @@ def ob_non_utf8_name_unjournaled(env):
     """tree/commands/\\xff\\xfe.md (not UTF-8), not journaled"""
     run = good_run(env)
     Env.write(os.path.join(os.fsencode(run.tree), b"commands/\xff\xfe.md"), b"x\n")
+    clean_stop(run)
     p = run.readback()
     got = expect_exit(p, (1,), "commands/")
     check("type_error" not in p.out and "type must be" not in p.out, "read-back died on a JSON type error: %s" % one_line(p.out, 300))
@@ -1524,8 +1547,9 @@ def ob_mixed_good_and_bad(env):
         run.put("todos/g%02d.json" % i, '{"i":%d}' % i)
     run.put("todos/bad.json", '{"i":-1}')
     Env.write(run.tree + "/todos/bad.json", '{"i":-2}')
+    clean_stop(run)
     p = run.readback()
-    got = expect_exit(p, (1,), "NOT VERIFIED", "todos/bad.json")
+    got = expect_exit(p, (1,), ("NOT VERIFIED", "did not verify"), "todos/bad.json")
     check(all(os.path.exists(env.home + "/.claude/todos/g%02d.json" % i) for i in range(50)), "verified files were not merged")
     check(not os.path.exists(env.home + "/.claude/todos/bad.json"), "the unverified file was merged")
     return got
@@ -1538,6 +1562,7 @@ def ob_quarantined_run_skipped_by_stage(env):
     run.open_outbox()
     run.put(".claude.json", '{"numStartups":9}')
     Env.write(run.tree + "/.claude.json", '{"numStartups":7}')
+    clean_stop(run)
     p = env.host("stage", "--json")
     check(not p.crashed(), "stage crashed")
     check(p.rc == 0, "the stage that read the bad run back first failed: %s" % one_line(p.out, 300))

@@ -1,6 +1,7 @@
 # The README's commands. Everything goes through CMake; this file only names the steps.
 #   make demo   the whole product on a sandboxed demo home (installs what it needs)
 #   make test   every test: unit, integration, ASan+UBSan, fuzz, end-to-end with Docker
+#   make hostile-table   run the hostile-input corpus and rewrite its table in tests/README.md
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
@@ -8,7 +9,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-asan build-fuzz test test-fast test-asan test-fuzz test-e2e demo bench image format tidy clean
+.PHONY: all deps build build-asan build-fuzz test test-fast test-asan test-fuzz test-e2e hostile-table demo bench image format tidy clean
 
 all: build
 
@@ -46,6 +47,13 @@ test-e2e: build
 	ctest --test-dir $(BUILD) -L e2e --output-on-failure
 
 test: test-fast test-asan test-fuzz test-e2e
+
+# The hostile-input corpus (tests/hostile): every case, then its table in tests/README.md
+# rewritten between the markers from what each case got (failing cases are listed as such).
+hostile-table: build
+	rm -rf $(BUILD)/hostile-results
+	-HOSTILE_RESULTS=$(abspath $(BUILD))/hostile-results ctest --test-dir $(BUILD) -L hostile -j 2 --output-on-failure
+	python3 tests/hostile/corpus.py table tests/README.md $(BUILD)/hostile-results
 
 image: build
 	scripts/install-deps.sh docker

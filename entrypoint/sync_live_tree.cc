@@ -198,14 +198,27 @@ Result<std::unique_ptr<PosixLiveTree>> PosixLiveTree::open(const std::string& ro
 
 PosixLiveTree::RootCheck PosixLiveTree::check_root() const {
   struct stat now{}, open{};
-  if (::stat(root_.c_str(), &now) != 0 || !S_ISDIR(now.st_mode)) return RootCheck::kMissing;
+  if (::lstat(root_.c_str(), &now) != 0) return RootCheck::kMissing;
+  if (S_ISLNK(now.st_mode)) {
+    // A link is followed only when it leads to the folder already open (a live dir
+    // configured through a link): a live dir replaced by a link (to ~/.ssh, say) is never
+    // read through; until a real folder is back it counts as missing.
+    struct stat target{};
+    return ::stat(root_.c_str(), &target) == 0 && root_fd_ >= 0 && ::fstat(root_fd_, &open) == 0 &&
+                   target.st_dev == open.st_dev && target.st_ino == open.st_ino
+               ? RootCheck::kSame
+               : RootCheck::kMissing;
+  }
+  if (!S_ISDIR(now.st_mode)) return RootCheck::kMissing;
   if (root_fd_ < 0 || ::fstat(root_fd_, &open) != 0) return RootCheck::kReplaced;
   return now.st_dev == open.st_dev && now.st_ino == open.st_ino ? RootCheck::kSame : RootCheck::kReplaced;
 }
 
 Result<bool> PosixLiveTree::reopen() {
   end_batch();
-  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // Never through a link: a live dir replaced by one stays missing (check_root).
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ELOOP) errno = ENOENT;
   if (fd < 0 && !vanished(errno)) return Error{"open live folder", root_, errno, "", "check --live-dir"};
   if (root_fd_ >= 0) ::close(root_fd_);
   root_fd_ = fd;

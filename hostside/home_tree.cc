@@ -21,8 +21,6 @@ namespace claude::host {
 
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
-
 std::string temp_name() {
   static std::mt19937_64 rng{std::random_device{}()};
   char hex[17];
@@ -43,21 +41,10 @@ Status write_all(int fd, std::string_view data, const std::string& shown) {
   return Ok{};
 }
 
-template <class Sink>
-Status read_to(int fd, std::uint64_t limit, const std::string& shown, Sink sink) {
-  std::string buf(kChunk, '\0');
-  std::uint64_t off = 0;
-  while (off < limit) {
-    ssize_t n = ::pread(fd, buf.data(),
-                        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, limit - off)),
-                        static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{"read", shown, errno, "", ""};
-    if (n == 0) break;
-    sink(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-    off += static_cast<std::uint64_t>(n);
-  }
-  return Ok{};
+// The chunks of fd up to `limit` bytes, without their offsets.
+Status read_to(int fd, std::uint64_t limit, const std::string& shown,
+               const std::function<void(std::string_view)>& sink) {
+  return read_chunks(fd, limit, shown, [&](std::string_view b, std::uint64_t) { sink(b); });
 }
 
 // A temp file in `dir`, removed unless committed by renaming it to `leaf`.

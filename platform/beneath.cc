@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -126,6 +127,24 @@ Result<std::pair<UniqueFd, std::string>> open_parent_beneath(int dirfd, const st
     dir = std::move(*next);
   }
   return std::make_pair(std::move(dir), leaf);
+}
+
+Status read_chunks(int fd, std::uint64_t limit, const std::string& shown,
+                   const std::function<void(std::string_view, std::uint64_t)>& sink) {
+  constexpr std::size_t kChunk = 1 << 20;
+  std::string buf(kChunk, '\0');
+  std::uint64_t off = 0;
+  while (off < limit) {
+    ssize_t n = ::pread(fd, buf.data(),
+                        static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, limit - off)),
+                        static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{"read", shown, errno, "", ""};
+    if (n == 0) break;
+    sink(std::string_view(buf.data(), static_cast<std::size_t>(n)), off);
+    off += static_cast<std::uint64_t>(n);
+  }
+  return Ok{};
 }
 
 }  // namespace claude

@@ -5,7 +5,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/result.h"
@@ -49,5 +52,11 @@ Result<UniqueFd> open_beneath(int dirfd, const std::string& rel, int flags,
 Result<std::pair<UniqueFd, std::string>> open_parent_beneath(int dirfd, const std::string& rel,
                                                              bool create, const std::string& shown,
                                                              mode_t mode = 0700);
+
+// Reads fd from offset 0 (pread: its file offset is not used) up to `limit` bytes or its
+// end, in 1 MiB chunks, handing each to `sink` with its offset. A read error is an Error
+// with errno naming `shown`.
+Status read_chunks(int fd, std::uint64_t limit, const std::string& shown,
+                   const std::function<void(std::string_view, std::uint64_t)>& sink);
 
 }  // namespace claude

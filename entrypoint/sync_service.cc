@@ -542,7 +542,9 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
   m_->renames.inc(res.renames);
   m_->bytes.inc(res.bytes);
   m_->invalid_json.inc(res.invalid_json.size());
+  // A path is held back for one reason at a time: the latest look says which.
   for (const auto& [path, why] : res.invalid_json) {
+    too_large_.erase(path);
     auto [it, added] = invalid_json_.try_emplace(path, why);
     if (added || it->second != why) {
       it->second = why;
@@ -557,6 +559,7 @@ bool SyncService::account(const PublishResult& res, const std::map<std::string, 
   }
   for (auto& [path, error] : res.too_large) {
     // Named once per change of the file; health stays degraded until it is published or gone.
+    invalid_json_.erase(path);
     auto [it, fresh] = too_large_.insert_or_assign(path, error.message());
     if (fresh) m_->errors.inc();
     (void)reports_.event("too_large", {{"path", path}, {"error", it->second}});

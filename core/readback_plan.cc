@@ -234,7 +234,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
   for (const auto& [path, f] : in.staged) {
     if (path == ".claude.json" || path == ".credentials.json" || in.theirs.count(path)) continue;
     bool gone = std::any_of(in.deleted.begin(), in.deleted.end(),
-                            [&](const std::string& d) { return under(path, d); });
+                            [&p = path](const std::string& d) { return under(p, d); });
     if (!gone) continue;
     const AppliedEntry* applied = find(in.applied, path);
     if (applied && applied->deleted) continue;

@@ -484,9 +484,8 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   for (const auto& [rel, f] : staged) {
     if (in.host.count(rel) || rel == ".claude.json") continue;
     bool gone =
-        std::any_of(theirs.deleted.begin(), theirs.deleted.end(), [&](const std::string& d) {
-          return rel == d || (rel.size() > d.size() && rel[d.size()] == '/' &&
-                              rel.compare(0, d.size(), d) == 0);
+        std::any_of(theirs.deleted.begin(), theirs.deleted.end(), [&p = rel](const std::string& d) {
+          return p == d || (p.size() > d.size() && p[d.size()] == '/' && p.compare(0, d.size(), d) == 0);
         });
     if (!gone) continue;
     auto host = config->look(rel);

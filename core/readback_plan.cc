@@ -6,15 +6,6 @@ namespace claude {
 
 namespace {
 
-bool is_log(const std::string& path) {
-  return path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
-}
-
-bool under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path[dir.size()] == '/' &&
-                         path.compare(0, dir.size(), dir) == 0);
-}
-
 AppliedEntry applied_of(const TheirEntry& t) {
   return {false, t.size, t.sha256};
 }
@@ -221,7 +212,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
       }
       continue;
     }
-    if (is_log(path))
+    if (is_session_log(path))
       plan_log(path, t, staged, host, applied, out);
     else
       plan_file(path, t, staged, host, applied, out);
@@ -234,7 +225,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
   for (const auto& [path, f] : in.staged) {
     if (path == ".claude.json" || path == ".credentials.json" || in.theirs.count(path)) continue;
     bool gone = std::any_of(in.deleted.begin(), in.deleted.end(),
-                            [&p = path](const std::string& d) { return under(p, d); });
+                            [&p = path](const std::string& d) { return is_same_or_under(p, d); });
     if (!gone) continue;
     const AppliedEntry* applied = find(in.applied, path);
     if (applied && applied->deleted) continue;
@@ -246,7 +237,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
           {StepKind::kSkip, path, 0, 0, "deleted in the container, changed on the host: kept", {}});
       continue;
     }
-    if (is_log(path)) hold = true;
+    if (is_session_log(path)) hold = true;
     deletions.push_back({StepKind::kDelete, path, 0, 0, "", {true, 0, ""}});
   }
   if (deletions.size() > in.delete_threshold) hold = true;
@@ -256,7 +247,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
       d.detail = "deleted in the container; held (" + std::to_string(deletions.size()) +
                  " deletion(s)" +
                  (std::any_of(deletions.begin(), deletions.end(),
-                              [](const ReadbackStep& s) { return is_log(s.path); })
+                              [](const ReadbackStep& s) { return is_session_log(s.path); })
                       ? ", session logs among them"
                       : "") +
                  "): pass --accept-deletes to apply";
@@ -267,6 +258,15 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
     return order(a.kind) != order(b.kind) ? order(a.kind) < order(b.kind) : a.path < b.path;
   });
   return {std::move(out)};
+}
+
+bool is_session_log(const std::string& path) {
+  return path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
+}
+
+bool is_same_or_under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path[dir.size()] == '/' &&
+                         path.compare(0, dir.size(), dir) == 0);
 }
 
 std::string conflict_name(const std::string& path, const std::string& run_id) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/bounded_json.h"
+#include "core/byte_names.h"
 #include "core/exclude_rules.h"
 #include "core/json_merge.h"
 #include "core/manifest.h"
@@ -110,15 +111,6 @@ std::pair<std::uint64_t, std::size_t> copy_report_lines(
                      " MiB of each report reach the host log)");
   if (!append_lines(dest, lines).ok()) return {offset, 0};
   return {end, lines.size()};
-}
-
-bool is_utf8(const std::string& s) {
-  try {
-    (void)nlohmann::json(s).dump();
-    return true;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
 }
 
 std::string dirname_of(const std::string& path) {
@@ -446,11 +438,8 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   in.applied = state->applied;
   in.accept_deletes = options.accept_deletes;
   in.excluded = [&](const std::string& p) { return excludes.excluded(p, false); };
-  auto is_log = [](const std::string& p) {
-    return p.size() > 6 && p.compare(p.size() - 6, 6, ".jsonl") == 0;
-  };
   for (auto& [rel, t] : theirs.entries) {
-    if (!is_utf8(rel)) {
+    if (!is_valid_utf8(rel)) {
       report.refused.push_back(
           dump_json(rel) +
           ": a name that is not UTF-8; not written into your home (it stays in "
@@ -467,7 +456,7 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
       continue;
     }
     auto st = staged.find(rel);
-    if (!t.is_symlink && is_log(rel)) {
+    if (!t.is_symlink && is_session_log(rel)) {
       if (st != staged.end())
         t.starts_with_staged =
             outbox->prefix_sha256(rel, st->second.size).value_or("") == st->second.sha256;
@@ -483,10 +472,8 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   }
   for (const auto& [rel, f] : staged) {
     if (in.host.count(rel) || rel == ".claude.json") continue;
-    bool gone =
-        std::any_of(theirs.deleted.begin(), theirs.deleted.end(), [&p = rel](const std::string& d) {
-          return p == d || (p.size() > d.size() && p[d.size()] == '/' && p.compare(0, d.size(), d) == 0);
-        });
+    bool gone = std::any_of(theirs.deleted.begin(), theirs.deleted.end(),
+                            [&p = rel](const std::string& d) { return is_same_or_under(p, d); });
     if (!gone) continue;
     auto host = config->look(rel);
     if (host.ok()) in.host[rel] = *host;
@@ -610,7 +597,8 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
         prepared[s.path].bytes = *b;  // theirs, kept as the next read-back's base
         if (merged.merged && merged.merged != ours_json) {
           merged_json = std::move(merged.merged);
-          prepared[s.path].intent = {sha256_hex(dump_json_text(*merged_json, 2) + "\n"), 0, 0, "", s.applied};
+          prepared[s.path].intent = {sha256_hex(dump_json_text(*merged_json, 2) + "\n"), 0, 0, "",
+                                     s.applied};
           will_touch = true;
         } else {
           for (const auto& c : merged.conflicts)
@@ -755,7 +743,7 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
       case StepKind::kCreate:
         done = config->write(s.path, *bytes, new_mode);
         if (!done.ok()) return done.error();
-        (is_log(s.path) ? report.sessions_added : report.files_added).push_back(s.path);
+        (is_session_log(s.path) ? report.sessions_added : report.files_added).push_back(s.path);
         break;
       case StepKind::kReplace:
         done = config->write(s.path, *bytes, host.mode);

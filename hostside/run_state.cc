@@ -10,35 +10,26 @@
 #include <fstream>
 #include <random>
 
+#include "core/byte_names.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
 
 namespace {
 
-// A path as {"path": utf8} or, for a name that is not UTF-8 (names are bytes),
-// {"path_hex": "..."}, so that it comes back exact.
+// A ledger entry's path: {"path": utf8}, or {"path_b64": ...} for a name that is not
+// UTF-8, as in the journal (core/byte_names.h), so that it comes back exact.
 nlohmann::json path_field(const std::string& path) {
-  try {
-    (void)nlohmann::json(path).dump();
-    return {{"path", path}};
-  } catch (const nlohmann::json::exception&) {
-    static const char* kHex = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char c : path) {
-      hex += kHex[c >> 4];
-      hex += kHex[c & 15];
-    }
-    return {{"path_hex", hex}};
-  }
+  nlohmann::json e = nlohmann::json::object();
+  put_name(e, "path", path);
+  return e;
 }
 
 std::string path_from_field(const nlohmann::json& e) {
-  if (e.contains("path")) return e.at("path").get<std::string>();
-  std::string hex = e.at("path_hex").get<std::string>(), out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return out;
+  auto name = get_name(e, "path");
+  if (!name.ok() || !*name)
+    throw nlohmann::json::other_error::create(501, "a ledger entry without a path", &e);
+  return **name;
 }
 
 }  // namespace

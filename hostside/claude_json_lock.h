@@ -14,9 +14,16 @@ class ClaudeJsonLock {
   // Makes "<file>.lock", waiting up to timeout_ms while someone else holds it. A lock
   // folder not touched for stale_ms is left over from a killed writer and is taken over
   // (the CLI refreshes its lock's mtime while it holds it, and treats 10 s as stale).
-  static Result<ClaudeJsonLock> acquire(const std::string& file, int timeout_ms = 10000, int stale_ms = 10000);
+  static Result<ClaudeJsonLock> acquire(const std::string& file, int timeout_ms = 10000,
+                                        int stale_ms = 10000);
 
-  ClaudeJsonLock(ClaudeJsonLock&& other) noexcept : dir_(std::move(other.dir_)) { other.dir_.clear(); }
+  // Removes "<file>.lock" when a claude-host that was killed while holding it left it
+  // (its owner file names a process that is gone); a CLI's lock is never touched.
+  static void clear_abandoned(const std::string& file);
+
+  ClaudeJsonLock(ClaudeJsonLock&& other) noexcept : dir_(std::move(other.dir_)) {
+    other.dir_.clear();
+  }
   ClaudeJsonLock& operator=(ClaudeJsonLock&&) = delete;
   ClaudeJsonLock(const ClaudeJsonLock&) = delete;
   ~ClaudeJsonLock();  // removes the lock folder

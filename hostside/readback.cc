@@ -413,6 +413,8 @@ Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   }
   const HomeTree& json_tree = json_home ? *json_home : *config;
 
+  // A read-back killed while it held Claude Code's lock on .claude.json left it behind.
+  ClaudeJsonLock::clear_abandoned(layout_.claude_json);
   // A read-back killed between a write and the ledger's update: was the write made?
   for (const auto& [path, intent] : state->intents) {
     const HomeTree& t = path == ".claude.json" ? json_tree : *config;

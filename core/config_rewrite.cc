@@ -344,7 +344,7 @@ std::string_view decoded_view(std::string_view raw, std::string& buffer,
 class Rewriter {
  public:
   Rewriter(const PathMap& map, Direction dir, const RewriteOptions& options)
-      : map_(map), dir_(dir), free_text_(options.free_text) {
+      : map_(map), dir_(dir), free_text_(options.free_text), spellings_(options.spellings.get()) {
     for (const auto& m : map.mappings()) {
       needles_.push_back(dir == Direction::kToContainer ? m.host : m.container);
     }
@@ -382,13 +382,29 @@ class Rewriter {
           if (raw.find('/') == std::string_view::npos && raw.find("\\u") == std::string_view::npos) {
             return;  // a path needs a '/', raw or spelled \u002f
           }
+          const bool record = spellings_ != nullptr && dir_ == Direction::kToContainer &&
+                              (kind == FileKind::kClaudeJson || kind == FileKind::kSettings);
+          if (spellings_ != nullptr && dir_ == Direction::kToHost && !spellings_->empty()) {
+            if (auto host = spellings_->host_spelling(raw)) {
+              out.append(doc.substr(copied, begin - copied));
+              out.append(*host);
+              copied = end;
+              return;
+            }
+          }
           const bool escaped = raw.find('\\') != std::string_view::npos;
           std::string_view text = decoded_view(raw, decoded_, &offsets_);
           std::vector<PathMap::Edit> edits = map_.edits(text, dir_, sk == StringKind::kPath);
-          if (edits.empty()) return;
+          if (edits.empty()) {
+            if (record) spellings_->note(raw, raw, false);
+            return;
+          }
           out.append(doc.substr(copied, begin - copied));
+          const std::size_t inside = out.size();
+          bool respelled = false;
           std::size_t raw_copied = 0;
           for (const auto& e : edits) {
+            respelled = respelled || e.respelled;
             std::size_t rb = escaped ? offsets_[e.begin] : e.begin;
             std::size_t re = escaped ? offsets_[e.end] : e.end;
             out.append(raw.substr(raw_copied, rb - raw_copied));
@@ -398,6 +414,7 @@ class Rewriter {
             raw_copied = re;
           }
           out.append(raw.substr(raw_copied));
+          if (record) spellings_->note(std::string_view(out).substr(inside), raw, respelled);
           copied = end;
         });
     out.append(doc.substr(copied));
@@ -426,6 +443,7 @@ class Rewriter {
   const PathMap& map_;
   Direction dir_;
   bool free_text_;
+  SpellingMemo* spellings_;  // may be null
   std::vector<std::string_view> needles_;
   bool has_home_ = false;
   Walker walker_;
@@ -441,7 +459,28 @@ Error parse_error(std::string_view rel_path, const JsonSyntaxError& e) {
 
 }  // namespace
 
+void SpellingMemo::note(std::string_view container_raw, std::string_view host_raw, bool respelled) {
+  if (!respelled) {
+    plain_.emplace(container_raw);
+    return;
+  }
+  auto [it, inserted] = respelled_.try_emplace(std::string(container_raw), host_raw);
+  // Two host spellings of one container string: neither can be told from the other.
+  if (!inserted && it->second != host_raw) plain_.emplace(container_raw);
+}
+
+std::optional<std::string_view> SpellingMemo::host_spelling(std::string_view container_raw) const {
+  auto it = respelled_.find(std::string(container_raw));
+  if (it == respelled_.end() || plain_.contains(it->first)) return std::nullopt;
+  return std::string_view(it->second);
+}
+
 bool is_rewritable(std::string_view rel_path) { return file_kind(rel_path) != FileKind::kOther; }
+
+bool teaches_spellings(std::string_view rel_path) {
+  FileKind kind = file_kind(rel_path);
+  return kind == FileKind::kClaudeJson || kind == FileKind::kSettings;
+}
 
 Result<std::string> rewrite_content(std::string_view rel_path, std::string_view content,
                                     const PathMap& map, Direction dir,
@@ -456,7 +495,11 @@ Result<std::string> rewrite_content(std::string_view rel_path, std::string_view 
     return out;
   }
   if (auto bad = json_syntax_error(content)) return parse_error(rel_path, *bad);
-  if (!rewriter.might_change(content)) return std::string(content);
+  // Recording spellings sees every path string: a container string that a host string
+  // already is literally makes a recorded one ambiguous.
+  const bool recording = options.spellings && dir == Direction::kToContainer &&
+                         (kind == FileKind::kClaudeJson || kind == FileKind::kSettings);
+  if (!recording && !rewriter.might_change(content)) return std::string(content);
   rewriter.rewrite(content, kind, out);
   return out;
 }

@@ -18,9 +18,12 @@
 // the rules' "//abs/..." form (see PathMap). Other files are unchanged.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/path_map.h"
@@ -28,10 +31,35 @@
 
 namespace claude {
 
+// The host's own spelling of values the map alone cannot give back. A "~/..." path whose
+// folder is mounted outside the container's home ("Edit(~/work/infra/**)" with ~/work/infra
+// at /workspace/infra) is written absolute in the container ("Edit(//workspace/infra/**)");
+// mapped back it would come out absolute on the host. Seeding records, for each such
+// string of the staged .claude.json and settings files, the container string and the
+// host string it came from; mapping back, a container string recorded here gets the host
+// string again, byte for byte. A container string that some other host string also
+// becomes (the same folder written both ways) is ambiguous and maps back as the map says.
+class SpellingMemo {
+ public:
+  // One path or text string rewritten towards the container (raw JSON insides, escapes as
+  // written): respelled when an edit was PathMap::Edit::respelled.
+  void note(std::string_view container_raw, std::string_view host_raw, bool respelled);
+  // The host string for container_raw; nullopt when none was recorded or it is ambiguous.
+  std::optional<std::string_view> host_spelling(std::string_view container_raw) const;
+  bool empty() const { return respelled_.empty(); }
+
+ private:
+  std::unordered_map<std::string, std::string> respelled_;  // container -> host
+  std::unordered_set<std::string> plain_;                    // reached by an exact mapping
+};
+
 struct RewriteOptions {
   // When true, PathMap::map_in_text also applies to every other string value (not to keys):
   // free text such as commands and tool output in session logs.
   bool free_text = false;
+  // Recorded towards the container (from .claude.json and settings files only), consulted
+  // towards the host (every file). Shared: the seeder fills it, the publisher reads it.
+  std::shared_ptr<SpellingMemo> spellings;
 };
 
 // content rewritten for the file at rel_path ('/'-separated, relative to the config dir;
@@ -52,6 +80,9 @@ Result<std::string> rewrite_content(std::string_view rel_path, std::string_view 
 std::string rewrite_jsonl_lines(std::string_view complete_lines, const PathMap& map,
                                 Direction dir, bool is_history = false,
                                 const RewriteOptions& options = {});
+
+// True for the files a SpellingMemo learns from: .claude.json and settings files.
+bool teaches_spellings(std::string_view rel_path);
 
 // True when rewrite_content may change a file at rel_path (JSON files of the kinds above
 // and *.jsonl); callers can copy every other file without reading it into memory.

@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                        "projects/p/s.jsonl", "history.jsonl",
                                        "plugins/installed_plugins.json", "CLAUDE.md"};
   std::string_view rel = kNames[data[0] % 6];
-  claude::RewriteOptions options{(data[0] / 6) % 2 == 1};
+  claude::RewriteOptions options;
+  options.free_text = (data[0] / 6) % 2 == 1;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
   check_round_trip(rel, input, options);

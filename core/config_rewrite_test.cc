@@ -134,6 +134,71 @@ TEST_CASE("settings.json: the config dir, ~ paths and // rules map onto the live
         R"J({"cwd":"/Users/al/src/app","file_path":"/Users/al/.claude/CLAUDE.md"})J" "\n");
 }
 
+TEST_CASE("settings.json: a ~ rule for a folder mounted elsewhere is absolute inside and ~ again outside") {
+  auto made = PathMap::create({{"/Users/al/work/infra", "/workspace/infra"},
+                               {"/Users/al/.claude", "/root/.claude-config", claude::PathRole::kConfig},
+                               {"/Users/al", "/root", claude::PathRole::kHome}});
+  REQUIRE(made.ok());
+  const PathMap& m = *made;
+  const std::string host =
+      R"J({"permissions":{"allow":["Edit(~/work/infra/**)","Read(//Users/al/work/infra/docs/**)","Bash(~/work/infra/run.sh:*)"],)J"
+      R"J("additionalDirectories":["~/work/infra/modules"]},)J"
+      R"J("hooks":{"Stop":[{"hooks":[{"type":"command","command":"~/work/infra/hook.sh ~/.claude/log"}]}]}})J";
+  const std::string container =
+      R"J({"permissions":{"allow":["Edit(//workspace/infra/**)","Read(//workspace/infra/docs/**)","Bash(/workspace/infra/run.sh:*)"],)J"
+      R"J("additionalDirectories":["/workspace/infra/modules"]},)J"
+      R"J("hooks":{"Stop":[{"hooks":[{"type":"command","command":"/workspace/infra/hook.sh ~/.claude-config/log"}]}]}})J";
+  claude::RewriteOptions opts;
+  opts.spellings = std::make_shared<claude::SpellingMemo>();
+  auto seeded = rewrite_content("settings.json", host, m, Direction::kToContainer, opts);
+  REQUIRE(seeded.ok());
+  CHECK(*seeded == container);
+  // Back with the memo the seed filled: the host's own bytes.
+  auto back = rewrite_content("settings.json", container, m, Direction::kToHost, opts);
+  REQUIRE(back.ok());
+  CHECK(*back == host);
+  // The CLI adds a rule and rewrites the file (settings.local.json too): the old strings
+  // keep their ~, the new one names the host folder.
+  const std::string grown =
+      R"J({"permissions":{"allow":["Edit(//workspace/infra/**)","Write(//workspace/infra/new/**)"]}})J";
+  auto grown_back = rewrite_content("settings.local.json", grown, m, Direction::kToHost, opts);
+  REQUIRE(grown_back.ok());
+  CHECK(*grown_back == R"J({"permissions":{"allow":["Edit(~/work/infra/**)","Write(//Users/al/work/infra/new/**)"]}})J");
+  // Without the memo the same container file comes back absolute (never wrong, not exact).
+  CHECK(to_host("settings.json", container, m) ==
+        R"J({"permissions":{"allow":["Edit(//Users/al/work/infra/**)","Read(//Users/al/work/infra/docs/**)","Bash(/Users/al/work/infra/run.sh:*)"],)J"
+        R"J("additionalDirectories":["/Users/al/work/infra/modules"]},)J"
+        R"J("hooks":{"Stop":[{"hooks":[{"type":"command","command":"/Users/al/work/infra/hook.sh ~/.claude/log"}]}]}})J");
+}
+
+TEST_CASE("spellings: a folder written both ways in the stage maps back as the map says") {
+  auto made = PathMap::create({{"/Users/al/work/infra", "/workspace/infra"},
+                               {"/Users/al", "/root", claude::PathRole::kHome}});
+  REQUIRE(made.ok());
+  claude::RewriteOptions opts;
+  opts.spellings = std::make_shared<claude::SpellingMemo>();
+  // Two host strings become one container string: which one it was cannot be known.
+  const std::string host = R"J({"permissions":{"allow":["Edit(~/work/infra/**)"],"deny":["Edit(//Users/al/work/infra/**)"]}})J";
+  auto seeded = rewrite_content("settings.json", host, *made, Direction::kToContainer, opts);
+  REQUIRE(seeded.ok());
+  CHECK(*seeded == R"J({"permissions":{"allow":["Edit(//workspace/infra/**)"],"deny":["Edit(//workspace/infra/**)"]}})J");
+  CHECK_FALSE(opts.spellings->host_spelling("Edit(//workspace/infra/**)").has_value());
+  // The same holds across files, in either order, and for a host string that is the
+  // container string literally.
+  claude::RewriteOptions other;
+  other.spellings = std::make_shared<claude::SpellingMemo>();
+  REQUIRE(rewrite_content("settings.json", R"J({"env":{"A":"~/work/infra/x"}})J", *made, Direction::kToContainer, other).ok());
+  CHECK(other.spellings->host_spelling("/workspace/infra/x") == std::optional<std::string_view>("~/work/infra/x"));
+  REQUIRE(rewrite_content(".claude.json", R"J({"mcpServers":{"s":{"command":"/workspace/infra/x"}}})J", *made,
+                          Direction::kToContainer, other).ok());
+  CHECK_FALSE(other.spellings->host_spelling("/workspace/infra/x").has_value());
+  // Session logs teach nothing (they are read in chunks and can be huge).
+  claude::RewriteOptions logs;
+  logs.spellings = std::make_shared<claude::SpellingMemo>();
+  (void)rewrite_content("projects/x/s.jsonl", "{\"cwd\":\"~/work/infra\"}\n", *made, Direction::kToContainer, logs);
+  CHECK(logs.spellings->empty());
+}
+
 TEST_CASE("session logs: every path field of every record, free text left alone") {
   const std::string host =
       R"J({"type":"user","cwd":"/home/al/proj","message":{"content":"look at /home/al/proj/a.ts"}})J" "\n"
@@ -183,7 +248,8 @@ TEST_CASE("free text is rewritten only when asked for") {
   const std::string container =
       R"J({"cwd":"/workspace/proj","message":{"content":"see /workspace/proj/a.ts and /home/alice"}, "k/home/al": 1})J" "\n";
   PathMap m = default_map();
-  RewriteOptions free{true};
+  RewriteOptions free;
+  free.free_text = true;
   CHECK(to_container("projects/x/s.jsonl", host, m, free) == container);
   CHECK(to_host("projects/x/s.jsonl", container, m, free) == host);
   CHECK(to_container("projects/x/s.jsonl", host, m).find("see /home/al/proj") != std::string::npos);
@@ -742,7 +808,9 @@ TEST_CASE("property: generated config trees round-trip byte for byte and change 
     for (const PathMap* map : {&m, &rooted}) {
       for (std::uint32_t seed = 1; seed <= 150; ++seed) {
         TreeGenerator g(seed * 7919 + (free_text ? 1 : 0), *map, free_text);
-        RewriteOptions o{free_text};
+        RewriteOptions o;
+        o.free_text = free_text;
+        o.spellings = std::make_shared<claude::SpellingMemo>();
         check_document(".claude.json", g.claude_json(), *map, o);
         check_document("settings.json", g.settings_json(), *map, o);
         check_document("projects/-home-al-proj/s.jsonl", g.session_record(false), *map, o);

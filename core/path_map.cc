@@ -1,6 +1,7 @@
 #include "core/path_map.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace claude {
 namespace {
@@ -179,6 +180,17 @@ std::size_t token_end(std::string_view text, std::size_t from, bool whole_path) 
   return from;
 }
 
+// True when text[pos] starts the inside of a file permission rule, "Edit(" and the like,
+// where an absolute path is written "//abs" ("/x" there is relative to the settings
+// file's project). Bash rules hold command text, where "/abs" is absolute.
+bool in_file_rule(std::string_view text, std::size_t pos) {
+  if (pos == 0 || text[pos - 1] != '(') return false;
+  std::size_t b = pos - 1;
+  while (b > 0 && std::isalpha(static_cast<unsigned char>(text[b - 1]))) --b;
+  std::string_view tool = text.substr(b, pos - 1 - b);
+  return !tool.empty() && tool != "Bash";
+}
+
 }  // namespace
 
 std::optional<PathMap::Hit> PathMap::absolute_at(std::string_view text, std::size_t pos,
@@ -232,15 +244,23 @@ std::optional<PathMap::Hit> PathMap::tilde_at(std::string_view text, std::size_t
   abs.append(text.substr(after, token_end(text, after, whole_path) - after));
   auto m = longest_match(abs, dir);
   if (!m || m->from == from_home) return Hit{after, std::nullopt, true};  // "~" stays "~"
-  // Written with "~" again, so the result must lie in the other side's home.
-  if (!has_path_prefix(m->to, to_home)) return Hit{after, std::nullopt, false};
+  // The matched prefix may lie above the home ("/" mapped): then "~" is not inside it.
+  if (m->from.size() < from_home.size()) return Hit{after, std::nullopt, false};
   const std::size_t end = after + (m->from.size() - from_home.size());
   if (to_container) {
     std::string mapped(m->to);
     mapped.append(abs.substr(m->from.size()));
     if (!maps_back(mapped, m->to, dir)) return Hit{end, std::nullopt, false};
   }
-  return Hit{end, Edit{pos, end, "~" + std::string(m->to.substr(to_home.size()))}, true};
+  if (has_path_prefix(m->to, to_home))  // written with "~" again: it lies in the other home
+    return Hit{end, Edit{pos, end, "~" + std::string(m->to.substr(to_home.size()))}, true};
+  // A folder mounted outside the container's home ("~/work/infra" at /workspace/infra):
+  // written absolute there, in a file rule's "//" form. Towards the host such a "~" path
+  // names the container's home, which maps nowhere else: it stays.
+  if (!to_container) return Hit{after, std::nullopt, false};
+  std::string replacement(m->to);
+  if (!whole_path && in_file_rule(text, pos)) replacement.insert(0, "/");
+  return Hit{end, Edit{pos, end, std::move(replacement), /*respelled=*/true}, true};
 }
 
 std::optional<PathMap::Hit> PathMap::whole_path_hit(std::string_view text, Direction dir) const {

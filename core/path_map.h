@@ -53,9 +53,11 @@ class PathMap {
   // longest matching prefix for the direction; nullopt when no prefix matches (relative
   // paths never match) or when the result would not map back to abs_path. Also maps the
   // forms Claude Code writes in settings: "~/..." (through the kHome pair: the result is
-  // written with "~" again, and left alone when it would leave the other side's home)
-  // and "//abs/..." (permission rules' absolute form; the "//" is kept). Purely textual:
-  // no ".." resolution.
+  // written with "~" again; towards the container, one whose folder is mounted outside
+  // the container's home is written absolute: "~/work/infra/x" -> "/workspace/infra/x",
+  // and in a file rule "Edit(//workspace/infra/**)"; towards the host such a "~" path
+  // stays) and "//abs/..." (permission rules' absolute form; the "//" is kept). Purely
+  // textual: no ".." resolution.
   std::optional<std::string> map_path(std::string_view abs_path, Direction dir) const;
 
   // text with every boundary-delimited occurrence of a prefix replaced: an occurrence
@@ -92,6 +94,10 @@ class PathMap {
     std::size_t begin;
     std::size_t end;
     std::string replacement;
+    // A "~/..." host path written absolute in the container because the folder it names
+    // is mounted outside the container's home: the map alone cannot give "~" back
+    // (SpellingMemo in core/config_rewrite.h does).
+    bool respelled = false;
   };
   // The replacements map_path (whole_path) or map_in_text (!whole_path) makes in text, in
   // order; empty when nothing maps. Lets a caller rewrite an escaped form of text in place.

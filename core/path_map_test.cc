@@ -209,21 +209,41 @@ TEST_CASE("paths written with ~ map through the home pair and stay written with 
     CHECK(m.map_path(c.host, Direction::kToContainer) == c.container);
     CHECK(m.map_path(c.container, Direction::kToHost) == c.host);
   }
-  // A home path whose result leaves the other home cannot be written with ~: unchanged.
-  CHECK(m.map_path("~/src/app/x", Direction::kToContainer) == std::nullopt);
   CHECK(m.map_path("~al/x", Direction::kToContainer) == std::nullopt);
   const Case text[] = {
       {"bash ~/.claude/statusline.sh", "bash ~/.claude-config/statusline.sh"},
       {"Edit(~/.claude/agents/**)", "Edit(~/.claude-config/agents/**)"},
       {"Read(~/notes/*) ~/.claude:~/.claude/x", "Read(~/notes/*) ~/.claude-config:~/.claude-config/x"},
       {"a~/.claude/x ~x/.claude", "a~/.claude/x ~x/.claude"},  // not at a boundary, another user
-      {"~/src/app/run.sh", "~/src/app/run.sh"},
   };
   for (const auto& c : text) {
     INFO(c.host);
     CHECK(m.map_in_text(c.host, Direction::kToContainer) == c.container);
     CHECK(m.map_in_text(c.container, Direction::kToHost) == c.host);
   }
+}
+
+TEST_CASE("a ~ path to a folder mounted outside the container's home is written absolute there") {
+  PathMap m = stage_like_map();  // ~/src/app is mounted at /workspace/app
+  CHECK(m.map_path("~/src/app", Direction::kToContainer) == "/workspace/app");
+  CHECK(m.map_path("~/src/app/x", Direction::kToContainer) == "/workspace/app/x");
+  CHECK(m.map_in_text("~/src/app/run.sh --x", Direction::kToContainer) == "/workspace/app/run.sh --x");
+  CHECK(m.map_in_text("bash ~/src/app/hook.sh", Direction::kToContainer) == "bash /workspace/app/hook.sh");
+  // In a file rule an absolute path is written "//abs"; a Bash rule holds command text.
+  CHECK(m.map_in_text("Edit(~/src/app/**)", Direction::kToContainer) == "Edit(//workspace/app/**)");
+  CHECK(m.map_in_text("Read(~/src/app)", Direction::kToContainer) == "Read(//workspace/app)");
+  CHECK(m.map_in_text("Bash(~/src/app/run.sh:*)", Direction::kToContainer) == "Bash(/workspace/app/run.sh:*)");
+  // Each such edit says the map alone cannot give the "~" back.
+  auto edits = m.edits("Edit(~/src/app/**) Read(~/.claude/x)", Direction::kToContainer, false);
+  REQUIRE(edits.size() == 2);
+  CHECK(edits[0].respelled);
+  CHECK_FALSE(edits[1].respelled);
+  // Mapped back, it names the host folder absolute (the memo in config_rewrite restores "~").
+  CHECK(m.map_in_text("Edit(//workspace/app/**)", Direction::kToHost) == "Edit(//Users/al/src/app/**)");
+  // A container "~" path names the container's home: it stays, as before.
+  CHECK(m.map_in_text("~/x/y", Direction::kToHost) == "~/x/y");
+  // A prefix of the mount that is not the mount: still the home pair.
+  CHECK(m.map_path("~/src/application", Direction::kToContainer) == "~/src/application");
 }
 
 TEST_CASE("permission rules' // absolute form maps and keeps its //") {

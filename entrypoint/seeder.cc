@@ -153,6 +153,12 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
         return e;
       }
       if (learn) mapper.learn_from_content(f.path, content);
+      // The host's spellings the map cannot give back (a "~" rule for a folder mounted
+      // elsewhere), learnt from every start's stage: a restart keeps the live dir but
+      // still publishes in the host's own words.
+      if (rewrite.spellings && teaches_spellings(f.path)) {
+        (void)rewrite_content(f.path, content, mapper.path_map(), Direction::kToContainer, rewrite);
+      }
       if (keep) {
         kept_bytes += content.size();
         kept[i] = std::move(content);
@@ -207,6 +213,8 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     return e;
   };
 
+  RewriteOptions seed_rewrite = rewrite;
+  seed_rewrite.spellings.reset();  // learnt in pass 1
   // Created with the final mode (the live dir is 0700 until it is in place); set again
   // on the fd only where the umask could take bits away.
   const int umask_now = current_umask();
@@ -237,7 +245,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
         kept[i] = std::move(content.value());
       }
       if (rewritten) {
-        auto container = rewrite_content(f.path, *kept[i], mapper.path_map(), Direction::kToContainer, rewrite);
+        auto container = rewrite_content(f.path, *kept[i], mapper.path_map(), Direction::kToContainer, seed_rewrite);
         if (!container) return fail(container.error());
         kept[i] = std::move(container.value());
       }

@@ -156,6 +156,7 @@ Status SyncService::seed() {
   if (!map) return fail(map.error());
   mapper_ = std::make_unique<ProjectDirMapper>(std::move(map.value()));
   rewrite_.free_text = options_.rewrite_free_text;
+  rewrite_.spellings = std::make_shared<SpellingMemo>();  // filled by the seed, read by the publisher
   excludes_ = ExcludeRules::defaults();
   for (const std::string& g : options_.sync_excludes) excludes_.add_pattern(g);
 

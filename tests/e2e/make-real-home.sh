@@ -85,14 +85,15 @@ settings = {
     "permissions": {
         "allow": [
             f"Read(/{home}/work/**)", f"Read(/{home}/src/**)",
-            # Each project's edits, in the absolute // form. A ~ rule naming a folder that
-            # claude-host mounts elsewhere (~/work/infra -> /workspace/infra) is not mapped
-            # yet: inside it would name /root/work/infra (ARCHITECTURE.md, path mapping).
-            f"Edit(/{home}/work/infra/**)", f"Edit(/{dotted}/**)", f"Edit(/{unicode}/**)", f"Edit(/{long}/**)",
+            # Each project's edits: the git-subfolder project's as a ~ rule (claude-host
+            # mounts ~/work/infra at /workspace/infra: inside it reads
+            # Edit(//workspace/infra/**), outside it stays as written), the others in the
+            # absolute // form.
+            "Edit(~/work/infra/**)", f"Edit(/{dotted}/**)", f"Edit(/{unicode}/**)", f"Edit(/{long}/**)",
             "Bash(echo:*)", "Bash(pwd)",
         ],
         "deny": [f"Read(/{home}/.ssh/**)"],
-        "additionalDirectories": [f"{home}/work/infra/docs", "~/src"],
+        "additionalDirectories": ["~/work/infra/docs", "~/src"],
     },
     "hooks": {
         "SessionStart": [{"hooks": [{"type": "command", "command": f"{home}/.claude/hooks/trace.sh SessionStart"}]}],

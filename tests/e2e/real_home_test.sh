@@ -231,6 +231,11 @@ grep -q "notes written by a session in /" "$RH_NET/notes-run1.md" 2>/dev/null ||
 grep -q "bash ran in /" "$RH_NET/bash-notes-run1.md" 2>/dev/null ||
   record "the container's Bash tool use did not write $RH_NET/bash-notes-run1.md"
 
+# The ~ rule and folder under ~/work/infra (mounted at /workspace/infra) named the mount inside.
+for want in '"Edit(//workspace/infra/**)"' '"/workspace/infra/docs"'; do
+  grep -qF "$want" "$RH_OUT/run1.settings.json" 2>/dev/null ||
+    record "inside, settings.json lacked $want; $(rules run1)"
+done
 
 # 3. the whole-home diff holds only what the session did.
 net_key=$(e2e_encode_path "$RH_NET")

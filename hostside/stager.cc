@@ -28,12 +28,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// One file to stage: where it comes from and where it goes in tree/.
-struct Source {
-  std::string abs;
-  TreeEntry entry;  // entry.rel: the path in tree/
-};
-
 // Removes files of the stage store that no stage links to any more (link count 1: only
 // the store's own name is left).
 void collect_unlinked_objects(const std::string& root) {
@@ -115,10 +109,10 @@ Result<StageReport> Stager::stage(const StageOptions& options, const PendingAppl
   return report;
 }
 
-Result<StageReport> Stager::stage_locked(const StageOptions& options) {
-  auto started = std::chrono::steady_clock::now();
-  StageReport report;
-  report.project = options.project;
+// Reads the user's state and decides what goes in, writing nothing: the entries through
+// the filters, every JSON file parsed, the credentials, the mapping.
+Result<StagePlan> Stager::plan(const StageOptions& options) const {
+  StagePlan plan;
 
   // 1. What goes in: the config folder through the filters, and ~/.claude.json.
   StageSelection selection;
@@ -126,21 +120,19 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
   selection.history = options.history;
   selection.claude_json_inside = layout_.custom_config_dir;
   // Session folders are named after the exact working directory.
-  const std::optional<std::string> host_workdir = options.workdir ? options.workdir : options.project;
-  if (host_workdir) selection.project_dirs.push_back(project_dir_name(*host_workdir));
+  plan.host_workdir = options.workdir ? options.workdir : options.project;
+  if (plan.host_workdir) selection.project_dirs.push_back(project_dir_name(*plan.host_workdir));
   auto tree = scan_tree(layout_.config_dir, [&](const std::string& rel, bool is_dir) {
     SkipReason why = stage_skip_reason(selection, rel, is_dir);
     if (why == SkipReason::kNone) return true;
-    if (why != SkipReason::kSourcedElsewhere) ++report.skipped[std::string(skip_reason_name(why))];
+    if (why != SkipReason::kSourcedElsewhere) ++plan.skipped[std::string(skip_reason_name(why))];
     return false;
   });
   if (!tree.ok()) return tree.error();
-  std::vector<Source> sources;
-  std::vector<TreeEntry> folders, links;
   for (const auto& e : *tree) {
-    if (e.kind == EntryKind::kDir) folders.push_back(e);
-    else if (e.kind == EntryKind::kSymlink) links.push_back(e);
-    else sources.push_back({layout_.config_dir + "/" + e.rel, e});
+    if (e.kind == EntryKind::kDir) plan.folders.push_back(e);
+    else if (e.kind == EntryKind::kSymlink) plan.links.push_back(e);
+    else plan.sources.push_back({layout_.config_dir + "/" + e.rel, e});
   }
   if (!layout_.custom_config_dir) {
     auto st = stat_entry(layout_.claude_json);
@@ -149,19 +141,18 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
         return Error{"stage", layout_.claude_json, 0, "is not a regular file", "replace it with the file itself"};
       TreeEntry e = *st;
       e.rel = ".claude.json";
-      sources.push_back({layout_.claude_json, e});
+      plan.sources.push_back({layout_.claude_json, e});
     } else if (st.error().sys_errno != ENOENT) {
       return st.error();
     }
   }
   struct stat cfg{};
-  if (sources.empty() && ::stat(layout_.config_dir.c_str(), &cfg) != 0)
+  if (plan.sources.empty() && ::stat(layout_.config_dir.c_str(), &cfg) != 0)
     return Error{"stage", layout_.config_dir, ENOENT, "there is no Claude state to stage (neither " + layout_.config_dir +
                  " nor " + layout_.claude_json + " exists)", "run `claude` once on the host, or set CLAUDE_CONFIG_DIR"};
 
   // 2. Validation before anything is written: every JSON file must parse.
-  std::map<std::string, std::string> json_content;  // rel -> the exact bytes validated (and staged)
-  for (const auto& s : sources) {
+  for (const auto& s : plan.sources) {
     if (!ends_with(s.entry.rel, ".json")) continue;
     auto text = read_file(s.abs);
     if (!text.ok()) {
@@ -175,30 +166,60 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
     } catch (const nlohmann::json::parse_error& err) {
       return corrupt_json(s.abs, "byte " + std::to_string(err.byte));
     }
-    json_content[s.entry.rel] = std::move(*text);
+    plan.json_content[s.entry.rel] = std::move(*text);
   }
-  std::optional<std::string> credentials;
   {
     auto c = credentials_.read();
     if (!c.ok()) {
-      report.warnings.push_back("credentials not staged: " + c.error().message());
+      plan.warnings.push_back("credentials not staged: " + c.error().message());
     } else if (!*c) {
-      report.warnings.push_back("no credentials in " + credentials_.describe() +
-                                "; Claude Code in the container will ask you to log in (/login)");
+      plan.warnings.push_back("no credentials in " + credentials_.describe() +
+                              "; Claude Code in the container will ask you to log in (/login)");
     } else {
-      credentials = std::move(**c);
-      std::string w = credentials_warning(*credentials, clock_.now_ms());
-      if (!w.empty()) report.warnings.push_back(w);
+      plan.credentials = std::move(**c);
+      std::string w = credentials_warning(*plan.credentials, clock_.now_ms());
+      if (!w.empty()) plan.warnings.push_back(w);
     }
   }
   auto mapping = stage_mapping(layout_.home, options.project, layout_.config_dir, options.maps);
   if (!mapping.ok()) return mapping.error();
-  report.mapping = *mapping;
-  report.project_mount = options.project
-                             ? mapping->map_path(*options.project, Direction::kToContainer).value_or("/workspace")
-                             : "/workspace";
-  report.workdir = host_workdir ? mapping->map_path(*host_workdir, Direction::kToContainer).value_or(report.project_mount)
-                                : report.project_mount;
+  plan.mapping = *mapping;
+  plan.project_mount = options.project
+                           ? mapping->map_path(*options.project, Direction::kToContainer).value_or("/workspace")
+                           : "/workspace";
+  plan.workdir = plan.host_workdir
+                     ? mapping->map_path(*plan.host_workdir, Direction::kToContainer).value_or(plan.project_mount)
+                     : plan.project_mount;
+  return plan;
+}
+
+// Stage writes nothing of the user's (only the run's own folder), so there is no backup
+// step between the plan and its application.
+Result<StageReport> Stager::stage_locked(const StageOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  auto planned = plan(options);
+  if (!planned.ok()) return planned.error();
+  auto report = apply(options, *planned);
+  if (report.ok())
+    report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+// Writes the plan: the run's folders, the tree (unchanged files hard-linked from the
+// store), the manifest that describes it, the run's state.
+Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& plan) {
+  StageReport report;
+  report.project = options.project;
+  report.mapping = plan.mapping;
+  report.project_mount = plan.project_mount;
+  report.workdir = plan.workdir;
+  report.skipped = plan.skipped;
+  report.warnings = plan.warnings;
+  const auto& sources = plan.sources;
+  const auto& folders = plan.folders;
+  const auto& links = plan.links;
+  const auto& json_content = plan.json_content;
+  const auto& credentials = plan.credentials;
 
   // 3. The run's folders (0700: the stage holds credentials).
   RunState state;
@@ -234,7 +255,7 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
   manifest.run_id = state.run_id;
   manifest.trace_id = state.trace_id;
   manifest.created_at = rfc3339_utc(clock_.now_ms());
-  manifest.mapping = *mapping;
+  manifest.mapping = plan.mapping;
   ObjectStore store(layout_.stage_objects_dir(), /*durable=*/false);
   HashCache cache = HashCache::load(layout_.hash_cache_path());
   std::uint64_t total = 0;
@@ -308,7 +329,6 @@ Result<StageReport> Stager::stage_locked(const StageOptions& options) {
   if (!st.ok()) return st.error();
   (void)cache.save();  // a lost cache only costs hashing time next time
   collect_unlinked_objects(layout_.stage_objects_dir());
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 

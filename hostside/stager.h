@@ -17,6 +17,7 @@
 #include "core/stage_plan.h"
 #include "hostside/clock.h"
 #include "hostside/credential_store.h"
+#include "hostside/file_tree.h"
 #include "hostside/host_config.h"
 #include "hostside/host_layout.h"
 
@@ -51,6 +52,23 @@ struct StageReport {
   nlohmann::json to_json() const;
 };
 
+// What a stage will hold, decided before anything is written (Stager::plan).
+struct StagePlan {
+  struct Source {
+    std::string abs;  // where it comes from
+    TreeEntry entry;  // entry.rel: the path in tree/
+  };
+  std::vector<Source> sources;                     // files
+  std::vector<TreeEntry> folders, links;
+  std::map<std::string, std::string> json_content;  // rel -> the exact bytes validated (and staged)
+  std::optional<std::string> credentials;           // the credentials JSON text to stage
+  PathMap mapping;
+  std::optional<std::string> host_workdir;          // the working directory on the host
+  std::string project_mount, workdir;               // in the container
+  std::map<std::string, std::size_t> skipped;       // reason -> entries left out
+  std::vector<std::string> warnings;
+};
+
 // Reads back one earlier run whose outbox was never read back; called with the host
 // lock held. An Error is reported as a warning and does not stop the stage.
 using PendingApplier = std::function<Status(const std::string& run_id)>;
@@ -66,7 +84,10 @@ class Stager {
   Result<StageReport> stage(const StageOptions& options, const PendingApplier& apply_pending);
 
  private:
+  // plan -> apply, under the host lock.
   Result<StageReport> stage_locked(const StageOptions& options);
+  Result<StagePlan> plan(const StageOptions& options) const;
+  Result<StageReport> apply(const StageOptions& options, const StagePlan& plan);
   HostLayout layout_;
   HostConfig config_;
   CredentialStore& credentials_;

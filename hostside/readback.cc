@@ -285,599 +285,677 @@ Result<ReadbackReport> Readback::run(const ReadbackOptions& options) {
   return report;
 }
 
-Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
-  const std::string& run_id = options.run_id;
-  auto started = std::chrono::steady_clock::now();
-  ReadbackReport report;
-  report.run_id = run_id;
-  auto state = load_run_state(layout_, run_id);
-  if (!state.ok()) {
-    Error e = state.error();
-    e.fix = "run `claude-host status` to see the runs there are";
-    return e;
-  }
-  report.trace_id = state->trace_id;
-  report.container_exit = state->exit_code;
-  const std::string stage = layout_.stage_dir(run_id);
-  const nlohmann::json state_before = state->to_json();
+// One read-back of one run: plan -> backup -> apply, the steps sharing what they found.
+class Readback::Run {
+ public:
+  Run(Readback& rb, const ReadbackOptions& options)
+      : rb_(rb),
+        options_(options),
+        run_id_(options.run_id),
+        started_(std::chrono::steady_clock::now()) {}
 
-  // The base: the stage as staged (written by this host, mounted read-only in the container).
-  auto manifest_text = read_file(stage + "/manifest.json");
-  if (!manifest_text.ok()) return manifest_text.error();
-  auto manifest = Manifest::parse(*manifest_text, stage + "/manifest.json");
-  if (!manifest.ok()) return manifest.error();
-  std::map<std::string, StagedFile> staged;
-  for (const auto& f : manifest->files) staged[f.path] = {f.size, f.sha256};
-
-  auto finish_state = [&](const std::string& new_state) -> Status {
-    report.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    state->state = new_state;
-    state->updated_at = rfc3339_utc(clock_.now_ms());
-    nlohmann::json summary = {
-        {"exit_status", report.exit_status()},
-        {"changed", report.changed()},
-        {"conflicts", report.json_conflicts.size() + report.file_conflicts.size()},
-        {"held_deletes", report.held_deletes.size()},
-        {"unverifiable", report.unverifiable.size()}};
-    // A read-back that changes nothing leaves even the run's state as it was (its time
-    // included), so that reading a run back again is truly a no-op.
-    nlohmann::json was = state_before.value("last_readback", nlohmann::json());
-    if (was.is_object()) was.erase("time");
-    nlohmann::json same = state->to_json();
-    same["last_readback"] = summary;
-    same["updated_at"] = state_before.value("updated_at", "");
-    nlohmann::json before = state_before;
-    before["last_readback"] = was;
-    if (same == before) return Ok{};
-    summary["time"] = state->updated_at;
-    state->last_readback = summary;
-    return save_run_state(layout_, *state);
-  };
-  // A run whose outbox cannot be trusted as a whole: nothing merged, named, set aside.
-  auto quarantine = [&](const std::string& why) -> Result<ReadbackReport> {
-    report.quarantined = why;
-    state->quarantine_reason = why;
-    if (Status s = finish_state("quarantined"); !s.ok()) return s.error();
-    (void)log_event(layout_, "quarantined", report.trace_id, run_id, {{"reason", why}});
-    if (auto a = readback_alert(run_id, report.trace_id, "run quarantined: " + why, {}))
-      alerts_.raise(*a);
-    return report;
-  };
-
-  // 1. Plan. The container's side, read as hostile input.
-  std::optional<OutboxReader> outbox;
-  VerifiedOutbox theirs;
-  {
-    auto opened = OutboxReader::open(layout_.run_dir(run_id));
-    if (!opened.ok()) {
-      int err = opened.error().sys_errno;
-      if (err == ENOENT)
-        report.nothing_to_read = true;
-      else if (err == EACCES || err == EPERM)
-        return opened.error();
-      else
-        return quarantine(opened.error().message());
-    } else {
-      outbox.emplace(std::move(*opened));
-      auto has = outbox->has_journal();
-      if (!has.ok()) return has.error();
-      if (!*has) {
-        report.nothing_to_read = true;
-      } else {
-        auto v = outbox->verify();
-        if (!v.ok()) {
-          if (v.error().sys_errno == EACCES || v.error().sys_errno == EPERM) return v.error();
-          return quarantine(v.error().message());
-        }
-        theirs = std::move(*v);
-      }
-    }
-  }
-  report.unverifiable = theirs.unverifiable;
-  // Files published after the journal's last write and never journaled are never merged
-  // (no byte of them can be checked). An init killed between a rename and its record
-  // leaves such files (the last group's): then they are the changes a kill may lose, named
-  // in the report. From an init that stopped cleanly (its final report says the flush
-  // completed) they can only have been written around it: the run is quarantined.
-  if (!theirs.unjournaled.empty()) {
-    bool stopped_cleanly = false;
-    if (outbox) {
-      auto run_json = outbox->read_report("run.json", 0, kRunReportBytes);
-      if (run_json.ok() && !run_json->bytes.empty()) {
-        auto parsed = parse_bounded_json(run_json->bytes, "run.json", kRunReportBytes);
-        stopped_cleanly =
-            parsed.ok() && parsed->is_object() && parsed->value("flush_complete", false) == true;
-      }
-    }
-    for (const auto& [rel, t] : theirs.unjournaled) {
-      if (stopped_cleanly)
-        report.unverifiable.push_back(rel + ": " + (t.is_symlink ? "a symlink, " : "") +
-                                      "not what its journal records (the init stopped cleanly, so "
-                                      "nothing it published is unjournaled)");
-      else
-        report.unjournaled.push_back(rel);
-    }
+  Result<ReadbackReport> go() {
+    if (Status s = load(); !s.ok()) return s.error();
+    // 1. Plan: the container's side read as hostile input, the host's side looked at,
+    // the decisions (core/readback_plan.h), the bytes each step writes read and checked.
+    if (Status s = read_outbox(); !s.ok()) return s.error();
+    if (set_aside_) return quarantine(*set_aside_);
+    if (Status s = plan_steps(); !s.ok()) return s.error();
+    if (Status s = prepare(); !s.ok()) return s.error();
+    // 2. Back up every host file that may be touched, first.
+    if (Status s = backup(); !s.ok()) return s.error();
+    // 3. Apply: the intents first (one durable write), then each step, then the ledger.
+    if (Status s = apply(); !s.ok()) return s.error();
+    copy_reports();
+    return finish();
   }
 
-  // The host's side, looked at beneath the config folder only.
-  auto config = HomeTree::open(layout_.config_dir);
-  if (!config.ok()) return config.error();
-  std::optional<HomeTree> json_home;
-  std::string json_rel = ".claude.json";
-  if (!layout_.custom_config_dir) {
-    auto h = HomeTree::open(dirname_of(layout_.claude_json));
-    if (!h.ok()) return h.error();
-    json_home.emplace(std::move(*h));
-    json_rel = basename_of(layout_.claude_json);
-  }
-  const HomeTree& json_tree = json_home ? *json_home : *config;
-
-  // A read-back killed while it held Claude Code's lock on .claude.json left it behind.
-  ClaudeJsonLock::clear_abandoned(layout_.claude_json);
-  // A read-back killed between a write and the ledger's update: was the write made?
-  for (const auto& [path, intent] : state->intents) {
-    const HomeTree& t = path == ".claude.json" ? json_tree : *config;
-    auto now = t.look(path == ".claude.json" ? json_rel : path);
-    if (!now.ok()) continue;
-    bool done = false;
-    if (intent.applied.deleted)
-      done = now->kind == HostEntry::kAbsent;
-    else if (intent.size_after > 0)
-      done = now->kind == HostEntry::kFile && now->size == intent.size_after &&
-             t.prefix_sha256(path, intent.size_before).value_or("") == intent.sha_before;
-    else
-      done = now->kind == HostEntry::kFile && now->sha256 == intent.after_sha256;
-    if (done) state->applied[path] = intent.applied;
-  }
-  state->intents.clear();
-
-  ExcludeRules excludes = ExcludeRules::defaults();
-  for (const auto& g : config_.exclude) excludes.add_pattern(g);
-  ReadbackInput in;
-  in.staged = staged;
-  in.deleted = theirs.deleted;
-  in.applied = state->applied;
-  in.accept_deletes = options.accept_deletes;
-  in.excluded = [&](const std::string& p) { return excludes.excluded(p, false); };
-  for (auto& [rel, t] : theirs.entries) {
-    if (!is_valid_utf8(rel)) {
-      report.refused.push_back(
-          dump_json(rel) +
-          ": a name that is not UTF-8; not written into your home (it stays in "
-          "the outbox)");
-      continue;
-    }
-    if (rel == ".claude.json" || rel == ".credentials.json") {
-      in.theirs[rel] = t;
-      continue;
-    }
-    auto host = config->look(rel);
-    if (!host.ok()) {
-      report.refused.push_back(rel + ": " + host.error().message());
-      continue;
-    }
-    auto st = staged.find(rel);
-    if (!t.is_symlink && is_session_log(rel)) {
-      if (st != staged.end())
-        t.starts_with_staged =
-            outbox->prefix_sha256(rel, st->second.size).value_or("") == st->second.sha256;
-      else if (host->kind == HostEntry::kFile && host->size <= t.size)
-        host->prefix_of_theirs =
-            outbox->prefix_sha256(rel, host->size).value_or("") == host->sha256;
-    } else if (!t.is_symlink && host->kind == HostEntry::kFile) {
-      auto kept = config->look(conflict_name(rel, run_id));
-      if (kept.ok() && kept->kind == HostEntry::kFile) host->conflict_copy_sha256 = kept->sha256;
-    }
-    in.theirs[rel] = t;
-    in.host[rel] = *host;
-  }
-  for (const auto& [rel, f] : staged) {
-    if (in.host.count(rel) || rel == ".claude.json") continue;
-    bool gone = std::any_of(theirs.deleted.begin(), theirs.deleted.end(),
-                            [&p = rel](const std::string& d) { return is_same_or_under(p, d); });
-    if (!gone) continue;
-    auto host = config->look(rel);
-    if (host.ok()) in.host[rel] = *host;
-  }
-  ReadbackPlan plan = plan_readback(in);
-
-  // The contents each writing step needs, read (and checked against the journal) before
-  // anything is written; .claude.json merged now, so that its result is known.
+ private:
+  // The contents a writing step needs, read (and checked against the journal) before
+  // anything is written.
   struct Prepared {
     std::string bytes;
     RunState::Intent intent;
   };
-  std::map<std::string, Prepared> prepared;
-  std::optional<std::string> their_creds, base_creds, our_creds;
-  bool write_creds = false;
-  std::optional<nlohmann::json> merged_json, base_json, their_json;
-  bool will_touch = false;
-  for (auto& s : plan.steps) {
-    const TheirEntry* t = in.theirs.count(s.path) ? &in.theirs.at(s.path) : nullptr;
-    const HostEntry host = in.host.count(s.path) ? in.host.at(s.path) : HostEntry{};
-    switch (s.kind) {
-      case StepKind::kSkip:
-        // Something else where the container left a file (a folder, a link, a link leading
-        // out): not written, and the run needs a look. Excluded paths and host edits that
-        // win are routine.
-        (s.detail.find("the host has") != std::string::npos ? report.refused : report.skipped)
-            .push_back(s.path + ": " + s.detail);
-        continue;
-      case StepKind::kHoldDelete:
-        report.held_deletes.push_back(s.path);
-        continue;
-      case StepKind::kSymlink:
-        will_touch = true;
-        continue;
-      case StepKind::kDelete:
-        prepared[s.path].intent = {"", 0, 0, "", s.applied};
-        will_touch = true;
-        continue;
-      case StepKind::kCredentials: {
-        OutboxLimits small;
-        small.in_memory = kCredentialBytes;
-        auto b = outbox->read_verified(s.path, *t, 0, small);
-        if (!b.ok()) {
-          report.unverifiable.push_back(s.path + ": " + b.error().message());
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        if (auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/.credentials.json",
-                                             kCredentialBytes);
-            !parsed.ok() || !parsed->is_object()) {
-          report.unverifiable.push_back(
-              ".credentials.json: " +
-              (parsed.ok() ? std::string("not a JSON object") : parsed.error().message()));
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        their_creds = std::move(*b);
-        if (staged.count(".credentials.json")) {
-          auto b0 = read_file(stage + "/tree/.credentials.json");
-          if (b0.ok()) base_creds = std::move(*b0);
-        }
-        auto c = credentials_.read();
-        if (c.ok()) {
-          our_creds = *c;
-          write_creds = take_their_credentials(base_creds, our_creds, their_creds);
-          will_touch = will_touch || write_creds;
-        }
-        continue;
-      }
-      case StepKind::kMergeClaudeJson: {
-        auto b = outbox->read_verified(s.path, *t, 0);
-        auto parsed_theirs =
-            b.ok() ? parse_bounded_json(*b, outbox->path() + "/tree/.claude.json", kJsonBytes)
-                   : Result<nlohmann::json>(b.error());
-        if (parsed_theirs.ok() && !parsed_theirs->is_object())
-          parsed_theirs =
-              Error{"read JSON", outbox->path() + "/tree/.claude.json", 0, "not a JSON object", ""};
-        if (!parsed_theirs.ok()) {
-          report.unverifiable.push_back(".claude.json: " + parsed_theirs.error().message());
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        their_json = std::move(*parsed_theirs);
-        // The base: what this run last gave the host (an earlier read-back's copy), else the stage.
-        const AppliedEntry* applied =
-            state->applied.count(".claude.json") ? &state->applied.at(".claude.json") : nullptr;
-        std::optional<std::string> base_text;
-        if (applied) {
-          auto a = read_file(layout_.run_dir(run_id) + "/claude-json.applied");
-          if (a.ok() && sha256_hex(*a) == applied->sha256) base_text = std::move(*a);
-        } else if (staged.count(".claude.json")) {
-          auto a = read_file(stage + "/tree/.claude.json");
-          if (!a.ok() || sha256_hex(*a) != staged[".claude.json"].sha256) {
-            report.unverifiable.push_back(
-                ".claude.json: the staged copy (the merge base) does not match its manifest");
-            s.kind = StepKind::kSkip;
-            continue;
-          }
-          base_text = std::move(*a);
-        }
-        base_json = parse_optional(base_text, stage + "/tree/.claude.json");
-        auto ours = json_tree.read(json_rel, kJsonBytes);
-        if (!ours.ok() && ours.error().sys_errno != ENOENT) {
-          report.skipped.push_back(".claude.json: " + ours.error().message());
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        std::optional<nlohmann::json> ours_json;
-        if (ours.ok()) {
-          auto parsed = parse_bounded_json(*ours, layout_.claude_json, kJsonBytes);
-          if (!parsed.ok()) {
-            report.skipped.push_back(".claude.json: the host's copy cannot be merged (" +
-                                     parsed.error().detail +
-                                     "); fix it (or `claude-host restore`) and read back again");
-            s.kind = StepKind::kSkip;
-            continue;
-          }
-          ours_json = std::move(*parsed);
-        }
-        auto merged = merge_json_three_way(base_json, ours_json, their_json);
-        prepared[s.path].bytes = *b;  // theirs, kept as the next read-back's base
-        if (merged.merged && merged.merged != ours_json) {
-          merged_json = std::move(merged.merged);
-          prepared[s.path].intent = {sha256_hex(dump_json_text(*merged_json, 2) + "\n"), 0, 0, "",
-                                     s.applied};
-          will_touch = true;
-        } else {
-          for (const auto& c : merged.conflicts)
-            report.json_conflicts.push_back(conflict_to_json(c));
-        }
-        continue;
-      }
-      case StepKind::kAppendLog: {
-        auto b = outbox->read_verified(s.path, *t, s.from);
-        if (!b.ok()) {
-          report.unverifiable.push_back(s.path + ": " + b.error().message());
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        prepared[s.path] = {std::move(*b),
-                            {"", host.size, host.size + (s.to - s.from), host.sha256, s.applied}};
-        will_touch = true;
-        continue;
-      }
-      default: {  // a whole file of theirs, somewhere
-        auto b = outbox->read_verified(s.path, *t, 0);
-        if (!b.ok()) {
-          report.unverifiable.push_back(s.path + ": " + b.error().message());
-          s.kind = StepKind::kSkip;
-          continue;
-        }
-        if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
-          auto parsed = parse_bounded_json(*b, outbox->path() + "/tree/" + s.path, kJsonBytes);
-          if (!parsed.ok()) {
-            report.unverifiable.push_back(s.path + ": " + parsed.error().detail);
-            s.kind = StepKind::kSkip;
-            continue;
-          }
-        }
-        // A copy kept beside leaves the host's file as it is: writing it again is harmless,
-        // so it needs no intent.
-        std::string after =
-            s.kind == StepKind::kKeepTheirsAsConflict || s.kind == StepKind::kKeepTheirsBeside
-                ? std::string()
-                : t->sha256;
-        prepared[s.path] = {std::move(*b), {after, 0, 0, "", s.applied}};
-        will_touch = true;
-        continue;
-      }
-    }
-  }
 
-  // 2. Back up every host file we may touch, first: a full snapshot (unchanged files cost
-  // nothing, they are shared with earlier snapshots).
-  if (will_touch) {
-    BackupStore backups(layout_, config_.backup_mirror, clock_);
-    auto snap = backups.create("before read-back of run " + run_id);
-    if (!snap.ok()) {
-      Error e = snap.error();
-      e.fix =
-          "nothing was merged; free disk space or fix the backup folder, then run `claude-host "
-          "readback --run " +
-          run_id + "`";
+  // The run's state and the base: the stage as staged (written by this host, mounted
+  // read-only in the container).
+  Status load() {
+    report_.run_id = run_id_;
+    auto state = load_run_state(rb_.layout_, run_id_);
+    if (!state.ok()) {
+      Error e = state.error();
+      e.fix = "run `claude-host status` to see the runs there are";
       return e;
     }
-    report.backup_id = snap->id;
-    // Keep the store from growing without bound; the snapshot just taken always stays.
-    (void)backups.prune(config_.backup_keep_days);
+    state_.emplace(std::move(*state));
+    report_.trace_id = state_->trace_id;
+    report_.container_exit = state_->exit_code;
+    stage_ = rb_.layout_.stage_dir(run_id_);
+    state_before_ = state_->to_json();
+    auto manifest_text = read_file(stage_ + "/manifest.json");
+    if (!manifest_text.ok()) return manifest_text.error();
+    auto manifest = Manifest::parse(*manifest_text, stage_ + "/manifest.json");
+    if (!manifest.ok()) return manifest.error();
+    for (const auto& f : manifest->files) staged_[f.path] = {f.size, f.sha256};
+    return Ok{};
   }
 
-  // 3. Apply. The intents first (one durable write), then each step, then the ledger.
-  for (const auto& [path, p] : prepared)
-    if (!p.intent.after_sha256.empty() || p.intent.size_after > 0 || p.intent.applied.deleted)
-      state->intents[path] = p.intent;
-  if (!state->intents.empty())
-    if (Status s = save_run_state(layout_, *state); !s.ok()) return s.error();
+  Status finish_state(const std::string& new_state) {
+    report_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    state_->state = new_state;
+    state_->updated_at = rfc3339_utc(rb_.clock_.now_ms());
+    nlohmann::json summary = {
+        {"exit_status", report_.exit_status()},
+        {"changed", report_.changed()},
+        {"conflicts", report_.json_conflicts.size() + report_.file_conflicts.size()},
+        {"held_deletes", report_.held_deletes.size()},
+        {"unverifiable", report_.unverifiable.size()}};
+    // A read-back that changes nothing leaves even the run's state as it was (its time
+    // included), so that reading a run back again is truly a no-op.
+    nlohmann::json was = state_before_.value("last_readback", nlohmann::json());
+    if (was.is_object()) was.erase("time");
+    nlohmann::json same = state_->to_json();
+    same["last_readback"] = summary;
+    same["updated_at"] = state_before_.value("updated_at", "");
+    nlohmann::json before = state_before_;
+    before["last_readback"] = was;
+    if (same == before) return Ok{};
+    summary["time"] = state_->updated_at;
+    state_->last_readback = summary;
+    return save_run_state(rb_.layout_, *state_);
+  }
 
-  auto changed_meanwhile = [&](const ReadbackStep& s, const Status& st) {
-    if (st.ok() || st.error().sys_errno != EAGAIN) return false;
-    report.skipped.push_back(
-        s.path + ": changed on the host while read-back ran; read back again to merge it");
-    return true;
-  };
-  for (const auto& s : plan.steps) {
-    auto found = prepared.find(s.path);
-    const std::string* bytes = found == prepared.end() ? nullptr : &found->second.bytes;
-    const TheirEntry* t = in.theirs.count(s.path) ? &in.theirs.at(s.path) : nullptr;
-    const HostEntry host = in.host.count(s.path) ? in.host.at(s.path) : HostEntry{};
-    const unsigned new_mode = t ? (t->mode & 0755) | 0600 : 0600;
-    Status done = Ok{};
-    switch (s.kind) {
-      case StepKind::kSkip:
-      case StepKind::kHoldDelete:
-        continue;
-      case StepKind::kCredentials:
-        if (write_creds) {
-          done = credentials_.write(*their_creds);
-          if (!done.ok()) return done.error();
-          report.credentials =
-              "written back to " + credentials_.describe() + " (refreshed in the container)";
-        } else if (their_creds && our_creds && *their_creds != *our_creds &&
-                   their_creds != base_creds) {
-          report.credentials = "kept the host's (they are fresher than the container's)";
+  // A run whose outbox cannot be trusted as a whole: nothing merged, named, set aside.
+  Status set_aside(const std::string& why) {
+    set_aside_ = why;
+    return Ok{};
+  }
+  Result<ReadbackReport> quarantine(const std::string& why) {
+    report_.quarantined = why;
+    state_->quarantine_reason = why;
+    if (Status s = finish_state("quarantined"); !s.ok()) return s.error();
+    (void)log_event(rb_.layout_, "quarantined", report_.trace_id, run_id_, {{"reason", why}});
+    if (auto a = readback_alert(run_id_, report_.trace_id, "run quarantined: " + why, {}))
+      rb_.alerts_.raise(*a);
+    return report_;
+  }
+
+  // The container's side, read as hostile input.
+  Status read_outbox() {
+    {
+      auto opened = OutboxReader::open(rb_.layout_.run_dir(run_id_));
+      if (!opened.ok()) {
+        int err = opened.error().sys_errno;
+        if (err == ENOENT)
+          report_.nothing_to_read = true;
+        else if (err == EACCES || err == EPERM)
+          return opened.error();
+        else
+          return set_aside(opened.error().message());
+      } else {
+        outbox_.emplace(std::move(*opened));
+        auto has = outbox_->has_journal();
+        if (!has.ok()) return has.error();
+        if (!*has) {
+          report_.nothing_to_read = true;
+        } else {
+          auto v = outbox_->verify();
+          if (!v.ok()) {
+            if (v.error().sys_errno == EACCES || v.error().sys_errno == EPERM) return v.error();
+            return set_aside(v.error().message());
+          }
+          theirs_ = std::move(*v);
         }
-        break;
-      case StepKind::kMergeClaudeJson: {
-        if (merged_json) {
-          // Claude Code's own lock, then a re-read: a `claude` on the host may have written it
-          // since.
-          auto cli_lock = ClaudeJsonLock::acquire(layout_.claude_json);
-          if (!cli_lock.ok()) return cli_lock.error();
-          auto now = json_tree.read(json_rel, kJsonBytes);
-          std::optional<nlohmann::json> now_json;
-          if (now.ok()) {
-            auto parsed = parse_bounded_json(*now, layout_.claude_json, kJsonBytes);
-            if (!parsed.ok()) {
-              report.skipped.push_back(".claude.json: the host's copy cannot be merged (" +
-                                       parsed.error().detail +
-                                       "); fix it (or `claude-host restore`) and read back again");
+      }
+    }
+    report_.unverifiable = theirs_.unverifiable;
+    // Files published after the journal's last write and never journaled are never merged
+    // (no byte of them can be checked). An init killed between a rename and its record
+    // leaves such files (the last group's): then they are the changes a kill may lose, named
+    // in the report. From an init that stopped cleanly (its final report says the flush
+    // completed) they can only have been written around it: the run is quarantined.
+    if (!theirs_.unjournaled.empty()) {
+      bool stopped_cleanly = false;
+      if (outbox_) {
+        auto run_json = outbox_->read_report("run.json", 0, kRunReportBytes);
+        if (run_json.ok() && !run_json->bytes.empty()) {
+          auto parsed = parse_bounded_json(run_json->bytes, "run.json", kRunReportBytes);
+          stopped_cleanly =
+              parsed.ok() && parsed->is_object() && parsed->value("flush_complete", false) == true;
+        }
+      }
+      for (const auto& [rel, t] : theirs_.unjournaled) {
+        if (stopped_cleanly)
+          report_.unverifiable.push_back(
+              rel + ": " + (t.is_symlink ? "a symlink, " : "") +
+              "not what its journal records (the init stopped cleanly, so "
+              "nothing it published is unjournaled)");
+        else
+          report_.unjournaled.push_back(rel);
+      }
+    }
+    return Ok{};
+  }
+
+  // The host's side, looked at beneath the config folder only, and the plan.
+  Status plan_steps() {
+    // The host's side, looked at beneath the config folder only.
+    auto opened = HomeTree::open(rb_.layout_.config_dir);
+    if (!opened.ok()) return opened.error();
+    home_.emplace(std::move(*opened));
+    if (!rb_.layout_.custom_config_dir) {
+      auto h = HomeTree::open(dirname_of(rb_.layout_.claude_json));
+      if (!h.ok()) return h.error();
+      json_home_.emplace(std::move(*h));
+      json_rel_ = basename_of(rb_.layout_.claude_json);
+    }
+    json_tree_ = json_home_ ? &*json_home_ : &*home_;
+
+    // A read-back killed while it held Claude Code's lock on .claude.json left it behind.
+    ClaudeJsonLock::clear_abandoned(rb_.layout_.claude_json);
+    // A read-back killed between a write and the ledger's update: was the write made?
+    for (const auto& [path, intent] : state_->intents) {
+      const HomeTree& t = path == ".claude.json" ? *json_tree_ : *home_;
+      auto now = t.look(path == ".claude.json" ? json_rel_ : path);
+      if (!now.ok()) continue;
+      bool done = false;
+      if (intent.applied.deleted)
+        done = now->kind == HostEntry::kAbsent;
+      else if (intent.size_after > 0)
+        done = now->kind == HostEntry::kFile && now->size == intent.size_after &&
+               t.prefix_sha256(path, intent.size_before).value_or("") == intent.sha_before;
+      else
+        done = now->kind == HostEntry::kFile && now->sha256 == intent.after_sha256;
+      if (done) state_->applied[path] = intent.applied;
+    }
+    state_->intents.clear();
+
+    for (const auto& g : rb_.config_.exclude) excludes_.add_pattern(g);
+    in_.staged = staged_;
+    in_.deleted = theirs_.deleted;
+    in_.applied = state_->applied;
+    in_.accept_deletes = options_.accept_deletes;
+    in_.excluded = [&](const std::string& p) { return excludes_.excluded(p, false); };
+    for (auto& [rel, t] : theirs_.entries) {
+      if (!is_valid_utf8(rel)) {
+        report_.refused.push_back(
+            dump_json(rel) +
+            ": a name that is not UTF-8; not written into your home (it stays in "
+            "the outbox)");
+        continue;
+      }
+      if (rel == ".claude.json" || rel == ".credentials.json") {
+        in_.theirs[rel] = t;
+        continue;
+      }
+      auto host = home_->look(rel);
+      if (!host.ok()) {
+        report_.refused.push_back(rel + ": " + host.error().message());
+        continue;
+      }
+      auto st = staged_.find(rel);
+      if (!t.is_symlink && is_session_log(rel)) {
+        if (st != staged_.end())
+          t.starts_with_staged =
+              outbox_->prefix_sha256(rel, st->second.size).value_or("") == st->second.sha256;
+        else if (host->kind == HostEntry::kFile && host->size <= t.size)
+          host->prefix_of_theirs =
+              outbox_->prefix_sha256(rel, host->size).value_or("") == host->sha256;
+      } else if (!t.is_symlink && host->kind == HostEntry::kFile) {
+        auto kept = home_->look(conflict_name(rel, run_id_));
+        if (kept.ok() && kept->kind == HostEntry::kFile) host->conflict_copy_sha256 = kept->sha256;
+      }
+      in_.theirs[rel] = t;
+      in_.host[rel] = *host;
+    }
+    for (const auto& [rel, f] : staged_) {
+      if (in_.host.count(rel) || rel == ".claude.json") continue;
+      bool gone = std::any_of(theirs_.deleted.begin(), theirs_.deleted.end(),
+                              [&p = rel](const std::string& d) { return is_same_or_under(p, d); });
+      if (!gone) continue;
+      auto host = home_->look(rel);
+      if (host.ok()) in_.host[rel] = *host;
+    }
+    plan_ = plan_readback(in_);
+    return Ok{};
+  }
+
+  // The contents each writing step needs, read (and checked against the journal) before
+  // anything is written; .claude.json merged now, so that its result is known.
+  Status prepare() {
+    for (auto& s : plan_.steps) {
+      const TheirEntry* t = in_.theirs.count(s.path) ? &in_.theirs.at(s.path) : nullptr;
+      const HostEntry host = in_.host.count(s.path) ? in_.host.at(s.path) : HostEntry{};
+      switch (s.kind) {
+        case StepKind::kSkip:
+          // Something else where the container left a file (a folder, a link, a link leading
+          // out): not written, and the run needs a look. Excluded paths and host edits that
+          // win are routine.
+          (s.detail.find("the host has") != std::string::npos ? report_.refused : report_.skipped)
+              .push_back(s.path + ": " + s.detail);
+          continue;
+        case StepKind::kHoldDelete:
+          report_.held_deletes.push_back(s.path);
+          continue;
+        case StepKind::kSymlink:
+          will_touch_ = true;
+          continue;
+        case StepKind::kDelete:
+          prepared_[s.path].intent = {"", 0, 0, "", s.applied};
+          will_touch_ = true;
+          continue;
+        case StepKind::kCredentials: {
+          OutboxLimits small;
+          small.in_memory = kCredentialBytes;
+          auto b = outbox_->read_verified(s.path, *t, 0, small);
+          if (!b.ok()) {
+            report_.unverifiable.push_back(s.path + ": " + b.error().message());
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          if (auto parsed = parse_bounded_json(*b, outbox_->path() + "/tree/.credentials.json",
+                                               kCredentialBytes);
+              !parsed.ok() || !parsed->is_object()) {
+            report_.unverifiable.push_back(
+                ".credentials.json: " +
+                (parsed.ok() ? std::string("not a JSON object") : parsed.error().message()));
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          their_creds_ = std::move(*b);
+          if (staged_.count(".credentials.json")) {
+            auto b0 = read_file(stage_ + "/tree/.credentials.json");
+            if (b0.ok()) base_creds_ = std::move(*b0);
+          }
+          auto c = rb_.credentials_.read();
+          if (c.ok()) {
+            our_creds_ = *c;
+            write_creds_ = take_their_credentials(base_creds_, our_creds_, their_creds_);
+            will_touch_ = will_touch_ || write_creds_;
+          }
+          continue;
+        }
+        case StepKind::kMergeClaudeJson: {
+          auto b = outbox_->read_verified(s.path, *t, 0);
+          auto parsed_theirs =
+              b.ok() ? parse_bounded_json(*b, outbox_->path() + "/tree/.claude.json", kJsonBytes)
+                     : Result<nlohmann::json>(b.error());
+          if (parsed_theirs.ok() && !parsed_theirs->is_object())
+            parsed_theirs = Error{"read JSON", outbox_->path() + "/tree/.claude.json", 0,
+                                  "not a JSON object", ""};
+          if (!parsed_theirs.ok()) {
+            report_.unverifiable.push_back(".claude.json: " + parsed_theirs.error().message());
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          their_json_ = std::move(*parsed_theirs);
+          // The base: what this run last gave the host (an earlier read-back's copy), else the
+          // stage.
+          const AppliedEntry* applied =
+              state_->applied.count(".claude.json") ? &state_->applied.at(".claude.json") : nullptr;
+          std::optional<std::string> base_text;
+          if (applied) {
+            auto a = read_file(rb_.layout_.run_dir(run_id_) + "/claude-json.applied");
+            if (a.ok() && sha256_hex(*a) == applied->sha256) base_text = std::move(*a);
+          } else if (staged_.count(".claude.json")) {
+            auto a = read_file(stage_ + "/tree/.claude.json");
+            if (!a.ok() || sha256_hex(*a) != staged_[".claude.json"].sha256) {
+              report_.unverifiable.push_back(
+                  ".claude.json: the staged copy (the merge base) does not match its manifest");
+              s.kind = StepKind::kSkip;
               continue;
             }
-            now_json = std::move(*parsed);
+            base_text = std::move(*a);
           }
-          auto merged = merge_json_three_way(base_json, now_json, their_json);
-          for (const auto& c : merged.conflicts)
-            report.json_conflicts.push_back(conflict_to_json(c));
-          if (merged.merged && merged.merged != now_json) {
-            auto mode = json_tree.look(json_rel);
-            done = json_tree.write(json_rel, dump_json_text(*merged.merged, 2) + "\n",
-                                   mode.ok() && mode->kind == HostEntry::kFile ? mode->mode : 0600);
-            if (!done.ok()) return done.error();
-            report.claude_json_changed = true;
+          base_json_ = parse_optional(base_text, stage_ + "/tree/.claude.json");
+          auto ours = json_tree_->read(json_rel_, kJsonBytes);
+          if (!ours.ok() && ours.error().sys_errno != ENOENT) {
+            report_.skipped.push_back(".claude.json: " + ours.error().message());
+            s.kind = StepKind::kSkip;
+            continue;
           }
-        }
-        // Theirs, as the base of a later read-back of this run.
-        Status kept =
-            write_file_atomically(layout_.run_dir(run_id) + "/claude-json.applied", *bytes, 0600);
-        if (!kept.ok()) return kept.error();
-        break;
-      }
-      case StepKind::kAppendLog:
-        done = config->append(s.path, *bytes, host.size);
-        if (changed_meanwhile(s, done)) continue;
-        if (!done.ok()) return done.error();
-        report.sessions_appended.emplace_back(s.path, count_lines(*bytes));
-        break;
-      case StepKind::kCreate:
-        done = config->write(s.path, *bytes, new_mode);
-        if (!done.ok()) return done.error();
-        (is_session_log(s.path) ? report.sessions_added : report.files_added).push_back(s.path);
-        break;
-      case StepKind::kReplace:
-        done = config->write(s.path, *bytes, host.mode);
-        if (!done.ok()) return done.error();
-        report.files_changed.push_back(s.path);
-        break;
-      case StepKind::kReplaceKeepHost: {
-        std::string other = conflict_name(s.path, run_id);
-        done = config->copy(s.path, other);
-        if (done.ok()) done = config->write(s.path, *bytes, host.mode);
-        if (!done.ok()) return done.error();
-        report.file_conflicts.push_back({{"path", s.path},
-                                         {"kept", "container"},
-                                         {"other_kept_as", config->root() + "/" + other}});
-        break;
-      }
-      case StepKind::kKeepTheirsAsConflict: {
-        std::string other = conflict_name(s.path, run_id);
-        done = config->write(other, *bytes, host.mode);
-        if (!done.ok()) return done.error();
-        report.file_conflicts.push_back(
-            {{"path", s.path}, {"kept", "host"}, {"other_kept_as", config->root() + "/" + other}});
-        break;
-      }
-      case StepKind::kKeepTheirsBeside: {
-        std::string other = container_copy_name(s.path, run_id);
-        done = config->write(other, *bytes, new_mode);
-        if (!done.ok()) return done.error();
-        report.kept_beside.push_back(
-            {{"path", s.path}, {"kept_as", config->root() + "/" + other}, {"why", s.detail}});
-        break;
-      }
-      case StepKind::kSymlink:
-        done = config->symlink(s.path, t->target);
-        if (!done.ok()) {
-          report.refused.push_back(s.path + ": " + done.error().message());
+          std::optional<nlohmann::json> ours_json;
+          if (ours.ok()) {
+            auto parsed = parse_bounded_json(*ours, rb_.layout_.claude_json, kJsonBytes);
+            if (!parsed.ok()) {
+              report_.skipped.push_back(".claude.json: the host's copy cannot be merged (" +
+                                        parsed.error().detail +
+                                        "); fix it (or `claude-host restore`) and read back again");
+              s.kind = StepKind::kSkip;
+              continue;
+            }
+            ours_json = std::move(*parsed);
+          }
+          auto merged = merge_json_three_way(base_json_, ours_json, their_json_);
+          prepared_[s.path].bytes = *b;  // theirs, kept as the next read-back's base
+          if (merged.merged && merged.merged != ours_json) {
+            merged_json_ = std::move(merged.merged);
+            prepared_[s.path].intent = {sha256_hex(dump_json_text(*merged_json_, 2) + "\n"), 0, 0,
+                                        "", s.applied};
+            will_touch_ = true;
+          } else {
+            for (const auto& c : merged.conflicts)
+              report_.json_conflicts.push_back(conflict_to_json(c));
+          }
           continue;
         }
-        report.files_added.push_back(s.path);
-        break;
-      case StepKind::kDelete: {
-        auto now = config->look(s.path);
-        if (!now.ok() || now->kind != HostEntry::kFile || now->sha256 != staged[s.path].sha256) {
-          report.skipped.push_back(s.path + ": changed on the host while read-back ran: kept");
+        case StepKind::kAppendLog: {
+          auto b = outbox_->read_verified(s.path, *t, s.from);
+          if (!b.ok()) {
+            report_.unverifiable.push_back(s.path + ": " + b.error().message());
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          prepared_[s.path] = {
+              std::move(*b), {"", host.size, host.size + (s.to - s.from), host.sha256, s.applied}};
+          will_touch_ = true;
           continue;
         }
-        done = config->remove(s.path);
-        if (!done.ok()) return done.error();
-        report.files_deleted.push_back(s.path);
-        break;
+        default: {  // a whole file of theirs, somewhere
+          auto b = outbox_->read_verified(s.path, *t, 0);
+          if (!b.ok()) {
+            report_.unverifiable.push_back(s.path + ": " + b.error().message());
+            s.kind = StepKind::kSkip;
+            continue;
+          }
+          if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
+            auto parsed = parse_bounded_json(*b, outbox_->path() + "/tree/" + s.path, kJsonBytes);
+            if (!parsed.ok()) {
+              report_.unverifiable.push_back(s.path + ": " + parsed.error().detail);
+              s.kind = StepKind::kSkip;
+              continue;
+            }
+          }
+          // A copy kept beside leaves the host's file as it is: writing it again is harmless,
+          // so it needs no intent.
+          std::string after =
+              s.kind == StepKind::kKeepTheirsAsConflict || s.kind == StepKind::kKeepTheirsBeside
+                  ? std::string()
+                  : t->sha256;
+          prepared_[s.path] = {std::move(*b), {after, 0, 0, "", s.applied}};
+          will_touch_ = true;
+          continue;
+        }
       }
     }
-    state->applied[s.path] = s.applied;
+
+    return Ok{};
   }
-  state->intents.clear();
+
+  // A full snapshot (unchanged files cost nothing: they are shared with earlier snapshots).
+  Status backup() {
+    if (will_touch_) {
+      BackupStore backups(rb_.layout_, rb_.config_.backup_mirror, rb_.clock_);
+      auto snap = backups.create("before read-back of run " + run_id_);
+      if (!snap.ok()) {
+        Error e = snap.error();
+        e.fix =
+            "nothing was merged; free disk space or fix the backup folder, then run `claude-host "
+            "readback --run " +
+            run_id_ + "`";
+        return e;
+      }
+      report_.backup_id = snap->id;
+      // Keep the store from growing without bound; the snapshot just taken always stays.
+      (void)backups.prune(rb_.config_.backup_keep_days);
+    }
+
+    return Ok{};
+  }
+
+  Status apply() {
+    for (const auto& [path, p] : prepared_)
+      if (!p.intent.after_sha256.empty() || p.intent.size_after > 0 || p.intent.applied.deleted)
+        state_->intents[path] = p.intent;
+    if (!state_->intents.empty())
+      if (Status s = save_run_state(rb_.layout_, *state_); !s.ok()) return s.error();
+
+    auto changed_meanwhile = [&](const ReadbackStep& s, const Status& st) {
+      if (st.ok() || st.error().sys_errno != EAGAIN) return false;
+      report_.skipped.push_back(
+          s.path + ": changed on the host while read-back ran; read back again to merge it");
+      return true;
+    };
+    for (const auto& s : plan_.steps) {
+      auto found = prepared_.find(s.path);
+      const std::string* bytes = found == prepared_.end() ? nullptr : &found->second.bytes;
+      const TheirEntry* t = in_.theirs.count(s.path) ? &in_.theirs.at(s.path) : nullptr;
+      const HostEntry host = in_.host.count(s.path) ? in_.host.at(s.path) : HostEntry{};
+      const unsigned new_mode = t ? (t->mode & 0755) | 0600 : 0600;
+      Status done = Ok{};
+      switch (s.kind) {
+        case StepKind::kSkip:
+        case StepKind::kHoldDelete:
+          continue;
+        case StepKind::kCredentials:
+          if (write_creds_) {
+            done = rb_.credentials_.write(*their_creds_);
+            if (!done.ok()) return done.error();
+            report_.credentials =
+                "written back to " + rb_.credentials_.describe() + " (refreshed in the container)";
+          } else if (their_creds_ && our_creds_ && *their_creds_ != *our_creds_ &&
+                     their_creds_ != base_creds_) {
+            report_.credentials = "kept the host's (they are fresher than the container's)";
+          }
+          break;
+        case StepKind::kMergeClaudeJson: {
+          if (merged_json_) {
+            // Claude Code's own lock, then a re-read: a `claude` on the host may have written it
+            // since.
+            auto cli_lock = ClaudeJsonLock::acquire(rb_.layout_.claude_json);
+            if (!cli_lock.ok()) return cli_lock.error();
+            auto now = json_tree_->read(json_rel_, kJsonBytes);
+            std::optional<nlohmann::json> now_json;
+            if (now.ok()) {
+              auto parsed = parse_bounded_json(*now, rb_.layout_.claude_json, kJsonBytes);
+              if (!parsed.ok()) {
+                report_.skipped.push_back(
+                    ".claude.json: the host's copy cannot be merged (" + parsed.error().detail +
+                    "); fix it (or `claude-host restore`) and read back again");
+                continue;
+              }
+              now_json = std::move(*parsed);
+            }
+            auto merged = merge_json_three_way(base_json_, now_json, their_json_);
+            for (const auto& c : merged.conflicts)
+              report_.json_conflicts.push_back(conflict_to_json(c));
+            if (merged.merged && merged.merged != now_json) {
+              auto mode = json_tree_->look(json_rel_);
+              done = json_tree_->write(
+                  json_rel_, dump_json_text(*merged.merged, 2) + "\n",
+                  mode.ok() && mode->kind == HostEntry::kFile ? mode->mode : 0600);
+              if (!done.ok()) return done.error();
+              report_.claude_json_changed = true;
+            }
+          }
+          // Theirs, as the base of a later read-back of this run.
+          Status kept = write_file_atomically(rb_.layout_.run_dir(run_id_) + "/claude-json.applied",
+                                              *bytes, 0600);
+          if (!kept.ok()) return kept.error();
+          break;
+        }
+        case StepKind::kAppendLog:
+          done = home_->append(s.path, *bytes, host.size);
+          if (changed_meanwhile(s, done)) continue;
+          if (!done.ok()) return done.error();
+          report_.sessions_appended.emplace_back(s.path, count_lines(*bytes));
+          break;
+        case StepKind::kCreate:
+          done = home_->write(s.path, *bytes, new_mode);
+          if (!done.ok()) return done.error();
+          (is_session_log(s.path) ? report_.sessions_added : report_.files_added).push_back(s.path);
+          break;
+        case StepKind::kReplace:
+          done = home_->write(s.path, *bytes, host.mode);
+          if (!done.ok()) return done.error();
+          report_.files_changed.push_back(s.path);
+          break;
+        case StepKind::kReplaceKeepHost: {
+          std::string other = conflict_name(s.path, run_id_);
+          done = home_->copy(s.path, other);
+          if (done.ok()) done = home_->write(s.path, *bytes, host.mode);
+          if (!done.ok()) return done.error();
+          report_.file_conflicts.push_back({{"path", s.path},
+                                            {"kept", "container"},
+                                            {"other_kept_as", home_->root() + "/" + other}});
+          break;
+        }
+        case StepKind::kKeepTheirsAsConflict: {
+          std::string other = conflict_name(s.path, run_id_);
+          done = home_->write(other, *bytes, host.mode);
+          if (!done.ok()) return done.error();
+          report_.file_conflicts.push_back(
+              {{"path", s.path}, {"kept", "host"}, {"other_kept_as", home_->root() + "/" + other}});
+          break;
+        }
+        case StepKind::kKeepTheirsBeside: {
+          std::string other = container_copy_name(s.path, run_id_);
+          done = home_->write(other, *bytes, new_mode);
+          if (!done.ok()) return done.error();
+          report_.kept_beside.push_back(
+              {{"path", s.path}, {"kept_as", home_->root() + "/" + other}, {"why", s.detail}});
+          break;
+        }
+        case StepKind::kSymlink:
+          done = home_->symlink(s.path, t->target);
+          if (!done.ok()) {
+            report_.refused.push_back(s.path + ": " + done.error().message());
+            continue;
+          }
+          report_.files_added.push_back(s.path);
+          break;
+        case StepKind::kDelete: {
+          auto now = home_->look(s.path);
+          if (!now.ok() || now->kind != HostEntry::kFile || now->sha256 != staged_[s.path].sha256) {
+            report_.skipped.push_back(s.path + ": changed on the host while read-back ran: kept");
+            continue;
+          }
+          done = home_->remove(s.path);
+          if (!done.ok()) return done.error();
+          report_.files_deleted.push_back(s.path);
+          break;
+        }
+      }
+      state_->applied[s.path] = s.applied;
+    }
+    state_->intents.clear();
+
+    return Ok{};
+  }
 
   // The run's own reports go to the host logs, once and capped (offsets in state.json).
-  std::vector<nlohmann::json> events;
-  if (outbox) {
-    auto [ev_off, ev_n] =
-        copy_report_lines(*outbox, "events.jsonl", state->events_applied,
-                          state->events_bytes_copied, layout_.events_log(), report.trace_id, run_id,
-                          report.reports_capped, report.refused, &events);
-    auto [me_off, me_n] = copy_report_lines(
-        *outbox, "metrics.jsonl", state->metrics_applied, state->metrics_bytes_copied,
-        layout_.metrics_log(), report.trace_id, run_id, report.reports_capped, report.refused);
-    state->events_applied = ev_off;
-    state->metrics_applied = me_off;
-    report.events_copied = ev_n;
-    report.metrics_copied = me_n;
-    auto run_json = outbox->read_report("run.json", 0, kRunReportBytes + 1);
-    if (!run_json.ok()) {
-      report.refused.push_back("reports/run.json: " + run_json.error().message());
-    } else if (run_json->file_size > kRunReportBytes) {
-      report.refused.push_back("reports/run.json: larger than " + std::to_string(kRunReportBytes) +
-                               " bytes; not read");
-    } else if (!run_json->bytes.empty()) {
-      auto parsed = parse_bounded_json(run_json->bytes, outbox->path() + "/reports/run.json",
-                                       kRunReportBytes);
-      if (!parsed.ok())
-        report.refused.push_back("reports/run.json: " + parsed.error().detail);
-      else if (!parsed->is_object())
-        report.reports_capped.push_back("run.json: not a run report (not a JSON object)");
-      else
-        report.run_report = std::move(*parsed);
+  void copy_reports() {
+    if (outbox_) {
+      auto [ev_off, ev_n] =
+          copy_report_lines(*outbox_, "events.jsonl", state_->events_applied,
+                            state_->events_bytes_copied, rb_.layout_.events_log(), report_.trace_id,
+                            run_id_, report_.reports_capped, report_.refused, &events_);
+      auto [me_off, me_n] =
+          copy_report_lines(*outbox_, "metrics.jsonl", state_->metrics_applied,
+                            state_->metrics_bytes_copied, rb_.layout_.metrics_log(),
+                            report_.trace_id, run_id_, report_.reports_capped, report_.refused);
+      state_->events_applied = ev_off;
+      state_->metrics_applied = me_off;
+      report_.events_copied = ev_n;
+      report_.metrics_copied = me_n;
+      auto run_json = outbox_->read_report("run.json", 0, kRunReportBytes + 1);
+      if (!run_json.ok()) {
+        report_.refused.push_back("reports/run.json: " + run_json.error().message());
+      } else if (run_json->file_size > kRunReportBytes) {
+        report_.refused.push_back("reports/run.json: larger than " +
+                                  std::to_string(kRunReportBytes) + " bytes; not read");
+      } else if (!run_json->bytes.empty()) {
+        auto parsed = parse_bounded_json(run_json->bytes, outbox_->path() + "/reports/run.json",
+                                         kRunReportBytes);
+        if (!parsed.ok())
+          report_.refused.push_back("reports/run.json: " + parsed.error().detail);
+        else if (!parsed->is_object())
+          report_.reports_capped.push_back("run.json: not a run report (not a JSON object)");
+        else
+          report_.run_report = std::move(*parsed);
+      }
     }
+    static const std::set<std::string> kRoutine = {"started", "flush", "seeded", "publish"};
+    for (const auto& e : events_)
+      if (e.is_object() && !kRoutine.count(e.value("event", "")))
+        report_.health_events.push_back(e);
   }
-  static const std::set<std::string> kRoutine = {"started", "flush", "seeded", "publish"};
-  for (const auto& e : events)
-    if (e.is_object() && !kRoutine.count(e.value("event", ""))) report.health_events.push_back(e);
 
-  bool untrusted = !report.unverifiable.empty();
-  if (untrusted) {
-    report.quarantined = "run " + run_id + ": " + std::to_string(report.unverifiable.size()) +
-                         " outbox entr" + (report.unverifiable.size() == 1 ? "y" : "ies") +
-                         " did not verify (first: " + report.unverifiable.front() +
-                         "); what verified was merged";
-    state->quarantine_reason = report.quarantined;
-  } else {
-    state->quarantine_reason.clear();
+  Result<ReadbackReport> finish() {
+    bool untrusted = !report_.unverifiable.empty();
+    if (untrusted) {
+      report_.quarantined = "run " + run_id_ + ": " + std::to_string(report_.unverifiable.size()) +
+                            " outbox entr" + (report_.unverifiable.size() == 1 ? "y" : "ies") +
+                            " did not verify (first: " + report_.unverifiable.front() +
+                            "); what verified was merged";
+      state_->quarantine_reason = report_.quarantined;
+    } else {
+      state_->quarantine_reason.clear();
+    }
+    if (Status s = finish_state(untrusted ? "quarantined" : "read-back"); !s.ok()) return s.error();
+
+    (void)log_event(rb_.layout_, "readback", report_.trace_id, run_id_,
+                    {{"exit_status", report_.exit_status()},
+                     {"changed", report_.changed()},
+                     {"files_added", report_.files_added.size()},
+                     {"files_changed", report_.files_changed.size()},
+                     {"files_deleted", report_.files_deleted.size()},
+                     {"sessions_added", report_.sessions_added.size()},
+                     {"sessions_appended", report_.sessions_appended.size()},
+                     {"conflicts", report_.json_conflicts.size() + report_.file_conflicts.size()},
+                     {"held_deletes", report_.held_deletes.size()},
+                     {"quarantined", !report_.quarantined.empty()},
+                     {"unverifiable", report_.unverifiable},
+                     {"refused", report_.refused},
+                     {"backup_id", report_.backup_id}});
+    (void)append_lines(rb_.layout_.metrics_log(),
+                       {dump_json(nlohmann::json{{"time", rfc3339_utc(rb_.clock_.now_ms(), true)},
+                                                 {"source", "claude-host"},
+                                                 {"metric", "readback"},
+                                                 {"trace_id", report_.trace_id},
+                                                 {"run_id", run_id_},
+                                                 {"seconds", report_.seconds},
+                                                 {"changed", report_.changed()}})});
+
+    std::vector<std::string> problems = report_.unverifiable;
+    problems.insert(problems.end(), report_.refused.begin(), report_.refused.end());
+    if (auto a = readback_alert(run_id_, report_.trace_id, std::nullopt, problems))
+      rb_.alerts_.raise(*a);
+    for (const auto& a : run_health_alerts(run_id_, report_.trace_id, report_.run_report, events_))
+      rb_.alerts_.raise(a);
+    return report_;
   }
-  if (Status s = finish_state(untrusted ? "quarantined" : "read-back"); !s.ok()) return s.error();
 
-  (void)log_event(layout_, "readback", report.trace_id, run_id,
-                  {{"exit_status", report.exit_status()},
-                   {"changed", report.changed()},
-                   {"files_added", report.files_added.size()},
-                   {"files_changed", report.files_changed.size()},
-                   {"files_deleted", report.files_deleted.size()},
-                   {"sessions_added", report.sessions_added.size()},
-                   {"sessions_appended", report.sessions_appended.size()},
-                   {"conflicts", report.json_conflicts.size() + report.file_conflicts.size()},
-                   {"held_deletes", report.held_deletes.size()},
-                   {"quarantined", !report.quarantined.empty()},
-                   {"unverifiable", report.unverifiable},
-                   {"refused", report.refused},
-                   {"backup_id", report.backup_id}});
-  (void)append_lines(layout_.metrics_log(),
-                     {dump_json(nlohmann::json{{"time", rfc3339_utc(clock_.now_ms(), true)},
-                                               {"source", "claude-host"},
-                                               {"metric", "readback"},
-                                               {"trace_id", report.trace_id},
-                                               {"run_id", run_id},
-                                               {"seconds", report.seconds},
-                                               {"changed", report.changed()}})});
+  Readback& rb_;
+  const ReadbackOptions& options_;
+  const std::string& run_id_;
+  std::chrono::steady_clock::time_point started_;
+  ReadbackReport report_;
+  std::optional<RunState> state_;
+  nlohmann::json state_before_;
+  std::string stage_;
+  std::map<std::string, StagedFile> staged_;
+  std::optional<std::string> set_aside_;  // why the whole run is quarantined
+  std::optional<OutboxReader> outbox_;
+  VerifiedOutbox theirs_;
+  std::optional<HomeTree> home_, json_home_;
+  std::string json_rel_ = ".claude.json";
+  const HomeTree* json_tree_ = nullptr;
+  ExcludeRules excludes_ = ExcludeRules::defaults();
+  ReadbackInput in_;
+  ReadbackPlan plan_;
+  std::map<std::string, Prepared> prepared_;
+  std::optional<std::string> their_creds_, base_creds_, our_creds_;
+  bool write_creds_ = false;
+  std::optional<nlohmann::json> merged_json_, base_json_, their_json_;
+  bool will_touch_ = false;
+  std::vector<nlohmann::json> events_;
+};
 
-  std::vector<std::string> problems = report.unverifiable;
-  problems.insert(problems.end(), report.refused.begin(), report.refused.end());
-  if (auto a = readback_alert(run_id, report.trace_id, std::nullopt, problems)) alerts_.raise(*a);
-  for (const auto& a : run_health_alerts(run_id, report.trace_id, report.run_report, events))
-    alerts_.raise(a);
-  return report;
+Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
+  return Run(*this, options).go();
 }
 
 Result<bool> Readback::sync_credentials(const std::string& run_id) {

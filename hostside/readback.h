@@ -80,6 +80,7 @@ class Readback {
   Result<bool> sync_credentials(const std::string& run_id);
 
  private:
+  class Run;  // one read-back: plan -> backup -> apply (readback.cc)
   Result<ReadbackReport> run_locked(const ReadbackOptions& options);
   HostLayout layout_;
   HostConfig config_;

@@ -19,18 +19,14 @@ std::string_view base_name(std::string_view rel_path) {
   return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 FileKind file_kind(std::string_view rel_path) {
   std::string_view name = base_name(rel_path);
   if (name == ".claude.json") return FileKind::kClaudeJson;
   if (name == "settings.json" || name == "settings.local.json") return FileKind::kSettings;
-  if (ends_with(name, ".jsonl")) {
+  if (name.ends_with(".jsonl")) {
     return name == "history.jsonl" ? FileKind::kHistory : FileKind::kSessionLog;
   }
-  if (rel_path.substr(0, 8) == "plugins/" && ends_with(name, ".json")) return FileKind::kPlugins;
+  if (rel_path.substr(0, 8) == "plugins/" && name.ends_with(".json")) return FileKind::kPlugins;
   return FileKind::kOther;
 }
 

@@ -19,10 +19,6 @@ constexpr std::pair<JournalOp, std::string_view> kOpNames[] = {
     {JournalOp::kRename, "rename"}, {JournalOp::kSymlink, "symlink"},
 };
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool is_under(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() && path[dir.size()] == '/' &&
          path.compare(0, dir.size(), dir) == 0;
@@ -291,7 +287,7 @@ const ExpectedEntry* TreeState::find(std::string_view path) const {
 }
 
 bool is_appended_log(std::string_view rel_path, const ExpectedEntry& expected) {
-  return !expected.is_symlink && (ends_with(rel_path, ".jsonl") || expected.last_op == JournalOp::kAppend);
+  return !expected.is_symlink && (rel_path.ends_with(".jsonl") || expected.last_op == JournalOp::kAppend);
 }
 
 std::size_t complete_json_lines(std::string_view tail) {

@@ -8,10 +8,6 @@
 namespace claude {
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string_view base_name(std::string_view rel_path) {
   auto slash = rel_path.rfind('/');
   return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
@@ -39,11 +35,11 @@ std::string_view plan_kind_name(PlanKind kind) {
   return "?";
 }
 
-bool is_append_only(std::string_view rel_path) { return ends_with(rel_path, ".jsonl"); }
+bool is_append_only(std::string_view rel_path) { return rel_path.ends_with(".jsonl"); }
 
 bool is_credentials(std::string_view rel_path) { return base_name(rel_path) == ".credentials.json"; }
 
-bool must_parse_as_json(std::string_view rel_path) { return ends_with(rel_path, ".json"); }
+bool must_parse_as_json(std::string_view rel_path) { return rel_path.ends_with(".json"); }
 
 Urgency urgency_for(std::string_view rel_path, bool finished) {
   if (finished || is_append_only(rel_path) || is_credentials(rel_path)) return Urgency::kNow;

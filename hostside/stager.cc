@@ -24,10 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Removes files of the stage store that no stage links to any more (link count 1: only
 // the store's own name is left).
 void collect_unlinked_objects(const std::string& root) {
@@ -153,7 +149,7 @@ Result<StagePlan> Stager::plan(const StageOptions& options) const {
 
   // 2. Validation before anything is written: every JSON file must parse.
   for (const auto& s : plan.sources) {
-    if (!ends_with(s.entry.rel, ".json")) continue;
+    if (!s.entry.rel.ends_with(".json")) continue;
     auto text = read_file(s.abs);
     if (!text.ok()) {
       Error e = text.error();

@@ -82,6 +82,9 @@ class ShutdownMachine {
   std::optional<TimePoint> stop_started() const { return stop_at_; }
   bool killed_after_grace() const { return killed_after_grace_; }
   bool child_exited() const { return child_exited_; }
+  // The code the exit action will carry, once child_exited(): the child's (after -e), or
+  // 137 for a child still there kill_wait after SIGKILL.
+  int exit_code() const { return exit_code_; }
   bool flush_complete() const { return flush_complete_; }
   std::optional<TimePoint> flush_started() const { return flush_at_; }
 

@@ -118,7 +118,11 @@ TEST_CASE("a process stuck after SIGKILL does not hold the exit hostage") {
   m.on_signal(SIGTERM, t0);
   m.on_timer(t0 + 1s);
   CHECK(m.next_deadline() == t0 + 1500ms);
+  CHECK_FALSE(m.child_exited());
   CHECK(m.on_timer(t0 + 1500ms) == Actions{flush(t0 + 2500ms)});
+  // The report, written before the exit action, can say the code the init exits with.
+  CHECK(m.child_exited());
+  CHECK(m.exit_code() == 137);
   m.on_flush_done(true, t0 + 1600ms);
   CHECK(m.on_report_written(t0 + 1600ms) == Actions{exit_with(137)});
 }

@@ -205,6 +205,17 @@ void InitLoop::on_signals() {
       reap();
       continue;
     }
+    // Brought back to the foreground (`fg` after `bg` sends no SIGCONT to a running job):
+    // the init's group holds the terminal, and passes it on to the child's at the first
+    // signal. One typed at the terminal (Ctrl-C, Ctrl-\, Ctrl-Z: from the kernel, pid 0)
+    // goes to the child's group, as it would have had that group held the terminal.
+    if (child_pid_ > 0 && !child_end_ && follows_stops() && child_.give_terminal(/*after_own_stop=*/false) &&
+        r.sender == 0 && (r.signal == SIGINT || r.signal == SIGQUIT || r.signal == SIGTSTP)) {
+      if (send_signal(-child_pid_, r.signal)) m_forwarded_.inc();
+      spdlog::debug("{} typed at the terminal: gave the terminal and the signal to process group {}",
+                    signal_name(r.signal), child_pid_);
+      continue;
+    }
     // A SIGPIPE or SIGXFSZ the init caused itself (writing a log to a closed pipe) is
     // not meant for the child.
     if ((r.signal == SIGPIPE || r.signal == SIGXFSZ) && r.sender == getpid()) continue;
@@ -226,9 +237,38 @@ void InitLoop::reap() {
   }));
   if (child_now) {
     on_child_ended(process_group_empty(child_pid_));
-  } else if (machine_.child_exited() && machine_.phase() == ShutdownPhase::kKilling && process_group_empty(child_pid_)) {
+    return;
+  }
+  if (child_pid_ > 0 && !child_end_ && follows_stops()) {
+    if (const int stop = take_stop(child_pid_); stop != 0) follow_stop(stop);
+  }
+  if (machine_.child_exited() && machine_.phase() == ShutdownPhase::kKilling && process_group_empty(child_pid_)) {
     apply(machine_.on_group_empty(Clock::now()));
   }
+}
+
+bool InitLoop::follows_stops() {
+  if (!follows_stops_) follows_stops_ = getpid() != 1 && getsid(0) != getpid();
+  return *follows_stops_;
+}
+
+void InitLoop::follow_stop(int signal) {
+  // Stopping: the grace period's SIGKILL ends a stopped child; the init does not stop.
+  if (machine_.phase() != ShutdownPhase::kRunning) return;
+  // Stopped for reading or writing the terminal from the background while the init's
+  // group has the foreground (a running job brought back by `fg`, which sends no
+  // SIGCONT): the terminal goes on to the child, which goes on running.
+  if ((signal == SIGTTIN || signal == SIGTTOU) && child_.give_terminal(/*after_own_stop=*/false)) {
+    if (send_signal(-child_pid_, SIGCONT)) m_forwarded_.inc();
+    spdlog::debug("child {} stopped by {}: gave it the terminal and resumed it", child_pid_, signal_name(signal));
+    return;
+  }
+  spdlog::debug("child {} stopped by {}: stopping too", child_pid_, signal_name(signal));
+  child_.take_back_terminal();
+  stop_self(signal);
+  const bool foreground = child_.give_terminal(/*after_own_stop=*/true);
+  if (send_signal(-child_pid_, SIGCONT)) m_forwarded_.inc();
+  spdlog::debug("resumed{}: sent SIGCONT to process group {}", foreground ? " with the terminal" : "", child_pid_);
 }
 
 void InitLoop::on_child_ended(bool group_empty) {
@@ -398,7 +438,8 @@ nlohmann::json InitLoop::status_json() const {
 
 RunOutcome InitLoop::outcome() const {
   RunOutcome o;
-  o.exit_code = exit_code_;
+  // The machine's code once the child is gone: 137 for one never reaped after SIGKILL.
+  o.exit_code = machine_.child_exited() ? machine_.exit_code() : exit_code_;
   o.child_started = child_pid_ > 0 && exec_error_.empty();
   if (child_end_) {
     o.child_exit_code = child_end_->exited ? child_end_->code : 0;

@@ -57,6 +57,14 @@ class InitLoop {
   void start_health_server();
   void on_signals();
   void reap();
+  // Job control under a shell: whether the init stops when its child does (neither PID 1
+  // nor a session leader: a shell started it as a job); read once, when first needed.
+  bool follows_stops();
+  // The child stopped with `signal`: the init gives the terminal back to its own group,
+  // stops with the same signal, and once resumed (`fg`, `bg`) hands the terminal back to
+  // the child's group if it holds it and resumes that group. A child stopped by
+  // SIGTTIN/SIGTTOU while the init's group holds the terminal gets it and runs on.
+  void follow_stop(int signal);
   // The child has ended (child_end_ is set) or never started: exit code, readiness, and
   // the shutdown machine's next steps.
   void on_child_ended(bool group_empty);
@@ -93,6 +101,7 @@ class InitLoop {
 
   // The child.
   pid_t child_pid_ = -1;
+  std::optional<bool> follows_stops_;
   std::optional<ChildEnd> child_end_;
   std::string exec_error_;
   int exit_code_ = 0;

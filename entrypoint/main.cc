@@ -122,7 +122,9 @@ int run_init(const InitOptions& options, InheritedSignals& inherited) {
 int main(int argc, char** argv) {
   using namespace claude;
   // First of all, before any thread exists: every thread inherits this mask, and the
-  // loop reads the signals from a signalfd.
+  // loop reads the signals from a signalfd. The first system call after the C library's
+  // start-up; a signal that comes before it acts with the disposition the init inherited.
+  // SIGCHLD is set to its default here, whatever it was (see signal_mask.h).
   InheritedSignals inherited = block_all_signals();
   auto parsed = parse_init_options(std::vector<std::string>(argv, argv + argc), init_environment());
   if (!parsed) {
@@ -141,6 +143,7 @@ int main(int argc, char** argv) {
     case InitMode::kSync:
       // A client, not an init: Ctrl-C and timeouts must work as usual.
       sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
+      restore_sigchld(inherited);
       return options.mode == InitMode::kHealth ? run_health_command(options) : run_sync_command(options);
     case InitMode::kRun:
       break;

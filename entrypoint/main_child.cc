@@ -12,11 +12,20 @@ void MainChild::start() {
   spec.user = user();
   spec.take_terminal = terminal_->interactive();
   spawned_ = spawn_process(spec);
+  if (spawned_.ok()) terminal_->set_child_group(spawned_.pid);  // it leads its own group
   started_at_ = std::chrono::steady_clock::now();
 }
 
 void MainChild::restore_terminal() {
   if (terminal_) terminal_->restore();
+}
+
+void MainChild::take_back_terminal() {
+  if (terminal_) terminal_->take_back_from_child();
+}
+
+bool MainChild::give_terminal(bool after_own_stop) {
+  return terminal_ && terminal_->hand_to_child_if_foreground(after_own_stop);
 }
 
 }  // namespace claude

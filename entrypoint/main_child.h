@@ -45,6 +45,10 @@ class MainChild {
   // Gives the terminal back to the init's group with its saved attributes; idempotent,
   // and nothing when the child never took it.
   void restore_terminal();
+  // Job control under a shell (see TerminalSession): the child has stopped, and the init
+  // resumed (after its own stop or not). Nothing when stdin is no terminal.
+  void take_back_terminal();
+  bool give_terminal(bool after_own_stop);
 
  private:
   const std::vector<std::string>& command_;

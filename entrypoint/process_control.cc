@@ -1,6 +1,7 @@
 #include "entrypoint/process_control.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -47,12 +48,15 @@ namespace {
   // Every disposition back to what the init inherited, once recorded (SIG_IGN survives
   // exec, handlers do not; the init installs none, but a later child's view must not
   // depend on what a library may have done since). The first child comes before anything
-  // could have changed one, and inherits them as they are. Then the inherited mask.
+  // could have changed one, and inherits them as they are — but for SIGCHLD, which the
+  // init set to its default: an inherited ignore goes back. Then the inherited mask.
   if (spec.signals->ignored_known) {
     for (int sig = 1; sig < NSIG; ++sig) {
       if (sig == SIGKILL || sig == SIGSTOP) continue;
       set_signal_ignored(sig, spec.signals->is_ignored(sig));
     }
+  } else if (spec.signals->sigchld_ignored) {
+    set_signal_ignored(SIGCHLD, true);
   }
   sigprocmask(SIG_SETMASK, &spec.signals->mask, nullptr);
   execvp(argv[0], argv);
@@ -103,6 +107,33 @@ ChildEnd decode_wait_status(int status) {
   if (WIFEXITED(status)) return ChildEnd{true, WEXITSTATUS(status), 0};
   if (WIFSIGNALED(status)) return ChildEnd{false, 0, WTERMSIG(status)};
   return ChildEnd{true, 0, 0};
+}
+
+int take_stop(pid_t pid) {
+  // WSTOPPED alone: exits are left for reap_exited(); a stop is reported once.
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(pid), &info, WSTOPPED | WNOHANG) != 0) return 0;
+  return info.si_pid == pid && info.si_code == CLD_STOPPED ? info.si_status : 0;
+}
+
+void stop_self(int signal) {
+  // A stop signal whose disposition is SIG_IGN would not stop: SIGSTOP, which always does.
+  if (signal != SIGSTOP && signal_ignored(signal)) signal = SIGSTOP;
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, signal);
+  // Pending on this thread while blocked; unblocking it here delivers it: the default
+  // action stops the whole process, and the call returns once a SIGCONT resumes it.
+  raise(signal);
+  pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  pthread_sigmask(SIG_BLOCK, &one, nullptr);
+  // The SIGCONT that resumed the init: it has done its work; the caller resumes the child.
+  sigset_t cont;
+  sigemptyset(&cont);
+  sigaddset(&cont, SIGCONT);
+  const timespec now{};
+  while (sigtimedwait(&cont, nullptr, &now) < 0 && errno == EINTR) {
+  }
 }
 
 bool send_signal(pid_t target, int signal) { return ::kill(target, signal) == 0; }

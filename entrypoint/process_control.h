@@ -48,6 +48,15 @@ size_t reap_exited(const std::function<void(pid_t, int)>& on_reaped);
 // How a child ended, from a waitpid status.
 ChildEnd decode_wait_status(int status);
 
+// The signal that stopped child `pid` since the last call (SIGTSTP, SIGTTIN, SIGTTOU,
+// SIGSTOP), or 0 when it has not stopped; never reaps.
+int take_stop(pid_t pid);
+
+// Stops the init itself with `signal` (SIGSTOP when that one is ignored), as a job
+// stopped by it; returns once a SIGCONT has resumed it, that SIGCONT consumed. Main
+// thread; the signal is unblocked for the moment of the stop only.
+void stop_self(int signal);
+
 // Sends `signal` to a process (pid > 0) or process group (-pgid); false when none is left.
 bool send_signal(pid_t target, int signal);
 

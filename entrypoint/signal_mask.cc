@@ -9,14 +9,6 @@
 
 namespace claude {
 
-InheritedSignals block_all_signals() {
-  InheritedSignals in{};
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &in.mask);
-  return in;
-}
-
 namespace {
 
 // The kernel's struct sigaction (x86-64 and the other 64-bit ABIs).
@@ -28,6 +20,24 @@ struct KernelSigaction {
 };
 
 }  // namespace
+
+InheritedSignals block_all_signals() {
+  InheritedSignals in{};
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &in.mask);
+  // One system call sets the default and reads what was there. Until it, an ignored
+  // SIGCHLD would make the kernel reap a child unseen; the init has spawned none yet.
+  KernelSigaction dfl{};
+  dfl.handler = SIG_DFL;
+  KernelSigaction old{};
+  if (syscall(SYS_rt_sigaction, SIGCHLD, &dfl, &old, sizeof old.mask) == 0) in.sigchld_ignored = old.handler == SIG_IGN;
+  return in;
+}
+
+void restore_sigchld(const InheritedSignals& in) {
+  if (in.sigchld_ignored) set_signal_ignored(SIGCHLD, true);
+}
 
 bool signal_ignored(int sig) {
   KernelSigaction old{};
@@ -43,7 +53,7 @@ void set_signal_ignored(int sig, bool ignored) {
 void record_ignored(InheritedSignals& in) {
   in.ignored = 0;
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (signal_ignored(sig)) in.ignored |= std::uint64_t{1} << (sig - 1);
+    if (sig == SIGCHLD ? in.sigchld_ignored : signal_ignored(sig)) in.ignored |= std::uint64_t{1} << (sig - 1);
   }
   in.ignored_known = true;
 }

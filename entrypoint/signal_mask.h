@@ -1,7 +1,8 @@
 // Signals without handlers: main blocks every catchable signal before anything else
 // (threads inherit the mask), and the loop reads them from a signalfd. What the init was
 // given — its mask and its ignored signals — is remembered so that the child starts with
-// exactly that.
+// exactly that. SIGCHLD alone is put back to its default in the init: ignored, the
+// kernel would reap the children itself and send no SIGCHLD.
 #pragma once
 
 #include <signal.h>
@@ -15,6 +16,8 @@ namespace claude {
 // The signal state the init inherited from whoever started it.
 struct InheritedSignals {
   sigset_t mask;     // the blocked set at start
+  // SIGCHLD was SIG_IGN at start (the init runs with it at SIG_DFL; children get it back).
+  bool sigchld_ignored = false;
   // Signals whose disposition was SIG_IGN at start (once known), bit sig-1: a sigset_t
   // cannot hold glibc's internal signals (sigaddset refuses them).
   std::uint64_t ignored = 0;
@@ -23,14 +26,20 @@ struct InheritedSignals {
 };
 
 // Blocks every signal (SIGKILL/SIGSTOP cannot be) and returns the mask that was there
-// before. Call first in main, before any thread exists. The dispositions are left alone
-// and not read: the init changes none, so the first child inherits them as they came
-// (the 64 reads would only delay it); record_ignored() reads them afterwards.
+// before; then sets SIGCHLD to SIG_DFL, noting whether it was ignored. Call first in
+// main, before any thread exists. The other dispositions are left alone and not read:
+// the init changes none, so the first child inherits them as they came (the 64 reads
+// would only delay it), SIGCHLD's ignore restored by the spawn; record_ignored() reads
+// them afterwards.
 InheritedSignals block_all_signals();
 
-// Reads which signals are ignored into `in` (64 sigaction reads). Call after the main
-// child is started and before anything else runs that might change a disposition; later
-// children (the probe) get exactly these back; the init reads them only when it has a probe.
+// Puts SIGCHLD back as the init found it (a client mode that runs as a plain program).
+void restore_sigchld(const InheritedSignals& in);
+
+// Reads which signals are ignored into `in` (64 sigaction reads), SIGCHLD as inherited.
+// Call after the main child is started and before anything else runs that might change a
+// disposition; later children (the probe) get exactly these back; the init reads them
+// only when it has a probe.
 void record_ignored(InheritedSignals& in);
 
 // Whether `sig` (1..64) is ignored, and setting it to SIG_IGN or SIG_DFL. Through the raw

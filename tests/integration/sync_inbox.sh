@@ -60,7 +60,7 @@ pass "the install is not published: outbox copy and journal unchanged after a ba
 
 # An older expiresAt is never installed.
 to_inbox "$WORK/c0"
-wait_until 5 grep -q "fingerprint $(fingerprint "$WORK/c0")) is not newer" "$WORK/init.log" || fail "the older login was not looked at: $(tail -5 "$WORK/init.log")"
+wait_until 5 grep -q "fingerprint $(fingerprint "$WORK/c0"))" "$WORK/init.log" || fail "the older login was not looked at: $(tail -5 "$WORK/init.log")"
 live_is "$WORK/c2" || fail "an older login replaced a newer one: $(cat "$LIVE/.credentials.json")"
 pass "an older expiresAt is never installed"
 

@@ -7,11 +7,13 @@
 #   script.json  the stand-in's scripted tool uses (a Bash step swaps the credentials)
 #   hold         "PATH SECONDS": PATH (a lock folder, made here with mkdir, as the CLI's
 #                proper-lockfile makes it) is held for SECONDS after the CLI starts
+#   env          NAME=VALUE lines added to the CLI's environment
 # One stand-in serves the OAuth token endpoint over TLS on 127.0.0.1:443 for every
 # scenario (the container maps platform.claude.com to 127.0.0.1; refresh tokens are
 # single-use across scenarios); each scenario gets its own Messages stand-in and runs
 # `claude -p` once with CLAUDE_CONFIG_DIR=<scenario>/cfg. Leaves in each scenario folder:
-# api.jsonl (every request, with the access token it carried), rc, out, started_ms,
+# api.jsonl (every request, with the access token it carried), rc, out, debug.log (the
+# CLI's --debug-file), started_ms,
 # released_ms (when the held lock was removed).
 set -eu
 root=$1
@@ -61,9 +63,10 @@ for name in "$@"; do
   fi
   now_ms >"$d/started_ms"
   set +e
-  (cd "$d" && ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$portfile")" CLAUDE_CONFIG_DIR="$d/cfg" \
+  (cd "$d" && if [ -f "$d/env" ]; then while IFS= read -r kv; do export "$kv"; done <"$d/env"; fi &&
+    ANTHROPIC_BASE_URL="http://127.0.0.1:$(cat "$portfile")" CLAUDE_CONFIG_DIR="$d/cfg" \
     timeout 120 claude -p "run the scripted steps" --dangerously-skip-permissions \
-    --output-format json >"$d/out" 2>&1 </dev/null)
+    --debug-file "$d/debug.log" --output-format json >"$d/out" 2>&1 </dev/null)
   echo $? >"$d/rc"
   set -e
   [ -z "$hold_pid" ] || wait "$hold_pid"

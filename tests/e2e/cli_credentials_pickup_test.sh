@@ -7,6 +7,7 @@
 # scripted Bash tool use replaces the credentials file between the session's two Messages
 # requests, and the stand-in logs which access token each request carried.
 #   refresh           expired access token: refreshed through the stand-in, new pair on disk
+#                     in a new file (temp + rename: a new inode)
 #   reuse             the same, already used, refresh token again: invalid_grant, and the
 #                     CLI wipes the tokens on disk (the logout issue 19 is about)
 #   swap              the file replaced (temp + rename) mid-session: the next request
@@ -72,6 +73,7 @@ swap() {
 }
 
 scenario refresh sk-ant-oat01-A sk-ant-ort01-A $((NOW - 60000))
+stat -c %i "$R/refresh/cfg/.credentials.json" >"$R/refresh/inode_before"
 scenario reuse sk-ant-oat01-A sk-ant-ort01-A $((NOW - 60000))
 scenario swap sk-ant-oat01-B sk-ant-ort01-B $((NOW + 2 * HOUR))
 swap swap sk-ant-oat01-C sk-ant-ort01-C $((NOW + 3 * HOUR))
@@ -136,6 +138,8 @@ c = creds("refresh")
 check(c["accessToken"] == issued_a and c["refreshToken"] == issued_r, "refresh: the new pair is in .credentials.json")
 check(abs(c["expiresAt"] - (r[0]["t_ms"] + HOUR)) < 60_000, "refresh: expiresAt is now + expires_in")
 check(os.stat(f"{R}/refresh/cfg/.credentials.json").st_mode & 0o777 == 0o600, "refresh: written mode 0600")
+check(os.stat(f"{R}/refresh/cfg/.credentials.json").st_ino != num(f"{R}/refresh/inode_before"),
+      "refresh: written as a new file renamed over the old one (new inode)")
 left = [f for f in os.listdir(f"{R}/refresh/cfg") if f.startswith(".credentials.json.")]
 check(not left, f"refresh: no temp file left beside it ({left})")
 check(not os.path.exists(f"{R}/refresh/cfg/.oauth_refresh.lock") and not os.path.exists(f"{R}/refresh/cfg/.storage-write.lock"),

@@ -5,9 +5,14 @@
 # tokens the stand-in's token endpoint knows at start, one a line) and one folder per
 # SCENARIO with cfg/ (the CLI's config dir: .credentials.json, .claude.json), and optional
 #   script.json  the stand-in's scripted tool uses (a Bash step swaps the credentials)
-#   hold         "PATH SECONDS": PATH (a lock folder, made here with mkdir, as the CLI's
-#                proper-lockfile makes it) is held for SECONDS after the CLI starts
+#   hold         "PATH SECONDS [TOKEN]": PATH (a lock folder, made here with mkdir, as the
+#                CLI's proper-lockfile makes it) is held from before the CLI starts until
+#                SECONDS after it starts, or after the token endpoint logged TOKEN
 #   env          NAME=VALUE lines added to the CLI's environment
+#   refresh_delay_ms  the token endpoint answers each refresh after this many ms
+#   install      "SECONDS FILE [PATH]": SECONDS after the CLI starts (or after PATH
+#                appeared), FILE is installed as the config dir's .credentials.json (temp +
+#                rename); the time goes to installed_ms
 # One stand-in serves the OAuth token endpoint over TLS on 127.0.0.1:443 for every
 # scenario (the container maps platform.claude.com to 127.0.0.1; refresh tokens are
 # single-use across scenarios); each scenario gets its own Messages stand-in and runs
@@ -25,7 +30,7 @@ accept=""
 while IFS= read -r t; do [ -n "$t" ] && accept="$accept --accept-refresh $t"; done <"$root/accept"
 # shellcheck disable=SC2086  # one word per token
 "$api" --port 443 --tls-cert "$root/certs/srv.pem" --tls-key "$root/certs/srv.key" \
-  --log "$root/oauth.jsonl" --token-ttl 3600 $accept >"$root/oauth.out" 2>&1 </dev/null &
+  --log "$root/oauth.jsonl" --token-ttl 3600 --refresh-delay-file "$root/refresh_delay_ms" $accept >"$root/oauth.out" 2>&1 </dev/null &
 oauth_pid=$!
 tries=0
 until grep -q listening "$root/oauth.out" 2>/dev/null; do
@@ -56,10 +61,27 @@ for name in "$@"; do
   done
   hold_pid=""
   if [ -f "$d/hold" ]; then
-    read -r lock secs <"$d/hold"
+    read -r lock secs after <"$d/hold"
     mkdir "$lock"
-    (sleep "$secs"; now_ms >"$d/released_ms"; rmdir "$lock") &
+    (if [ -n "$after" ]; then
+       n=0
+       until grep -q "\"$after\"" "$root/oauth.jsonl" 2>/dev/null || [ $n -gt 1200 ]; do n=$((n + 1)); sleep 0.05; done
+     fi
+     sleep "$secs"; now_ms >"$d/released_ms"; rmdir "$lock") &
     hold_pid=$!
+  fi
+  rm -f "$root/refresh_delay_ms"
+  [ ! -f "$d/refresh_delay_ms" ] || cp "$d/refresh_delay_ms" "$root/refresh_delay_ms"
+  install_pid=""
+  if [ -f "$d/install" ]; then
+    read -r secs src wait_for <"$d/install"
+    (if [ -n "$wait_for" ]; then
+       n=0
+       until [ -e "$wait_for" ] || [ $n -gt 12000 ]; do n=$((n + 1)); sleep 0.005; done
+     fi
+     sleep "$secs"; cp "$src" "$d/cfg/.credentials.json.tmp.install"
+     mv -f "$d/cfg/.credentials.json.tmp.install" "$d/cfg/.credentials.json"; now_ms >"$d/installed_ms") &
+    install_pid=$!
   fi
   now_ms >"$d/started_ms"
   set +e
@@ -70,6 +92,7 @@ for name in "$@"; do
   echo $? >"$d/rc"
   set -e
   [ -z "$hold_pid" ] || wait "$hold_pid"
+  [ -z "$install_pid" ] || wait "$install_pid"
   kill "$api_pid" 2>/dev/null || true
   wait "$api_pid" 2>/dev/null || true
 done

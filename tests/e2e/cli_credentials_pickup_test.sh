@@ -16,8 +16,14 @@
 #                     the old token (its cache is keyed on the file's mtime)
 #   swap_expired      the new file's access token expired: the next request refreshes with
 #                     the NEW refresh token (the old one is never presented)
-#   hold_refresh_lock / hold_legacy_lock / hold_write_lock: a lock folder held for 3 s
-#                     holds up the refresh (the first two) or the write of its result
+#   hold_refresh_lock / hold_legacy_lock: a lock folder held for 3 s from the CLI's start
+#                     holds up the refresh
+#   hold_write_lock   .storage-write.lock held until 2 s after the refresh was answered
+#                     holds up the write of its result, not the refresh
+#   race_refused      newer credentials installed while a refresh is in flight that then
+#                     fails with invalid_grant: the CLI keeps and uses the installed ones
+#   race_refreshed    the same, the refresh succeeding: the CLI writes its result over
+#                     the installed (newer) credentials
 source "$(dirname "$0")/lib.sh" "$@"
 # Only the stand-in is needed from the build (the CLI runs by itself, without claude-host).
 [ -x "$FAKE_API" ] || fail "$FAKE_API is missing: build first (make build)"
@@ -86,21 +92,34 @@ echo "$R/hold_refresh_lock/cfg/.oauth_refresh.lock 3" >"$R/hold_refresh_lock/hol
 scenario hold_legacy_lock sk-ant-oat01-I sk-ant-ort01-I $((NOW - 60000))
 echo "$R/hold_legacy_lock/cfg.lock 3" >"$R/hold_legacy_lock/hold"
 scenario hold_write_lock sk-ant-oat01-J sk-ant-ort01-J $((NOW - 60000))
-echo "$R/hold_write_lock/cfg/.storage-write.lock 3" >"$R/hold_write_lock/hold"
+# Released 2 s after the refresh was answered (the CLI retries the write for about 7 s).
+echo "$R/hold_write_lock/cfg/.storage-write.lock 2 sk-ant-ort01-J" >"$R/hold_write_lock/hold"
+# Refreshes answered after 3 s; newer credentials installed 1 s after the CLI took its
+# refresh lock (.oauth_refresh.lock appeared): mid-refresh.
+scenario race_refused sk-ant-oat01-L sk-ant-ort01-L $((NOW - 60000))
+creds "$R/race_refused/installed.json" sk-ant-oat01-M sk-ant-ort01-M $((NOW + 3 * HOUR))
+echo 3000 >"$R/race_refused/refresh_delay_ms"
+echo "1 $R/race_refused/installed.json $R/race_refused/cfg/.oauth_refresh.lock" >"$R/race_refused/install"
+scenario race_refreshed sk-ant-oat01-N sk-ant-ort01-N $((NOW - 60000))
+creds "$R/race_refreshed/installed.json" sk-ant-oat01-O sk-ant-ort01-O $((NOW + 3 * HOUR))
+echo 3000 >"$R/race_refreshed/refresh_delay_ms"
+echo "1 $R/race_refreshed/installed.json $R/race_refreshed/cfg/.oauth_refresh.lock" >"$R/race_refreshed/install"
 # Known to the token endpoint at start: A (once), F (never presented, the swap replaces
-# it), G (the swapped-in one) and H, I, J. B..E are unknown: presenting them would fail.
-printf '%s\n' sk-ant-ort01-A sk-ant-ort01-F sk-ant-ort01-G sk-ant-ort01-H sk-ant-ort01-I sk-ant-ort01-J >"$R/accept"
+# it), G (the swapped-in one), H, I, J and N. B..E, L (used elsewhere, as it were) and M, O
+# are unknown: presenting them fails.
+printf '%s\n' sk-ant-ort01-A sk-ant-ort01-F sk-ant-ort01-G sk-ant-ort01-H sk-ant-ort01-I sk-ant-ort01-J \
+  sk-ant-ort01-N >"$R/accept"
 
-scenarios=(refresh reuse swap swap_same_mtime swap_expired hold_refresh_lock hold_legacy_lock hold_write_lock)
+scenarios=(refresh reuse swap swap_same_mtime swap_expired hold_refresh_lock hold_legacy_lock hold_write_lock race_refused race_refreshed)
 e2e_log "running ${scenarios[*]} in one container"
 docker run --rm --label "$E2E_LABEL" --network none --add-host platform.claude.com:127.0.0.1 \
   -v "$E2E_LIB_DIR:/opt/e2e/lib:ro" -v "$FAKE_API:/opt/e2e/bin/fake_anthropic_api:ro" -v "$R:$R" \
   --entrypoint sh "$E2E_IMAGE" /opt/e2e/lib/cli-credentials-scenarios.sh "$R" "${scenarios[@]}" \
   >"$E2E_WORK/container.out" 2>&1 || fail "the scenario container failed: $(tail -n 30 "$E2E_WORK/container.out")"
 
-python3 - "$R" "$E2E_CLAUDE_VERSION" <<'PY' >"$E2E_WORK/findings.txt" 2>&1 || fail "$(cat "$E2E_WORK/findings.txt")"
+python3 - "$R" "$E2E_CLAUDE_VERSION" "$NOW" <<'PY' >"$E2E_WORK/findings.txt" 2>&1 || fail "$(cat "$E2E_WORK/findings.txt")"
 import json, os, sys
-R, version = sys.argv[1], sys.argv[2]
+R, version, NOW_MS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 HOUR = 3600_000
 
 def jl(p):
@@ -193,11 +212,33 @@ for name, lock in (("hold_refresh_lock", ".oauth_refresh.lock"), ("hold_legacy_l
 ran("hold_write_lock")
 rel = num(f"{R}/hold_write_lock/released_ms")
 r = refreshes("sk-ant-ort01-J")
-check(len(r) == 1 and r[0]["t_ms"] < rel, "hold_write_lock: the refresh itself did not wait for .storage-write.lock")
+check(len(r) == 1 and r[0]["t_ms"] < rel, "hold_write_lock: the refresh itself did not wait for .storage-write.lock "
+      f"(answered {rel - r[0]['t_ms'] if r else '?'} ms before the release)")
 check(creds("hold_write_lock")["accessToken"] == r[0]["issued-access"], "hold_write_lock: the new pair was written")
 check(mtime_ms("hold_write_lock") >= rel,
       f"hold_write_lock: .credentials.json was written only after .storage-write.lock was released "
       f"({mtime_ms('hold_write_lock') - rel} ms after)")
+# Races: an install landing while a refresh is in flight.
+m = ran("race_refused")
+inst = num(f"{R}/race_refused/installed_ms")
+r = refreshes("sk-ant-ort01-L")
+check(len(r) == 1 and r[0]["oauth"] == "invalid_grant" and r[0]["t_ms"] > inst,
+      f"race_refused: the refresh was in flight when the install landed, and was refused ({r}, installed at {inst})")
+check(all(l["bearer"] == "sk-ant-oat01-M" for l in m), "race_refused: the request carried the INSTALLED access token")
+c = creds("race_refused")
+check(c["accessToken"] == "sk-ant-oat01-M" and c["refreshToken"] == "sk-ant-ort01-M",
+      "race_refused: the installed credentials stay on disk (no wipe after the refused refresh)")
+check(not refreshes("sk-ant-ort01-M"), "race_refused: no second refresh")
+m = ran("race_refreshed")
+inst = num(f"{R}/race_refreshed/installed_ms")
+r = refreshes("sk-ant-ort01-N")
+check(len(r) == 1 and r[0]["oauth"] == "refreshed" and r[0]["t_ms"] > inst,
+      "race_refreshed: the refresh was in flight when the install landed, and succeeded")
+c = creds("race_refreshed")
+check(c["accessToken"] == r[0]["issued-access"] and c["expiresAt"] < NOW_MS + 3 * HOUR,
+      "race_refreshed: the CLI wrote its refresh result OVER the newer installed credentials "
+      f"(expiresAt {c['expiresAt']} < the installed {NOW_MS + 3 * HOUR})")
+check(all(l["bearer"] == r[0]["issued-access"] for l in m), "race_refreshed: the request carried the token it got")
 print(f"Claude Code {version}: all findings hold")
 PY
 sed 's/^/    /' "$E2E_WORK/findings.txt" >&2

@@ -19,6 +19,8 @@
 // serve TLS (a test CA the CLI trusts through NODE_EXTRA_CA_CERTS; the test maps the host
 // name to 127.0.0.1). Every request's log line carries "bearer": the Authorization token it
 // sent (test tokens only), so a test sees which access token each request used.
+// --refresh-delay-file F: while F exists, each refresh is answered after the number of
+// milliseconds it holds (a refresh in flight, for races).
 //
 // The conversation is scripted and stateless (decided from the request alone, so any
 // number of sessions may share one server): when the request offers the Write tool and
@@ -38,7 +40,7 @@
 //                           [--write-content TEXT] [--final-text TEXT] [--log F]
 //                           [--script FILE] [--cwd DIR] [--dump-dir DIR]
 //                           [--accept-refresh TOKEN]... [--token-ttl SECONDS]
-//                           [--tls-cert PEM --tls-key PEM]
+//                           [--tls-cert PEM --tls-key PEM] [--refresh-delay-file F]
 // Environment FAKE_API_WRITE_PATH / FAKE_API_LOG / FAKE_API_SCRIPT / FAKE_API_CWD stand
 // in for the flags of the same name.
 // It prints "fake_anthropic_api: listening on 127.0.0.1:PORT" once it accepts connections
@@ -82,6 +84,7 @@ struct Options {
   std::set<std::string> accepted_refresh;  // refresh tokens the test seeded
   long token_ttl_s = 3600;                 // expires_in of the access tokens issued
   std::string tls_cert, tls_key;           // both set: serve https
+  std::string refresh_delay_file;          // holds a delay in ms for each refresh, while it exists
 };
 
 void usage_and_exit(const char* why) {
@@ -91,7 +94,7 @@ void usage_and_exit(const char* why) {
                "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n"
                "                          [--script FILE] [--cwd DIR] [--dump-dir DIR]\n"
                "                          [--accept-refresh TOKEN]... [--token-ttl SECONDS]\n"
-               "                          [--tls-cert PEM --tls-key PEM]\n",
+               "                          [--tls-cert PEM --tls-key PEM] [--refresh-delay-file F]\n",
                why);
   std::exit(2);
 }
@@ -135,6 +138,8 @@ Options parse_options(int argc, char** argv) {
       o.tls_cert = value();
     } else if (a == "--tls-key") {
       o.tls_key = value();
+    } else if (a == "--refresh-delay-file") {
+      o.refresh_delay_file = value();
     } else if (a == "--help" || a == "-h") {
       usage_and_exit("a stand-in for the Anthropic Messages API (tests only)");
     } else {
@@ -446,6 +451,11 @@ int main(int argc, char** argv) {
         !body.contains("refresh_token") || !body["refresh_token"].is_string()) {
       invalid("invalid_request", "only grant_type refresh_token with a refresh_token is served");
       return;
+    }
+    if (!opts.refresh_delay_file.empty()) {
+      std::ifstream delay(opts.refresh_delay_file);
+      long ms = 0;
+      if (delay >> ms && ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     }
     std::string presented = body["refresh_token"].get<std::string>();
     res.set_header("x-stand-in-refresh-token", presented);

@@ -98,6 +98,8 @@ int stage_command(HostContext& ctx, std::vector<std::string> argv) {
   for (const auto& [why, n] : report->skipped) std::fprintf(human, "  left out: %zu (%s)\n", n, why.c_str());
   for (const auto& id : report->applied_runs) std::fprintf(human, "  read back earlier run %s first\n", id.c_str());
   for (const auto& w : report->warnings) std::fprintf(human, "  warning: %s\n", w.c_str());
+  if (!report->credentials.empty())
+    std::fprintf(human, "  credentials: %s (from %s)\n", report->credentials.c_str(), report->credentials_source.c_str());
   std::fprintf(human, "  stage:   %s\n  outbox:  %s\n  compose: docker compose --env-file %s -f compose/docker-compose.yml up\n",
                report->stage_dir.c_str(), report->outbox_dir.c_str(), report->compose_env.c_str());
   std::fprintf(human, "  then:    claude-host readback --run %s\n", report->run_id.c_str());

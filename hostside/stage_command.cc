@@ -21,6 +21,11 @@ const char* const kHelp =
     "devices and symlinks leading out of the folder stop the stage (nothing is written).\n"
     "Unchanged files are not copied again. Any earlier run's outbox that was never read back\n"
     "is read back first. Holds ~/.claude-docker/lock while it works.\n"
+    "The credentials staged are the newest login among the host's and those of the running\n"
+    "runs (their outbox and inbox copies): never older than what the credential broker holds.\n"
+    "It says whether the access token expired (when), expires within the hour (in how long)\n"
+    "or is valid until when, and whether a refresh token exists. Also makes the run's inbox\n"
+    "(0700), mounted read-only at /run/claude/inbox.\n"
     "\n"
     "options:\n"
     "  --print-docker-args print the `docker run` command line for this stage on stdout\n";

@@ -179,6 +179,21 @@ Status write_inbox_credentials(const std::string& inbox_dir, const std::string& 
   return fsync_dir(inbox_dir);
 }
 
+std::string credential_broker_holder(const HostLayout& layout) {
+  int fd = ::open(layout.broker_lock_path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return {};
+  std::string holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    char buf[256];
+    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    holder.assign(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\r')) holder.pop_back();
+    if (holder.empty()) holder = "held";
+  }
+  ::close(fd);  // a shared lock taken for the test is dropped at once
+  return holder;
+}
+
 CredentialBroker::CredentialBroker(HostLayout layout, CredentialStore& store, bool keychain,
                                    std::string self_run_id, int tick_ms)
     : layout_(std::move(layout)), store_(store), keychain_(keychain), self_run_id_(std::move(self_run_id)),
@@ -212,7 +227,7 @@ bool CredentialBroker::wait_stopping(int ms) {
 
 void CredentialBroker::participate() {
   if (Status s = make_dirs(layout_.state_dir, 0700); !s.ok()) return;
-  const std::string path = layout_.state_dir + "/credential-broker.lock";
+  const std::string path = layout_.broker_lock_path();
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     log_error(layout_, Error{"open the credential broker's lock", path, errno, std::strerror(errno),

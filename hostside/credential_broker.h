@@ -60,6 +60,9 @@ const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies);
 // (0600), then fsyncs the folder.
 Status write_inbox_credentials(const std::string& inbox_dir, const std::string& text);
 
+// "pid 123 (claude-host run <id>)" when a broker holds this home's lock, else "".
+std::string credential_broker_holder(const HostLayout& layout);
+
 class CredentialBroker {
  public:
   // store: this home's credential store (used from the broker thread while it runs).

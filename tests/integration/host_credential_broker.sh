@@ -58,7 +58,9 @@ holder() { sed -n 's/^pid \([0-9]*\).*/\1/p' "$LOCK" 2>/dev/null; }
 wait_for 5 test -n "$(holder)" || fail "no broker took $LOCK"
 H=$(holder)
 case " ${PID[A]} ${PID[B]} ${PID[C]} " in *" $H "*) ;; *) fail "the broker ($H) is none of the runs";; esac
-pass "one broker elected by flock: pid $H"
+"$CLAUDE_HOST" status > "$TEST_ROOT/status.out" || fail "status failed"
+grep -q "^credential broker: pid $H (claude-host run " "$TEST_ROOT/status.out" || fail "status does not name the broker: $(cat "$TEST_ROOT/status.out")"
+pass "one broker elected by flock: pid $H (status names it)"
 
 publish() { python3 "$OUTBOX_WRITER" "${OUTBOX[$1]}" put-text .credentials.json "$2" 600; }
 # holds FILE TEXT: FILE has exactly TEXT.

@@ -177,6 +177,7 @@ Status apply_value(InitOptions& o, std::string_view key, std::string_view source
   if (key == "stage") { o.stage_dir = std::string(value); return Ok{}; }
   if (key == "outbox") { o.outbox_dir = std::string(value); return Ok{}; }
   if (key == "live-dir") { o.live_dir = std::string(value); return Ok{}; }
+  if (key == "inbox") { o.inbox_dir = std::string(value); return Ok{}; }
   if (key == "run-id") { o.run_id = std::string(value); return Ok{}; }
   if (key == "trace-id") { o.trace_id = std::string(value); return Ok{}; }
   if (key == "exclude" || key == "map") {
@@ -245,6 +246,7 @@ constexpr EnvValue kEnvValues[] = {
     {"CLAUDE_INIT_STAGE", "stage"},
     {"CLAUDE_INIT_OUTBOX", "outbox"},
     {"CLAUDE_CONFIG_DIR", "live-dir"},
+    {"CLAUDE_INIT_INBOX", "inbox"},
     {"CLAUDE_INIT_RUN_ID", "run-id"},
     {"CLAUDE_INIT_TRACE_ID", "trace-id"},
     {"CLAUDE_INIT_EXCLUDE", "exclude"},
@@ -496,6 +498,9 @@ Sync:
                                                                       [CLAUDE_INIT_OUTBOX]
       --live-dir DIR        the container's Claude config dir (default
                             /root/.claude-config)                      [CLAUDE_CONFIG_DIR]
+      --inbox DIR           read-only inbox from the host (default /run/claude/inbox): a
+                            .credentials.json arriving there is installed into the live
+                            dir when it is a newer login; absent = off [CLAUDE_INIT_INBOX]
       --run-id ID, --trace-id ID   ids from the host (generated when absent)
                                              [CLAUDE_INIT_RUN_ID, CLAUDE_INIT_TRACE_ID]
       --exclude GLOB        never sync paths matching GLOB (repeatable), on top of the

@@ -60,6 +60,9 @@ struct InitOptions {
   std::string stage_dir = "/run/claude/stage";
   std::string outbox_dir = "/run/claude/outbox";
   std::string live_dir = "/root/.claude-config";
+  // --inbox: the host's read-only inbox; a credentials file arriving there is installed
+  // into the live dir when newer. A missing folder turns the channel off.
+  std::string inbox_dir = "/run/claude/inbox";
   std::string run_id;                       // empty = generate at start.
   std::string trace_id;                     // empty = generate at start.
   std::vector<std::string> sync_excludes;   // --exclude GLOB (repeatable), on top of the built-in list.

@@ -23,7 +23,8 @@ constexpr const char* kVariables[] = {
     "CLAUDE_INIT_PROBE_FAILURES", "CLAUDE_INIT_NO_SYNC",       "CLAUDE_INIT_STAGE",
     "CLAUDE_INIT_OUTBOX",        "CLAUDE_CONFIG_DIR",          "CLAUDE_INIT_RUN_ID",
     "CLAUDE_INIT_TRACE_ID",      "CLAUDE_INIT_EXCLUDE",        "CLAUDE_INIT_MAP",
-    "CLAUDE_INIT_SETTLE",        "CLAUDE_INIT_REWRITE_FREE_TEXT", "CLAUDE_INIT_USER"};
+    "CLAUDE_INIT_SETTLE",        "CLAUDE_INIT_REWRITE_FREE_TEXT", "CLAUDE_INIT_USER",
+    "CLAUDE_INIT_INBOX"};
 InitOptions parse_ok(std::vector<std::string> argv, const Env& env = {}) {
   argv.insert(argv.begin(), "claude-init");
   auto r = parse_init_options(argv, env);
@@ -49,6 +50,7 @@ TEST_CASE("with no command claude-init runs claude") {
   CHECK(o.stage_dir == "/run/claude/stage");
   CHECK(o.outbox_dir == "/run/claude/outbox");
   CHECK(o.live_dir == "/root/.claude-config");
+  CHECK(o.inbox_dir == "/run/claude/inbox");
 }
 
 TEST_CASE("the command follows -- or the first non-option, its own flags untouched") {
@@ -102,7 +104,7 @@ TEST_CASE("every flag can come from a CLAUDE_INIT_ variable") {
           {"CLAUDE_INIT_PROBE_FAILURES", "5"},     {"CLAUDE_INIT_NO_SYNC", "on"},
           {"CLAUDE_INIT_STAGE", "/s"},             {"CLAUDE_INIT_OUTBOX", "/o"},
           {"CLAUDE_CONFIG_DIR", "/l"},             {"CLAUDE_INIT_RUN_ID", "r1"},
-          {"CLAUDE_INIT_TRACE_ID", "t1"}};
+          {"CLAUDE_INIT_TRACE_ID", "t1"},          {"CLAUDE_INIT_INBOX", "/i"}};
   auto o = parse_ok({}, env);
   CHECK(o.signal_group);
   CHECK(o.subreaper);
@@ -125,6 +127,8 @@ TEST_CASE("every flag can come from a CLAUDE_INIT_ variable") {
   CHECK(o.live_dir == "/l");
   CHECK(o.run_id == "r1");
   CHECK(o.trace_id == "t1");
+  CHECK(o.inbox_dir == "/i");
+  CHECK(parse_ok({"--inbox", "/flag-inbox"}, env).inbox_dir == "/flag-inbox");
 }
 
 TEST_CASE("flags win over the environment, lists are replaced not merged") {
@@ -204,7 +208,7 @@ TEST_CASE("--help documents every long flag and environment variable it accepts"
                            "--quiet", "--log-format", "--grace", "--flush-timeout", "--health-port", "--health-addr",
                            "--health-allow-remote", "--probe-cmd", "--probe-interval", "--probe-timeout",
                            "--probe-failures", "--no-sync", "--stage", "--outbox", "--live-dir", "--run-id",
-                           "--trace-id", "--help", "--version"}) {
+                           "--trace-id", "--inbox", "--help", "--version"}) {
     INFO(flag);
     CHECK(help.find(flag) != std::string::npos);
   }
@@ -218,7 +222,7 @@ TEST_CASE("is_init_variable knows exactly the variables the parse reads") {
   // Free-form values: any string is a valid one.
   const std::set<std::string_view> free_form = {"CLAUDE_INIT_PROBE_CMD", "CLAUDE_INIT_STAGE",  "CLAUDE_INIT_OUTBOX",
                                                 "CLAUDE_CONFIG_DIR",     "CLAUDE_INIT_RUN_ID", "CLAUDE_INIT_TRACE_ID",
-                                                "CLAUDE_INIT_EXCLUDE"};
+                                                "CLAUDE_INIT_EXCLUDE", "CLAUDE_INIT_INBOX"};
   for (const char* var : kVariables) {
     INFO(var);
     CHECK(claude::is_init_variable(var));

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,7 @@ struct PublishResult {
   std::size_t deletes = 0;
   std::size_t renames = 0;
   std::size_t unchanged = 0;  // looked at, content already published
+  std::size_t held_back = 0;  // not published: bytes the init installed itself (hold_back)
   std::uint64_t bytes = 0;    // content bytes written to the outbox
   // Paths whose content is not published yet and is retried on their next change: a .json
   // that does not parse (as the CLI's JSON.parse reads it, core/json_syntax.h), with where
@@ -117,6 +119,12 @@ class Publisher {
   // The host-form outbox path of a live path (project folder names mapped).
   std::string outbox_path(const std::string& live_path) const;
 
+  // Never publishes the live file at `live_path` while its bytes hash to `sha256` (hex):
+  // credentials the init installed from the host's inbox are not a container change, so
+  // the outbox keeps the container's own last write. Other bytes there are published as
+  // always. Replaces the path's earlier value; called on the caller's thread.
+  void hold_back(const std::string& live_path, std::string sha256) { held_back_[live_path] = std::move(sha256); }
+
  private:
   struct Pending;  // an operation done but not yet journaled
   struct Batch;    // a prepared batch: staged, its journal records assembled
@@ -154,6 +162,8 @@ class Publisher {
   // Unjournaled append records by outbox path, in the order they were first held.
   std::vector<JournalRecord> unjournaled_;
   JournalRecord* unjournaled_for(const std::string& outbox_path);
+
+  std::map<std::string, std::string> held_back_;  // live path -> sha256 of bytes not to publish
 
   LiveTree& live_;
   Outbox& outbox_;

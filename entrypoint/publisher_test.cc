@@ -260,6 +260,35 @@ TEST_CASE("an outbox error publishes nothing, journals nothing, and the retry su
   CHECK(rig.outbox.tree[".credentials.json"] == rig.live.files[".credentials.json"]);
 }
 
+TEST_CASE("credentials the init installed (hold_back) are never published; the container's next write is") {
+  Rig rig;
+  const std::string own = R"({"claudeAiOauth":{"refreshToken":"container-1","expiresAt":1000}})";
+  rig.live.write(".credentials.json", own);
+  rig.sync({".credentials.json"});
+  REQUIRE(rig.outbox.tree[".credentials.json"] == own);
+  const std::size_t records = rig.outbox.journaled.size();
+
+  const std::string installed = R"({"claudeAiOauth":{"refreshToken":"host-2","expiresAt":2000}})";
+  rig.publisher.hold_back(".credentials.json", sha256_hex(installed));
+  rig.live.write(".credentials.json", installed, /*new_inode=*/true);
+  auto res = rig.sync({".credentials.json"});
+  CHECK(res.held_back == 1);
+  CHECK(res.files == 0);
+  CHECK(rig.outbox.tree[".credentials.json"] == own);  // the container's own last write stays
+  CHECK(rig.outbox.journaled.size() == records);
+  // Looked at again (a barrier): still held back.
+  CHECK(rig.sync({".credentials.json"}).held_back == 1);
+  CHECK(rig.outbox.tree[".credentials.json"] == own);
+
+  const std::string refreshed = R"({"claudeAiOauth":{"refreshToken":"container-3","expiresAt":3000}})";
+  rig.live.write(".credentials.json", refreshed);
+  res = rig.sync({".credentials.json"});
+  CHECK(res.held_back == 0);
+  CHECK(res.files == 1);
+  CHECK(rig.outbox.tree[".credentials.json"] == refreshed);
+  CHECK(rig.outbox.journaled.size() == records + 1);
+}
+
 TEST_CASE("a seeded file whose content did not change is not published again") {
   Rig rig;
   const std::string host = "{\"projects\":{\"/home/al/proj\":{}}}";

@@ -84,6 +84,7 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
     : loop_(loop),
       options_(options),
       health_(health),
+      metrics_(metrics),
       tuning_(tuning),
       m_(std::make_unique<Metrics>(metrics)),
       coalescer_(tuning.coalescer),
@@ -104,6 +105,7 @@ SyncService::SyncService(uv_loop_t* loop, const InitOptions& options, HealthBoar
 }
 
 SyncService::~SyncService() {
+  inbox_.reset();
   publisher_.reset();  // its threads finish the batches in flight and may still signal batch_done_
   uv_close(reinterpret_cast<uv_handle_t*>(batch_done_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
   close_timer(due_timer_);
@@ -198,7 +200,23 @@ Status SyncService::seed() {
   auto watcher = InotifyWatcher::create(loop_, options_.live_dir);
   if (!watcher) return fail(watcher.error());
   watcher_ = std::move(watcher.value());
+
+  // The host's inbox, looked at once now, before the child starts: it reads the newest login.
+  CredentialsInbox::Hooks hooks;
+  hooks.installing = [this](const std::string& sha256) { hold_back_credentials(sha256); };
+  hooks.event = [this](std::string_view name, nlohmann::json fields) { (void)reports_.event(name, std::move(fields)); };
+  inbox_ = CredentialsInbox::open(loop_, options_, metrics_, std::move(hooks));
+  if (inbox_) {
+    // A restart finds its own earlier install in the live dir: still not the container's.
+    if (std::string sha; inbox_->live_matches_inbox(&sha)) hold_back_credentials(sha);
+    inbox_->check();
+  }
   return Ok{};
+}
+
+void SyncService::hold_back_credentials(const std::string& sha256) {
+  held_credentials_sha_ = sha256;
+  if (publisher_) publisher_->hold_back(std::string(kInboxCredentials), sha256);
 }
 
 bool SyncService::ensure_outbox() {
@@ -246,6 +264,7 @@ bool SyncService::ensure_outbox() {
     if (started_) note(live_path, Urgency::kNow);
   }
   publisher_ = std::make_unique<Publisher>(*live_, *outbox_, *mapper_, rewrite_, snapshot_);
+  if (!held_credentials_sha_.empty()) publisher_->hold_back(std::string(kInboxCredentials), held_credentials_sha_);
   return true;
 }
 
@@ -264,6 +283,14 @@ Status SyncService::start() {
     if (!run_batch(true)) break;
   }
   arm_due_timer();
+  if (inbox_) {
+    if (auto s = inbox_->start(); !s) {
+      spdlog::warn("inbox: {}; credentials from the host are not installed while this runs", s.error().message());
+      inbox_.reset();
+    } else {
+      inbox_->check();  // anything that arrived between the seed and the watch
+    }
+  }
   health_.set_ready(true, "");
   set_sync_health();
   (void)reports_.event("started", {{"watches", watcher_->watch_count()}, {"files", snapshot_.size()}});
@@ -879,6 +906,7 @@ void SyncService::flush(std::chrono::steady_clock::time_point deadline, std::fun
   // The final flush is the last publication: what changes after it (the child is gone;
   // anything else is not the user's session) would otherwise be published unjournaled.
   stopped_ = true;
+  inbox_.reset();  // and nothing is installed for a session that has ended
   uv_timer_stop(due_timer_);
   (void)reports_.event("flush", {{"complete", complete}, {"reason", "shutdown"}});
   done(complete);

@@ -30,6 +30,7 @@
 #include "core/init_options.h"
 #include "core/manifest.h"
 #include "core/sync_planner.h"
+#include "entrypoint/credentials_inbox.h"
 #include "entrypoint/health_board.h"
 #include "entrypoint/inotify_watcher.h"
 #include "entrypoint/metrics_registry.h"
@@ -126,6 +127,8 @@ class SyncService final : public SyncHooks {
   bool root_rescan_pending() const;
   static void on_root_timer(uv_timer_t* t);
   void record_error(const Error& e);
+  // Credentials the inbox installed (their sha256): never published as a container change.
+  void hold_back_credentials(const std::string& sha256);
   nlohmann::json counters_json() const;
   static void on_due_timer(uv_timer_t* t);
   static void on_metrics_timer(uv_timer_t* t);
@@ -137,6 +140,7 @@ class SyncService final : public SyncHooks {
   uv_loop_t* loop_;
   InitOptions options_;
   HealthBoard& health_;
+  MetricsRegistry& metrics_;
   SyncTuning tuning_;
   std::unique_ptr<Metrics> m_;
 
@@ -152,6 +156,10 @@ class SyncService final : public SyncHooks {
   std::string outbox_in_use_;  // another init holds the outbox: why, and this one never syncs
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<InotifyWatcher> watcher_;
+  // The host's inbox (nullptr: none mounted); installed credentials are held back from
+  // the outbox by their sha256 (empty: none installed).
+  std::unique_ptr<CredentialsInbox> inbox_;
+  std::string held_credentials_sha_;
   ReportWriter reports_;
   ChangeCoalescer coalescer_;
   SyncSnapshot snapshot_;

@@ -46,6 +46,9 @@ struct StageReport {
   std::uint64_t bytes_copied = 0;
   std::map<std::string, std::size_t> skipped;  // reason -> entries left out
   std::vector<std::string> warnings;
+  std::string credentials;         // their freshness (credentials_freshness), "" when none staged
+  std::string credentials_source;  // where the staged copy came from: the newest of the host
+                                   // store and the running runs' outboxes and inboxes
   std::vector<std::string> applied_runs;       // earlier outboxes read back first
   double seconds = 0;
   nlohmann::json to_json() const;

@@ -10,9 +10,10 @@
 #                SECONDS after it starts, or after the token endpoint logged TOKEN
 #   env          NAME=VALUE lines added to the CLI's environment
 #   refresh_delay_ms  the token endpoint answers each refresh after this many ms
-#   install      "SECONDS FILE [PATH]": SECONDS after the CLI starts (or after PATH
+#   install      "SECONDS FILE [PATH [LOCK]]": SECONDS after the CLI starts (or after PATH
 #                appeared), FILE is installed as the config dir's .credentials.json (temp +
-#                rename); the time goes to installed_ms
+#                rename), holding the lock folder LOCK if given (waiting while it exists);
+#                the time goes to installed_ms (lock_wait_ms, locked_ms: asked, got)
 # One stand-in serves the OAuth token endpoint over TLS on 127.0.0.1:443 for every
 # scenario (the container maps platform.claude.com to 127.0.0.1; refresh tokens are
 # single-use across scenarios); each scenario gets its own Messages stand-in and runs
@@ -70,17 +71,25 @@ for name in "$@"; do
      sleep "$secs"; now_ms >"$d/released_ms"; rmdir "$lock") &
     hold_pid=$!
   fi
-  rm -f "$root/refresh_delay_ms"
+  rm -f "$root/refresh_delay_ms" "$root/refresh_delay_ms.arrived"
   [ ! -f "$d/refresh_delay_ms" ] || cp "$d/refresh_delay_ms" "$root/refresh_delay_ms"
   install_pid=""
   if [ -f "$d/install" ]; then
-    read -r secs src wait_for <"$d/install"
+    read -r secs src wait_for lock <"$d/install"
     (if [ -n "$wait_for" ]; then
        n=0
        until [ -e "$wait_for" ] || [ $n -gt 12000 ]; do n=$((n + 1)); sleep 0.005; done
      fi
-     sleep "$secs"; cp "$src" "$d/cfg/.credentials.json.tmp.install"
-     mv -f "$d/cfg/.credentials.json.tmp.install" "$d/cfg/.credentials.json"; now_ms >"$d/installed_ms") &
+     sleep "$secs"
+     if [ -n "$lock" ]; then
+       now_ms >"$d/lock_wait_ms"
+       n=0
+       until mkdir "$lock" 2>/dev/null || [ $n -gt 6000 ]; do n=$((n + 1)); sleep 0.005; done
+       now_ms >"$d/locked_ms"
+     fi
+     cp "$src" "$d/cfg/.credentials.json.tmp.install"
+     mv -f "$d/cfg/.credentials.json.tmp.install" "$d/cfg/.credentials.json"; now_ms >"$d/installed_ms"
+     [ -z "$lock" ] || rmdir "$lock") &
     install_pid=$!
   fi
   now_ms >"$d/started_ms"

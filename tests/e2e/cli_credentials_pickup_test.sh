@@ -22,6 +22,9 @@
 #                     holds up the write of its result, not the refresh
 #   race_refused      newer credentials installed while a refresh is in flight that then
 #                     fails with invalid_grant: the CLI keeps and uses the installed ones
+#                     (the installer holding .storage-write.lock)
+#   race_refused_refresh_lock  the same, the installer taking .oauth_refresh.lock: it waits
+#                     out the refresh, and the session's turn fails "Not logged in"
 #   race_refreshed    the same, the refresh succeeding: the CLI writes its result over
 #                     the installed (newer) credentials
 source "$(dirname "$0")/lib.sh" "$@"
@@ -94,23 +97,30 @@ echo "$R/hold_legacy_lock/cfg.lock 3" >"$R/hold_legacy_lock/hold"
 scenario hold_write_lock sk-ant-oat01-J sk-ant-ort01-J $((NOW - 60000))
 # Released 2 s after the refresh was answered (the CLI retries the write for about 7 s).
 echo "$R/hold_write_lock/cfg/.storage-write.lock 2 sk-ant-ort01-J" >"$R/hold_write_lock/hold"
-# Refreshes answered after 3 s; newer credentials installed 1 s after the CLI took its
-# refresh lock (.oauth_refresh.lock appeared): mid-refresh.
+# Refreshes answered after 3 s; newer credentials installed 0.5 s after the refresh reached
+# the token endpoint (refresh_delay_ms.arrived): mid-refresh.
 scenario race_refused sk-ant-oat01-L sk-ant-ort01-L $((NOW - 60000))
 creds "$R/race_refused/installed.json" sk-ant-oat01-M sk-ant-ort01-M $((NOW + 3 * HOUR))
 echo 3000 >"$R/race_refused/refresh_delay_ms"
-echo "1 $R/race_refused/installed.json $R/race_refused/cfg/.oauth_refresh.lock" >"$R/race_refused/install"
+echo "0.5 $R/race_refused/installed.json $R/refresh_delay_ms.arrived $R/race_refused/cfg/.storage-write.lock" \
+  >"$R/race_refused/install"
+# The same, the installer taking the CLI's refresh lock instead (it waits out the refresh).
+scenario race_refused_refresh_lock sk-ant-oat01-Q sk-ant-ort01-Q $((NOW - 60000))
+creds "$R/race_refused_refresh_lock/installed.json" sk-ant-oat01-R sk-ant-ort01-R $((NOW + 3 * HOUR))
+echo 3000 >"$R/race_refused_refresh_lock/refresh_delay_ms"
+echo "0.5 $R/race_refused_refresh_lock/installed.json $R/refresh_delay_ms.arrived $R/race_refused_refresh_lock/cfg/.oauth_refresh.lock" \
+  >"$R/race_refused_refresh_lock/install"
 scenario race_refreshed sk-ant-oat01-N sk-ant-ort01-N $((NOW - 60000))
 creds "$R/race_refreshed/installed.json" sk-ant-oat01-O sk-ant-ort01-O $((NOW + 3 * HOUR))
 echo 3000 >"$R/race_refreshed/refresh_delay_ms"
-echo "1 $R/race_refreshed/installed.json $R/race_refreshed/cfg/.oauth_refresh.lock" >"$R/race_refreshed/install"
+echo "0.5 $R/race_refreshed/installed.json $R/refresh_delay_ms.arrived" >"$R/race_refreshed/install"
 # Known to the token endpoint at start: A (once), F (never presented, the swap replaces
 # it), G (the swapped-in one), H, I, J and N. B..E, L (used elsewhere, as it were) and M, O
 # are unknown: presenting them fails.
 printf '%s\n' sk-ant-ort01-A sk-ant-ort01-F sk-ant-ort01-G sk-ant-ort01-H sk-ant-ort01-I sk-ant-ort01-J \
   sk-ant-ort01-N >"$R/accept"
 
-scenarios=(refresh reuse swap swap_same_mtime swap_expired hold_refresh_lock hold_legacy_lock hold_write_lock race_refused race_refreshed)
+scenarios=(refresh reuse swap swap_same_mtime swap_expired hold_refresh_lock hold_legacy_lock hold_write_lock race_refused race_refused_refresh_lock race_refreshed)
 e2e_log "running ${scenarios[*]} in one container"
 docker run --rm --label "$E2E_LABEL" --network none --add-host platform.claude.com:127.0.0.1 \
   -v "$E2E_LIB_DIR:/opt/e2e/lib:ro" -v "$FAKE_API:/opt/e2e/bin/fake_anthropic_api:ro" -v "$R:$R" \
@@ -223,12 +233,30 @@ m = ran("race_refused")
 inst = num(f"{R}/race_refused/installed_ms")
 r = refreshes("sk-ant-ort01-L")
 check(len(r) == 1 and r[0]["oauth"] == "invalid_grant" and r[0]["t_ms"] > inst,
-      f"race_refused: the refresh was in flight when the install landed, and was refused ({r}, installed at {inst})")
+      f"race_refused: the refresh was in flight when the install landed, and was refused ({r}, installed at {inst}; "
+      f"started {num(f'{R}/race_refused/started_ms')}, lock asked {num(f'{R}/race_refused/lock_wait_ms')}, "
+      f"got {num(f'{R}/race_refused/locked_ms')}; token endpoint log {[(x.get('refresh-token'), x['t_ms']) for x in oauth]}; "
+      f"requests {[(l.get('bearer'), l['t_ms']) for l in m]}; out {open(f'{R}/race_refused/out').read()[:200]!r})")
 check(all(l["bearer"] == "sk-ant-oat01-M" for l in m), "race_refused: the request carried the INSTALLED access token")
 c = creds("race_refused")
 check(c["accessToken"] == "sk-ant-oat01-M" and c["refreshToken"] == "sk-ant-ort01-M",
       "race_refused: the installed credentials stay on disk (no wipe after the refused refresh)")
 check(not refreshes("sk-ant-ort01-M"), "race_refused: no second refresh")
+# Observed, not assumed: printed for the record whatever it is, checked below.
+d = f"{R}/race_refused_refresh_lock"
+m = [l for l in jl(f"{d}/api.jsonl") if l["path"] == "/v1/messages"]
+r = refreshes("sk-ant-ort01-Q")
+print(f"race_refused_refresh_lock: rc {open(d + '/rc').read().strip()}, refresh {[(x['oauth'], x['t_ms']) for x in r]}, "
+      f"installer asked for the lock at {num(d + '/lock_wait_ms')}, got it at {num(d + '/locked_ms')}, "
+      f"installed at {num(d + '/installed_ms')}; requests carried {[l.get('bearer', '(none)') for l in m]} "
+      f"at {[l['t_ms'] for l in m]}; file now {creds('race_refused_refresh_lock')}; "
+      f"out {open(d + '/out').read()[:300]!r}")
+check(len(r) == 1 and r[0]["oauth"] == "invalid_grant" and num(f"{d}/lock_wait_ms") < r[0]["t_ms"] <= num(f"{d}/locked_ms"),
+      "race_refused_refresh_lock: the installer waited for .oauth_refresh.lock until the refused refresh was over")
+check(not m and "Not logged in" in open(f"{d}/out").read() and open(f"{d}/rc").read().strip() != "0",
+      "race_refused_refresh_lock: the session's turn failed (\"Not logged in\"), no request sent")
+check(creds("race_refused_refresh_lock")["accessToken"] == "sk-ant-oat01-R",
+      "race_refused_refresh_lock: the install landed after the CLI's wipe (the file holds it now)")
 m = ran("race_refreshed")
 inst = num(f"{R}/race_refreshed/installed_ms")
 r = refreshes("sk-ant-ort01-N")

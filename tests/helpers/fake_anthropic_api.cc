@@ -20,7 +20,8 @@
 // name to 127.0.0.1). Every request's log line carries "bearer": the Authorization token it
 // sent (test tokens only), so a test sees which access token each request used.
 // --refresh-delay-file F: while F exists, each refresh is answered after the number of
-// milliseconds it holds (a refresh in flight, for races).
+// milliseconds it holds (a refresh in flight, for races); its refresh token is appended to
+// F.arrived when it arrives, before the wait.
 //
 // The conversation is scripted and stateless (decided from the request alone, so any
 // number of sessions may share one server): when the request offers the Write tool and
@@ -452,12 +453,15 @@ int main(int argc, char** argv) {
       invalid("invalid_request", "only grant_type refresh_token with a refresh_token is served");
       return;
     }
+    std::string presented = body["refresh_token"].get<std::string>();
     if (!opts.refresh_delay_file.empty()) {
       std::ifstream delay(opts.refresh_delay_file);
       long ms = 0;
-      if (delay >> ms && ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      if (delay >> ms && ms > 0) {
+        std::ofstream(opts.refresh_delay_file + ".arrived", std::ios::app) << presented << '\n';
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      }
     }
-    std::string presented = body["refresh_token"].get<std::string>();
     res.set_header("x-stand-in-refresh-token", presented);
     std::string access, refresh;
     unsigned n = 0;

@@ -1,11 +1,13 @@
 #include "hostside/credential_store.h"
 
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/credential_freshness.h"
 #include "core/sha256.h"
 #include "hostside/clock.h"
 #include "platform/atomic_file.h"
@@ -21,6 +23,12 @@ Result<std::optional<std::string>> FileCredentialStore::read() {
     return e;
   }
   return std::optional<std::string>(std::move(*text));
+}
+
+std::int64_t FileCredentialStore::written_ns() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
 Status FileCredentialStore::write(const std::string& json_text) {
@@ -113,6 +121,56 @@ std::string credentials_warning(const std::string& json_text, std::int64_t now_m
                         : "; there is no refresh token: run `claude` on the host and log in again (/login)");
   }
   return {};
+}
+
+namespace {
+
+// "42 s", "12 min", "5 h 3 min", "2 d 4 h".
+std::string span_text(std::int64_t ms) {
+  std::int64_t s = ms / 1000;
+  if (s < 60) return std::to_string(s) + " s";
+  std::int64_t m = s / 60;
+  if (m < 60) return std::to_string(m) + " min";
+  std::int64_t h = m / 60;
+  if (h < 48) return std::to_string(h) + " h " + std::to_string(m % 60) + " min";
+  return std::to_string(h / 24) + " d " + std::to_string(h % 24) + " h";
+}
+
+}  // namespace
+
+CredentialFreshness credentials_freshness(const std::string& json_text, std::int64_t now_ms) {
+  CredentialInfo info = describe_credentials(json_text);
+  if (!info.parsed) return {"the credentials are not valid JSON (log in again: `claude`, then /login)", true};
+  if (!info.has_access_token)
+    return {"the credentials hold no access token (log in: `claude`, then /login)", true};
+  CredentialFreshness f;
+  bool soon = false;
+  if (!info.expires_at_ms) {
+    f.text = "access token with no expiry time";
+  } else if (*info.expires_at_ms <= now_ms) {
+    f.text = "access token expired at " + rfc3339_utc(*info.expires_at_ms) + " (" +
+             span_text(now_ms - *info.expires_at_ms) + " ago)";
+    f.problem = true;
+  } else if (*info.expires_at_ms - now_ms <= 3'600'000) {
+    f.text = "access token expires within the hour: in " + span_text(*info.expires_at_ms - now_ms) + " (at " +
+             rfc3339_utc(*info.expires_at_ms) + ")";
+    soon = true;
+  } else {
+    f.text = "access token valid until " + rfc3339_utc(*info.expires_at_ms) + " (in " +
+             span_text(*info.expires_at_ms - now_ms) + ")";
+  }
+  if (info.has_refresh_token) {
+    f.text += "; refresh token present";
+    if (f.problem || soon) f.text += " (Claude Code refreshes it; the broker gives the new one to every run)";
+    f.problem = false;
+  } else {
+    f.text += "; no refresh token";
+    if (f.problem || soon) {
+      f.text += ": log in again (`claude`, then /login) or use CLAUDE_CODE_OAUTH_TOKEN";
+      f.problem = true;
+    }
+  }
+  return f;
 }
 
 }  // namespace claude::host

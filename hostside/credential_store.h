@@ -23,6 +23,9 @@ class CredentialStore {
   virtual Status write(const std::string& json_text) = 0;
   // "the file ~/.claude/.credentials.json" / "the Keychain item 'Claude Code-credentials'".
   virtual std::string describe() const = 0;
+  // When the stored credentials were last written (ns since the epoch); 0 when unknown
+  // (the Keychain keeps no such time).
+  virtual std::int64_t written_ns() const { return 0; }
 };
 
 class FileCredentialStore final : public CredentialStore {
@@ -31,6 +34,7 @@ class FileCredentialStore final : public CredentialStore {
   Result<std::optional<std::string>> read() override;
   Status write(const std::string& json_text) override;  // temp + fsync + rename, 0600
   std::string describe() const override { return "the file " + path_; }
+  std::int64_t written_ns() const override;  // the file's mtime
 
  private:
   std::string path_;
@@ -68,5 +72,15 @@ std::unique_ptr<CredentialStore> make_credential_store(const HostLayout& layout,
 // fine: not JSON, no claudeAiOauth.accessToken, or expiresAt (ms) in the past with the
 // time and the fix. Never includes a token. now_ms: the current time.
 std::string credentials_warning(const std::string& json_text, std::int64_t now_ms);
+
+// One line on the login's freshness, never a token: "access token expired at T (12 min
+// ago)", "access token expires within the hour: in 12 min (at T)" or "access token valid
+// until T (in 5 h 3 min)", then "; refresh token present" or "; no refresh token: ...".
+// problem: expired, or expiring within the hour with no refresh token, or no login at all.
+struct CredentialFreshness {
+  std::string text;
+  bool problem = false;
+};
+CredentialFreshness credentials_freshness(const std::string& json_text, std::int64_t now_ms);
 
 }  // namespace claude::host

@@ -47,3 +47,27 @@ TEST_CASE("the Keychain store reads through security and writes through security
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
 }
+
+TEST_CASE("freshness says expired (when), within the hour (in how long) or valid until, and the refresh token",
+          "[credentials]") {
+  const std::int64_t now = 1'800'000'000'000;
+  auto creds = [](std::int64_t expires, bool refresh) {
+    return std::string(R"({"claudeAiOauth":{"accessToken":"sk-SECRET-A",)") +
+           (refresh ? R"("refreshToken":"sk-SECRET-R",)" : "") + R"("expiresAt":)" + std::to_string(expires) + "}}";
+  };
+  auto expired = credentials_freshness(creds(now - 12 * 60'000, true), now);
+  CHECK(expired.text.find("expired at 2027-01-15T07:48:00Z (12 min ago)") != std::string::npos);
+  CHECK(expired.text.find("refresh token present") != std::string::npos);
+  CHECK_FALSE(expired.problem);
+  auto expired_dead = credentials_freshness(creds(now - 12 * 60'000, false), now);
+  CHECK(expired_dead.problem);
+  CHECK(expired_dead.text.find("no refresh token") != std::string::npos);
+  CHECK(expired_dead.text.find("/login") != std::string::npos);
+  auto soon = credentials_freshness(creds(now + 25 * 60'000, true), now);
+  CHECK(soon.text.find("expires within the hour: in 25 min (at 2027-01-15T08:25:00Z)") != std::string::npos);
+  auto valid = credentials_freshness(creds(now + (5 * 60 + 3) * 60'000, false), now);
+  CHECK(valid.text.find("valid until 2027-01-15T13:03:00Z (in 5 h 3 min); no refresh token") != std::string::npos);
+  CHECK_FALSE(valid.problem);
+  CHECK(credentials_freshness("{oops", now).problem);
+  for (const auto& f : {expired, expired_dead, soon, valid}) CHECK(f.text.find("SECRET") == std::string::npos);
+}

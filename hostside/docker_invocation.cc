@@ -12,6 +12,10 @@ std::vector<std::string> docker_run_args(const DockerInvocation& inv) {
   a.push_back("type=bind,source=" + inv.stage_dir + ",target=/run/claude/stage,readonly");
   a.push_back("--mount");
   a.push_back("type=bind,source=" + inv.outbox_dir + ",target=/run/claude/outbox");
+  if (!inv.inbox_dir.empty()) {
+    a.push_back("--mount");
+    a.push_back("type=bind,source=" + inv.inbox_dir + ",target=/run/claude/inbox,readonly");
+  }
   if (inv.project_dir) {
     a.push_back("--mount");
     a.push_back("type=bind,source=" + *inv.project_dir + ",target=" +
@@ -47,6 +51,7 @@ std::string compose_env_text(const DockerInvocation& inv) {
   auto line = [&](const std::string& k, const std::string& v) { out += k + "=" + v + "\n"; };
   line("CLAUDE_STAGE_DIR", inv.stage_dir);
   line("CLAUDE_OUTBOX_DIR", inv.outbox_dir);
+  line("CLAUDE_INBOX_DIR", inv.inbox_dir);
   line("CLAUDE_PROJECT_DIR", inv.project_dir.value_or(inv.outbox_dir + "/../empty-project"));
   line("CLAUDE_PROJECT_MOUNT", inv.project_mount.empty() ? inv.workdir : inv.project_mount);
   line("CLAUDE_WORKDIR", inv.workdir);

@@ -11,6 +11,7 @@ namespace claude::host {
 struct DockerInvocation {
   std::string stage_dir;                   // mounted read-only at /run/claude/stage
   std::string outbox_dir;                  // mounted read-write at /run/claude/outbox
+  std::string inbox_dir;                   // mounted read-only at /run/claude/inbox ("": none)
   std::optional<std::string> project_dir;  // mounted at project_mount (a folder, never a file)
   std::string project_mount;               // "" : workdir
   std::string workdir;                     // the container's working directory
@@ -28,9 +29,10 @@ struct DockerInvocation {
 // --init: the image's claude-init is PID 1) --mount … -w … -e … <extra> <image> <command>.
 std::vector<std::string> docker_run_args(const DockerInvocation& inv);
 
-// KEY=VALUE lines for compose/docker-compose.yml (CLAUDE_STAGE_DIR, CLAUDE_OUTBOX_DIR,
+// KEY=VALUE lines for compose/docker-compose.yml (CLAUDE_STAGE_DIR, CLAUDE_OUTBOX_DIR, CLAUDE_INBOX_DIR,
 // CLAUDE_PROJECT_DIR, CLAUDE_PROJECT_MOUNT, CLAUDE_WORKDIR, CLAUDE_IMAGE, CLAUDE_INIT_RUN_ID, CLAUDE_INIT_TRACE_ID,
-// CLAUDE_COMMAND when a command is given). No secrets: ANTHROPIC_* stay in the environment.
+// CLAUDE_COMMAND when a command is given). No secrets: ANTHROPIC_* and CLAUDE_CODE_*
+// (CLAUDE_CODE_OAUTH_TOKEN among them) stay in the environment, passed by name.
 std::string compose_env_text(const DockerInvocation& inv);
 
 // The names of the ANTHROPIC_* and CLAUDE_CODE_* variables set in `environ`-style

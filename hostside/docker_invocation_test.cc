@@ -10,6 +10,7 @@ DockerInvocation sample() {
   DockerInvocation inv;
   inv.stage_dir = "/h/.claude-docker/runs/r1/stage";
   inv.outbox_dir = "/h/.claude-docker/runs/r1/outbox";
+  inv.inbox_dir = "/h/.claude-docker/runs/r1/inbox";
   inv.project_dir = "/h/src/app";
   inv.workdir = "/workspace/app";
   inv.run_id = "r1";
@@ -77,4 +78,22 @@ TEST_CASE("a git subfolder's run mounts the root, starts in the subfolder and na
   // As root: no user, nothing changes.
   auto root = docker_run_args(sample());
   CHECK(std::none_of(root.begin(), root.end(), [](const std::string& s) { return s.rfind("CLAUDE_INIT_USER", 0) == 0; }));
+}
+
+TEST_CASE("the inbox is mounted read-only and named in the compose env", "[docker_invocation]") {
+  auto a = docker_run_args(sample());
+  CHECK(has_pair(a, "--mount", "type=bind,source=/h/.claude-docker/runs/r1/inbox,target=/run/claude/inbox,readonly"));
+  std::string env = compose_env_text(sample());
+  CHECK(env.find("CLAUDE_INBOX_DIR=/h/.claude-docker/runs/r1/inbox\n") != std::string::npos);
+}
+
+TEST_CASE("CLAUDE_CODE_OAUTH_TOKEN passes by name only, its value nowhere", "[docker_invocation]") {
+  auto names = passthrough_env_names({"CLAUDE_CODE_OAUTH_TOKEN=sk-ant-oat01-CANARY", "HOME=/h"});
+  REQUIRE(names == std::vector<std::string>{"CLAUDE_CODE_OAUTH_TOKEN"});
+  auto inv = sample();
+  inv.env_names = names;
+  auto a = docker_run_args(inv);
+  CHECK(has_pair(a, "-e", "CLAUDE_CODE_OAUTH_TOKEN"));
+  for (const auto& arg : a) CHECK(arg.find("CANARY") == std::string::npos);
+  CHECK(compose_env_text(inv).find("CANARY") == std::string::npos);
 }

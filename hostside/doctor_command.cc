@@ -2,12 +2,14 @@
 #include <sys/statvfs.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "core/exclude_rules.h"
 #include "hostside/cli_args.h"
 #include "hostside/commands.h"
+#include "hostside/credential_broker.h"
 #include "hostside/credential_store.h"
 #include "hostside/file_tree.h"
 #include "hostside/run_state.h"
@@ -22,7 +24,11 @@ const char* const kHelp =
     "\n"
     "Checks what would break a run, each with the fix: Docker reachable, inotify limits, free\n"
     "disk space, permissions of ~/.claude-docker and the stages (0700) and of the credentials\n"
-    "(0600), and that every JSON file of your Claude state parses. Exit 1 if any check fails.\n";
+    "(0600), the login: the newest credentials (host store or a running run's) and whether the\n"
+    "access token expired (when), expires within the hour (in how long) or is valid until when,\n"
+    "and whether a refresh token exists (expired or expiring with none fails), whether\n"
+    "CLAUDE_CODE_OAUTH_TOKEN is set (never its value), and that every JSON file of your Claude\n"
+    "state parses. Exit 1 if any check fails.\n";
 
 struct Check {
   std::string name;
@@ -103,10 +109,44 @@ int doctor_command(HostContext& ctx, std::vector<std::string> argv) {
   for (const auto& id : list_runs(ctx.layout)) {
     cred_mode(ctx.layout.stage_dir(id) + "/tree/.credentials.json");
     cred_mode(ctx.layout.outbox_dir(id) + "/tree/.credentials.json");
+    cred_mode(ctx.layout.inbox_dir(id) + "/.credentials.json");
   }
   checks.push_back({"credentials", open_creds.empty(),
                     open_creds.empty() ? "credential files are 0600" : open_creds.front() + " is readable by others",
                     open_creds.empty() ? "" : "chmod 600 " + open_creds.front()});
+
+  // The login's freshness: the newest of the host store and the running runs' copies
+  // (what the next `run` stages).
+  {
+    auto store = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
+    std::vector<CredentialCopy> copies;
+    auto host = store->read();
+    if (host.ok() && *host) {
+      CredentialCopy c;
+      c.text = **host;
+      c.written_ns = store->written_ns();
+      c.info = describe_credentials(c.text);
+      copies.push_back(std::move(c));
+    }
+    for (auto& c : running_run_copies(ctx.layout)) copies.push_back(std::move(c));
+    const CredentialCopy* best = newest_copy(copies);
+    if (const char* token = std::getenv("CLAUDE_CODE_OAUTH_TOKEN"); token && *token)
+      checks.push_back({"oauth token", true,
+                        "CLAUDE_CODE_OAUTH_TOKEN is set: `run` passes it to the container by name, never writing it", ""});
+    if (!host.ok()) {
+      checks.push_back({"login", false, host.error().message(), host.error().fix});
+    } else if (!best && copies.empty()) {
+      // Not an error: an API key or CLAUDE_CODE_OAUTH_TOKEN may be how this user logs in.
+      checks.push_back({"login", true, "no credentials in " + store->describe() +
+                        " (the container asks for /login unless ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN is set)", ""});
+    } else {
+      const CredentialCopy& c = best ? *best : copies.front();
+      auto f = credentials_freshness(c.text, ctx.clock.now_ms());
+      std::string from = c.kind == CredentialCopy::Kind::kHost ? store->describe() : c.where();
+      checks.push_back({"login", !f.problem, f.text + " (" + from + ")",
+                        f.problem ? "run `claude` on the host and log in again (/login), or set CLAUDE_CODE_OAUTH_TOKEN (`claude setup-token`)" : ""});
+    }
+  }
 
   std::vector<std::string> bad_json;
   auto check_json = [&](const std::string& path) {

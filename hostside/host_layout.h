@@ -21,6 +21,10 @@ struct HostLayout {
   std::string run_dir(const std::string& run_id) const { return runs_dir() + "/" + run_id; }
   std::string stage_dir(const std::string& run_id) const { return run_dir(run_id) + "/stage"; }
   std::string outbox_dir(const std::string& run_id) const { return run_dir(run_id) + "/outbox"; }
+  // The host -> container channel: the broker writes the newest credentials here and the
+  // container sees it read-only at /run/claude/inbox.
+  std::string inbox_dir(const std::string& run_id) const { return run_dir(run_id) + "/inbox"; }
+  std::string broker_lock_path() const { return state_dir + "/credential-broker.lock"; }
   std::string compose_env(const std::string& run_id) const { return run_dir(run_id) + "/compose.env"; }
   std::string run_state(const std::string& run_id) const { return run_dir(run_id) + "/state.json"; }
   std::string backups_dir() const { return state_dir + "/backups"; }

@@ -1,6 +1,7 @@
 #include "hostside/readback.h"
 
 #include <libgen.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +11,7 @@
 
 #include "core/bounded_json.h"
 #include "core/byte_names.h"
+#include "core/credential_freshness.h"
 #include "core/exclude_rules.h"
 #include "core/json_merge.h"
 #include "core/manifest.h"
@@ -43,25 +45,23 @@ std::optional<nlohmann::json> parse_optional(const std::optional<std::string>& t
   return std::move(*j);
 }
 
-std::int64_t expires_at(const std::optional<std::string>& creds) {
-  auto j = parse_optional(creds, ".credentials.json", kCredentialBytes);
-  if (!j || !j->is_object()) return -1;
-  auto o = j->find("claudeAiOauth");
-  if (o == j->end() || !o->is_object()) return -1;
-  auto e = o->find("expiresAt");
-  return e != o->end() && e->is_number() ? e->get<std::int64_t>() : -1;
+// Whether the container's credentials should replace the host's: the newest login wins
+// (core/credential_freshness.h, the broker's rule): a later expiresAt, or the same one
+// written later. An older container copy never overwrites a newer host one, and something
+// that is not a login is never written back.
+bool take_their_credentials(const std::optional<std::string>& ours, std::int64_t ours_ns,
+                            const std::optional<std::string>& theirs, std::int64_t theirs_ns) {
+  if (!theirs || theirs == ours) return false;
+  CredentialInfo their_info = describe_credentials(*theirs);
+  if (!their_info.parsed || !their_info.has_access_token) return false;
+  return is_newer(their_info, theirs_ns, ours ? describe_credentials(*ours) : CredentialInfo{},
+                  ours_ns);
 }
 
-// Whether the container's credentials should replace the host's: only the container
-// changed them, or both did and the container's expire later (the fresher login).
-bool take_their_credentials(const std::optional<std::string>& base,
-                            const std::optional<std::string>& ours,
-                            const std::optional<std::string>& theirs) {
-  if (!theirs || theirs == ours || theirs == base) return false;
-  auto parsed = parse_optional(theirs, ".credentials.json", kCredentialBytes);
-  if (!parsed || !parsed->is_object()) return false;  // never write back something unusable
-  if (ours == base) return true;
-  return expires_at(theirs) > expires_at(ours);
+std::int64_t file_mtime_ns(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
 std::size_t count_lines(std::string_view bytes) {
@@ -572,7 +572,9 @@ class Readback::Run {
           auto c = rb_.credentials_.read();
           if (c.ok()) {
             our_creds_ = *c;
-            write_creds_ = take_their_credentials(base_creds_, our_creds_, their_creds_);
+            write_creds_ =
+                take_their_credentials(our_creds_, rb_.credentials_.written_ns(), their_creds_,
+                                       file_mtime_ns(outbox_->path() + "/tree/.credentials.json"));
             will_touch_ = will_touch_ || write_creds_;
           }
           continue;
@@ -956,24 +958,6 @@ class Readback::Run {
 
 Result<ReadbackReport> Readback::run_locked(const ReadbackOptions& options) {
   return Run(*this, options).go();
-}
-
-Result<bool> Readback::sync_credentials(const std::string& run_id) {
-  // While the container runs: the outbox's credentials file, opened with no link followed
-  // and bounded; written back only when it is a usable, fresher login.
-  auto outbox = OutboxReader::open(layout_.run_dir(run_id));
-  if (!outbox.ok()) return false;
-  auto theirs = outbox->read_tree_file(".credentials.json", kCredentialBytes);
-  if (!theirs.ok()) return false;
-  std::optional<std::string> base;
-  if (auto b = read_file(layout_.stage_dir(run_id) + "/tree/.credentials.json"); b.ok())
-    base = std::move(*b);
-  auto ours = credentials_.read();
-  if (!ours.ok()) return ours.error();
-  if (!take_their_credentials(base, *ours, *theirs)) return false;
-  Status w = credentials_.write(*theirs);
-  if (!w.ok()) return w.error();
-  return true;
 }
 
 }  // namespace claude::host

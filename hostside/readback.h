@@ -75,9 +75,6 @@ class Readback {
   // a lock timeout, a journal that cannot be read, an unwritable home.
   Result<ReadbackReport> run(const ReadbackOptions& options);
 
-  // Writes refreshed credentials from the run's outbox back to the credential store when
-  // the container changed them (used while the container runs). Returns true when written.
-  Result<bool> sync_credentials(const std::string& run_id);
 
  private:
   class Run;  // one read-back: plan -> backup -> apply (readback.cc)

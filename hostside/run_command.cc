@@ -5,7 +5,7 @@
 
 #include "hostside/alerter.h"
 #include "hostside/commands.h"
-#include "hostside/credential_watcher.h"
+#include "hostside/credential_broker.h"
 #include "hostside/host_logs.h"
 #include "hostside/readback.h"
 #include "hostside/run_state.h"
@@ -26,8 +26,16 @@ const char* const kHelp =
     "    starting in the same subfolder (override with --mount-root DIR); ANTHROPIC_* and\n"
     "    CLAUDE_CODE_* variables passed by name only,\n"
     "then wait, read back (see `claude-host readback --help`) and exit with the container's\n"
-    "status. While the container runs, credentials it refreshes are written back to the host\n"
-    "within a second. Arguments after -- go to claude (`claude-host run -- -p \"hi\"`).\n"
+    "status. Arguments after -- go to claude (`claude-host run -- -p \"hi\"`).\n"
+    "\n"
+    "One login everywhere: every `claude-host run` of a home joins one credential broker (a\n"
+    "lock on ~/.claude-docker/credential-broker.lock; when its holder exits, another run takes\n"
+    "over). It watches the host's credentials and each running container's, and within a\n"
+    "second of a refresh anywhere writes the newest login (latest expiresAt) to the host and\n"
+    "into every other running container (its inbox, mounted read-only at /run/claude/inbox);\n"
+    "an older copy never overwrites a newer one. The stage gets the newest copy too.\n"
+    "CLAUDE_CODE_OAUTH_TOKEN (a long-lived token from `claude setup-token`; for CI and long\n"
+    "headless runs) passes to the container by name only and is never written to any file.\n"
     "Run as a user other than root, the session runs as that user (CLAUDE_INIT_USER=uid:gid),\n"
     "so what it writes in the project and in ~/.claude is yours; as root nothing changes.\n"
     "\n"
@@ -71,21 +79,22 @@ int run_command(HostContext& ctx, std::vector<std::string> argv) {
   Readback readback(ctx.layout, ctx.config, *credentials, alerter, ctx.clock);
   int exit_code = 0;
   {
-    CredentialWatcher watcher(staged->outbox_dir + "/tree/.credentials.json",
-                              [&] { return readback.sync_credentials(staged->run_id); });
+    CredentialBroker broker(ctx.layout, *credentials, use_keychain(ctx.keychain), staged->run_id);
     auto status = ctx.runner.interactive(docker_run_args(inv));
-    watcher.stop();
+    // Not running any more: the broker (this one or another) stops writing its inbox.
+    state->state = status.ok() ? "exited" : "staged";
+    state->host_pid = 0;
+    (void)save_run_state(ctx.layout, *state);
+    broker.stop();
     if (!status.ok()) {
       Error e = status.error();
       e.fix = "install Docker (docker.io) and make sure `docker info` works; the stage is kept for `claude-host run --run " + staged->run_id + "`";
-      state->state = "staged";
-      state->host_pid = 0;
-      (void)save_run_state(ctx.layout, *state);
       return report_error("run", e, json, 125);
     }
     exit_code = *status;
-    if (watcher.writes() > 0)
-      std::fprintf(stderr, "claude-host: refreshed credentials were written back %d time(s) during the run\n", watcher.writes());
+    if (broker.host_writes() + broker.inbox_writes() > 0)
+      std::fprintf(stderr, "claude-host: as the credential broker, wrote the newest login to the host %d time(s) and to running containers %d time(s)\n",
+                   broker.host_writes(), broker.inbox_writes());
   }
   state->state = "exited";
   state->exit_code = exit_code;

@@ -21,6 +21,11 @@ const char* const kHelp =
     "devices and symlinks leading out of the folder stop the stage (nothing is written).\n"
     "Unchanged files are not copied again. Any earlier run's outbox that was never read back\n"
     "is read back first. Holds ~/.claude-docker/lock while it works.\n"
+    "The credentials staged are the newest login among the host's and those of the running\n"
+    "runs (their outbox and inbox copies): never older than what the credential broker holds.\n"
+    "It says whether the access token expired (when), expires within the hour (in how long)\n"
+    "or is valid until when, and whether a refresh token exists. Also makes the run's inbox\n"
+    "(0700), mounted read-only at /run/claude/inbox.\n"
     "\n"
     "options:\n"
     "  --print-docker-args print the `docker run` command line for this stage on stdout\n";
@@ -98,6 +103,8 @@ int stage_command(HostContext& ctx, std::vector<std::string> argv) {
   for (const auto& [why, n] : report->skipped) std::fprintf(human, "  left out: %zu (%s)\n", n, why.c_str());
   for (const auto& id : report->applied_runs) std::fprintf(human, "  read back earlier run %s first\n", id.c_str());
   for (const auto& w : report->warnings) std::fprintf(human, "  warning: %s\n", w.c_str());
+  if (!report->credentials.empty())
+    std::fprintf(human, "  credentials: %s (from %s)\n", report->credentials.c_str(), report->credentials_source.c_str());
   std::fprintf(human, "  stage:   %s\n  outbox:  %s\n  compose: docker compose --env-file %s -f compose/docker-compose.yml up\n",
                report->stage_dir.c_str(), report->outbox_dir.c_str(), report->compose_env.c_str());
   std::fprintf(human, "  then:    claude-host readback --run %s\n", report->run_id.c_str());

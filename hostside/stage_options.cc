@@ -131,6 +131,7 @@ DockerInvocation invocation_for(const HostContext& ctx, const StageCommandOption
   DockerInvocation inv;
   inv.stage_dir = report.stage_dir;
   inv.outbox_dir = report.outbox_dir;
+  inv.inbox_dir = ctx.layout.inbox_dir(report.run_id);
   inv.project_dir = report.project;
   inv.project_mount = report.project_mount;
   inv.workdir = report.workdir;

@@ -11,6 +11,7 @@
 #include "core/manifest.h"
 #include "core/project_dir_name.h"
 #include "core/sha256.h"
+#include "hostside/credential_broker.h"
 #include "hostside/file_tree.h"
 #include "hostside/hash_cache.h"
 #include "hostside/host_lock.h"
@@ -62,6 +63,8 @@ nlohmann::json StageReport::to_json() const {
                       {"bytes_copied", bytes_copied},
                       {"skipped", skipped},
                       {"warnings", warnings},
+                      {"credentials", credentials},
+                      {"credentials_source", credentials_source},
                       {"applied_runs", applied_runs},
                       {"seconds", seconds}};
   return j;
@@ -173,8 +176,28 @@ Result<StagePlan> Stager::plan(const StageOptions& options) const {
                               "; Claude Code in the container will ask you to log in (/login)");
     } else {
       plan.credentials = std::move(**c);
+    }
+    // Never older than what the broker holds: the running runs' outbox and inbox copies
+    // count too, and the newest wins (core/credential_freshness.h).
+    std::vector<CredentialCopy> copies;
+    if (plan.credentials) {
+      CredentialCopy host;
+      host.text = *plan.credentials;
+      host.written_ns = credentials_.written_ns();
+      host.info = describe_credentials(host.text);
+      copies.push_back(std::move(host));
+    }
+    for (auto& copy : running_run_copies(layout_)) copies.push_back(std::move(copy));
+    if (const CredentialCopy* best = newest_copy(copies)) {
+      plan.credentials = best->text;
+      plan.credentials_source = best->kind == CredentialCopy::Kind::kHost ? credentials_.describe() : best->where();
+    } else if (plan.credentials) {
+      plan.credentials_source = credentials_.describe();
+    }
+    if (plan.credentials) {
       std::string w = credentials_warning(*plan.credentials, clock_.now_ms());
       if (!w.empty()) plan.warnings.push_back(w);
+      plan.credentials_freshness = credentials_freshness(*plan.credentials, clock_.now_ms()).text;
     }
   }
   auto mapping = stage_mapping(layout_.home, options.project, layout_.config_dir, options.maps);
@@ -211,6 +234,8 @@ Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& 
   report.workdir = plan.workdir;
   report.skipped = plan.skipped;
   report.warnings = plan.warnings;
+  report.credentials_source = plan.credentials_source;
+  report.credentials = plan.credentials_freshness;
   const auto& sources = plan.sources;
   const auto& folders = plan.folders;
   const auto& links = plan.links;
@@ -234,7 +259,8 @@ Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& 
   report.stage_dir = layout_.stage_dir(state.run_id);
   report.outbox_dir = layout_.outbox_dir(state.run_id);
   report.compose_env = layout_.compose_env(state.run_id);
-  for (const auto& d : {layout_.state_dir, layout_.runs_dir(), layout_.run_dir(state.run_id), report.stage_dir, report.outbox_dir}) {
+  for (const auto& d : {layout_.state_dir, layout_.runs_dir(), layout_.run_dir(state.run_id), report.stage_dir, report.outbox_dir,
+                        layout_.inbox_dir(state.run_id)}) {
     Status s = make_dirs(d, 0700);
     if (!s.ok()) return s.error();
     ::chmod(d.c_str(), 0700);

@@ -47,6 +47,9 @@ struct StageReport {
   std::uint64_t bytes_copied = 0;
   std::map<std::string, std::size_t> skipped;  // reason -> entries left out
   std::vector<std::string> warnings;
+  std::string credentials;         // their freshness (credentials_freshness), "" when none staged
+  std::string credentials_source;  // where the staged copy came from: the newest of the host
+                                   // store and the running runs' outboxes and inboxes
   std::vector<std::string> applied_runs;       // earlier outboxes read back first
   double seconds = 0;
   nlohmann::json to_json() const;
@@ -62,6 +65,8 @@ struct StagePlan {
   std::vector<TreeEntry> folders, links;
   std::map<std::string, std::string> json_content;  // rel -> the exact bytes validated (and staged)
   std::optional<std::string> credentials;           // the credentials JSON text to stage
+  std::string credentials_source;                   // where they came from (the newest copy)
+  std::string credentials_freshness;                // "expires in 23 min; refresh token present"
   PathMap mapping;
   std::optional<std::string> host_workdir;          // the working directory on the host
   std::string project_mount, workdir;               // in the container

@@ -5,6 +5,7 @@
 #include "hostside/backup_store.h"
 #include "hostside/cli_args.h"
 #include "hostside/commands.h"
+#include "hostside/credential_broker.h"
 #include "hostside/host_logs.h"
 #include "hostside/outbox_reader.h"
 #include "hostside/run_state.h"
@@ -18,7 +19,8 @@ const char* const kHelp =
     "usage: claude-host status [--json]\n"
     "\n"
     "What is staged, running and waiting to be read back, the last read-back, the age of the\n"
-    "newest backup and the health of recent runs.\n";
+    "newest backup, the health of recent runs and which `claude-host run` is the credential\n"
+    "broker (keeping the newest login in the host store and every running container).\n";
 
 }  // namespace
 
@@ -68,6 +70,8 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
                       {"last_readback", last_readback},
                       {"backup_age_s", age ? nlohmann::json(*age) : nlohmann::json(nullptr)},
                       {"state_dir", ctx.layout.state_dir}};
+  std::string broker = credential_broker_holder(ctx.layout);
+  j["credential_broker"] = broker.empty() ? nlohmann::json(nullptr) : nlohmann::json(broker);
   if (json) {
     std::cout << dump_json(j, 2) << std::endl;
     return 0;
@@ -87,6 +91,7 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
                   r["health"]["flush_complete"].dump().c_str(),
                   r["health"]["errors"].dump().c_str());
   }
+  if (!broker.empty()) std::printf("credential broker: %s\n", broker.c_str());
   if (!last_readback.is_null())
     std::printf("last read-back: run %s at %s, exit status %s\n",
                 last_readback["run_id"].get<std::string>().c_str(),

@@ -6,7 +6,7 @@ set -euo pipefail
 
 what=${1:-all}
 build_pkgs=(build-essential cmake pkg-config file libuv1-dev nlohmann-json3-dev libspdlog-dev
-            libfmt-dev catch2 libcurl4-openssl-dev dpkg-dev util-linux procps
+            libfmt-dev catch2 libcurl4-openssl-dev libssl-dev dpkg-dev util-linux procps
             clang libclang-rt-14-dev lld python3 inotify-tools)
 docker_pkgs=(docker.io docker-compose debootstrap nodejs npm)
 bench_pkgs=(tini dumb-init catatonit hyperfine rsync lsyncd inotify-tools python3-matplotlib)

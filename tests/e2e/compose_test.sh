@@ -33,7 +33,7 @@ one_round() {  # one_round NAME TOOL...
   COMPOSE_TOOL=("$@")
   e2e_stage
   [ -f "$E2E_COMPOSE_ENV" ] || fail "claude-host stage wrote no $E2E_COMPOSE_ENV"
-  for v in CLAUDE_STAGE_DIR CLAUDE_OUTBOX_DIR CLAUDE_PROJECT_DIR CLAUDE_WORKDIR CLAUDE_IMAGE CLAUDE_INIT_RUN_ID; do
+  for v in CLAUDE_STAGE_DIR CLAUDE_OUTBOX_DIR CLAUDE_INBOX_DIR CLAUDE_PROJECT_DIR CLAUDE_WORKDIR CLAUDE_IMAGE CLAUDE_INIT_RUN_ID; do
     grep -q "^$v=" "$E2E_COMPOSE_ENV" || fail "$E2E_COMPOSE_ENV has no $v"
   done
   E2E_COMPOSE_PROJECT=e2e$(basename "$E2E_WORK" | tr -dc 'a-z0-9' | tr 'A-Z' 'a-z')$name

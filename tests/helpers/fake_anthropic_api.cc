@@ -6,7 +6,22 @@
 //   HEAD /                               reachability probe            -> 200
 //   POST /v1/messages[?beta=true]        the conversation              -> SSE or JSON
 //   POST /v1/messages/count_tokens       token estimate                -> {"input_tokens":N}
+//   POST /v1/oauth/token                 OAuth refresh (grant_type refresh_token) -> a new
+//                                        access/refresh token pair, expires_in --token-ttl
 // Anything else is logged and answered 404, so a test can see what the CLI asked for.
+//
+// The OAuth refresh behaves like the real endpoint in what the CLI relies on: each refresh
+// token is single-use (a reused or unknown one gets 400 {"error":"invalid_grant"}), and a
+// new pair "sk-ant-oat01-standin-<n>" / "sk-ant-ort01-standin-<n>" is issued each time.
+// --accept-refresh TOKEN (repeatable) names the refresh tokens the test seeded; only those
+// and the ones issued here are known. The CLI reaches the endpoint only over https on a
+// host name it knows (the OAuth URL cannot be pointed at loopback), so --tls-cert/--tls-key
+// serve TLS (a test CA the CLI trusts through NODE_EXTRA_CA_CERTS; the test maps the host
+// name to 127.0.0.1). Every request's log line carries "bearer": the Authorization token it
+// sent (test tokens only), so a test sees which access token each request used.
+// --refresh-delay-file F: while F exists, each refresh is answered after the number of
+// milliseconds it holds (a refresh in flight, for races); its refresh token is appended to
+// F.arrived when it arrives, before the wait.
 //
 // The conversation is scripted and stateless (decided from the request alone, so any
 // number of sessions may share one server): when the request offers the Write tool and
@@ -25,11 +40,16 @@
 // Usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]
 //                           [--write-content TEXT] [--final-text TEXT] [--log F]
 //                           [--script FILE] [--cwd DIR] [--dump-dir DIR]
+//                           [--accept-refresh TOKEN]... [--token-ttl SECONDS]
+//                           [--tls-cert PEM --tls-key PEM] [--refresh-delay-file F]
 // Environment FAKE_API_WRITE_PATH / FAKE_API_LOG / FAKE_API_SCRIPT / FAKE_API_CWD stand
 // in for the flags of the same name.
 // It prints "fake_anthropic_api: listening on 127.0.0.1:PORT" once it accepts connections
 // and runs until SIGTERM or SIGINT.
 
+#ifdef FAKE_API_TLS
+#define CPPHTTPLIB_OPENSSL_SUPPORT
+#endif
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -42,7 +62,9 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -60,6 +82,10 @@ struct Options {
   json script = json::array();  // steps {"name", "input"} (see the top of this file)
   std::string cwd;
   std::string dump_dir;  // every /v1/messages body is saved here as NNNN.json (debugging)
+  std::set<std::string> accepted_refresh;  // refresh tokens the test seeded
+  long token_ttl_s = 3600;                 // expires_in of the access tokens issued
+  std::string tls_cert, tls_key;           // both set: serve https
+  std::string refresh_delay_file;          // holds a delay in ms for each refresh, while it exists
 };
 
 void usage_and_exit(const char* why) {
@@ -67,7 +93,9 @@ void usage_and_exit(const char* why) {
                "fake_anthropic_api: %s\n"
                "usage: fake_anthropic_api [--port N] [--port-file F] [--write-path ABS]\n"
                "                          [--write-content TEXT] [--final-text TEXT] [--log F]\n"
-               "                          [--script FILE] [--cwd DIR] [--dump-dir DIR]\n",
+               "                          [--script FILE] [--cwd DIR] [--dump-dir DIR]\n"
+               "                          [--accept-refresh TOKEN]... [--token-ttl SECONDS]\n"
+               "                          [--tls-cert PEM --tls-key PEM] [--refresh-delay-file F]\n",
                why);
   std::exit(2);
 }
@@ -103,12 +131,29 @@ Options parse_options(int argc, char** argv) {
       o.cwd = value();
     } else if (a == "--dump-dir") {
       o.dump_dir = value();
+    } else if (a == "--accept-refresh") {
+      o.accepted_refresh.insert(value());
+    } else if (a == "--token-ttl") {
+      o.token_ttl_s = std::atol(value().c_str());
+    } else if (a == "--tls-cert") {
+      o.tls_cert = value();
+    } else if (a == "--tls-key") {
+      o.tls_key = value();
+    } else if (a == "--refresh-delay-file") {
+      o.refresh_delay_file = value();
     } else if (a == "--help" || a == "-h") {
       usage_and_exit("a stand-in for the Anthropic Messages API (tests only)");
     } else {
       usage_and_exit(("unknown argument " + a).c_str());
     }
   }
+  if (o.tls_cert.empty() != o.tls_key.empty()) usage_and_exit("--tls-cert and --tls-key go together");
+#ifndef FAKE_API_TLS
+  if (!o.tls_cert.empty())
+    usage_and_exit("--tls-cert: this build has no TLS (OpenSSL was not found when it was configured; "
+                   "install libssl-dev and reconfigure)");
+#endif
+  if (o.token_ttl_s <= 0) usage_and_exit("--token-ttl must be a positive number of seconds");
   if (!o.write_path.empty() && o.write_path.front() != '/')
     usage_and_exit("--write-path must be absolute (the Write tool takes absolute paths)");
   if (!script_path.empty()) {
@@ -315,6 +360,36 @@ json whole_message(const std::string& model, int input_tokens, const Reply& r) {
           {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 12}}}};
 }
 
+// Single-use refresh tokens, as the real endpoint: each one refreshes once.
+class RefreshTokens {
+ public:
+  explicit RefreshTokens(std::set<std::string> seeded) : live_(std::move(seeded)) {}
+  // The new pair for a live refresh token (which dies), or nothing: invalid_grant.
+  bool rotate(const std::string& refresh, std::string* access_out, std::string* refresh_out, unsigned* n_out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (live_.erase(refresh) == 0) return false;
+    unsigned n = ++issued_;
+    *access_out = "sk-ant-oat01-standin-" + std::to_string(n);
+    *refresh_out = "sk-ant-ort01-standin-" + std::to_string(n);
+    live_.insert(*refresh_out);
+    *n_out = n;
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> live_;
+  unsigned issued_ = 0;
+};
+
+// The Bearer token of the request ("" when none): logged so a test sees which access
+// token each request carried.
+std::string bearer_of(const httplib::Request& req) {
+  std::string auth = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  return auth.compare(0, prefix.size(), prefix) == 0 ? auth.substr(prefix.size()) : "";
+}
+
 httplib::Server* g_server = nullptr;
 
 // Signals are waited for on a thread (sigwait), not handled: the server's stop() is not
@@ -339,8 +414,21 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);                   // a client hanging up must not kill us
 
   RequestLog log(opts.log_path);
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server_owner;
+#ifdef FAKE_API_TLS
+  if (!opts.tls_cert.empty()) {
+    server_owner = std::make_unique<httplib::SSLServer>(opts.tls_cert.c_str(), opts.tls_key.c_str());
+    if (!server_owner->is_valid()) {
+      std::fprintf(stderr, "fake_anthropic_api: cannot load the TLS certificate %s or key %s (PEM files)\n",
+                   opts.tls_cert.c_str(), opts.tls_key.c_str());
+      return 1;
+    }
+  }
+#endif
+  if (!server_owner) server_owner = std::make_unique<httplib::Server>();
+  httplib::Server& server = *server_owner;
   g_server = &server;
+  RefreshTokens refresh_tokens(opts.accepted_refresh);
 
   server.Options(R"(.*)", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -350,6 +438,48 @@ int main(int argc, char** argv) {
   server.Post("/v1/messages/count_tokens", [&](const httplib::Request& req, httplib::Response& res) {
     int tokens = estimate_tokens(req.body);
     res.set_content(json{{"input_tokens", tokens}}.dump(), "application/json");
+  });
+
+  // The OAuth token endpoint, refresh grant only (the CLI posts JSON).
+  server.Post("/v1/oauth/token", [&](const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    auto invalid = [&](const char* error, const char* why) {
+      res.status = 400;
+      res.set_content(json{{"error", error}, {"error_description", why}}.dump(), "application/json");
+      res.set_header("x-stand-in-oauth", error);
+    };
+    if (body.is_discarded() || !body.is_object() || body.value("grant_type", "") != "refresh_token" ||
+        !body.contains("refresh_token") || !body["refresh_token"].is_string()) {
+      invalid("invalid_request", "only grant_type refresh_token with a refresh_token is served");
+      return;
+    }
+    std::string presented = body["refresh_token"].get<std::string>();
+    if (!opts.refresh_delay_file.empty()) {
+      std::ifstream delay(opts.refresh_delay_file);
+      long ms = 0;
+      if (delay >> ms && ms > 0) {
+        std::ofstream(opts.refresh_delay_file + ".arrived", std::ios::app) << presented << '\n';
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      }
+    }
+    res.set_header("x-stand-in-refresh-token", presented);
+    std::string access, refresh;
+    unsigned n = 0;
+    if (!refresh_tokens.rotate(presented, &access, &refresh, &n)) {
+      invalid("invalid_grant", "Invalid refresh token");
+      return;
+    }
+    res.set_header("x-stand-in-oauth", "refreshed");
+    res.set_header("x-stand-in-issued-access", access);
+    res.set_header("x-stand-in-issued-refresh", refresh);
+    json scope = body.contains("scope") && body["scope"].is_string() ? body["scope"] : json("user:inference");
+    res.set_content(json{{"token_type", "Bearer"},
+                         {"access_token", access},
+                         {"refresh_token", refresh},
+                         {"expires_in", opts.token_ttl_s},
+                         {"scope", scope}}
+                        .dump(),
+                    "application/json");
   });
 
   server.Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
@@ -400,8 +530,15 @@ int main(int argc, char** argv) {
   server.set_logger([&](const httplib::Request& req, const httplib::Response& res) {
     json line = {{"method", req.method}, {"path", req.path}, {"status", res.status}};
     if (req.has_param("beta")) line["beta"] = req.get_param_value("beta");
+    if (std::string b = bearer_of(req); !b.empty()) line["bearer"] = b;
+    if (req.has_header("x-api-key")) line["api-key"] = true;
+    {
+      using namespace std::chrono;
+      line["t_ms"] = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    }
     for (const char* h : {"x-stand-in-reply", "x-stand-in-model", "x-stand-in-stream", "x-stand-in-messages",
-                          "x-stand-in-tool-error"})
+                          "x-stand-in-tool-error", "x-stand-in-oauth", "x-stand-in-refresh-token",
+                          "x-stand-in-issued-access", "x-stand-in-issued-refresh"})
       if (res.has_header(h)) line[h + std::strlen("x-stand-in-")] = res.get_header_value(h);
     log.write(line);
   });

@@ -2,7 +2,7 @@
 # A stand-in for `docker` in the claude-host tests: `docker run ...` records its argv in
 # $FAKE_DOCKER_LOG (one argument per line, then a blank line), finds the stage and outbox
 # mounts, and runs $FAKE_CONTAINER (a script playing the container) with STAGE, OUTBOX,
-# RUN_ID, TRACE_ID in its environment; it exits with that script's status.
+# INBOX (the read-only inbox; "" when not mounted), RUN_ID, TRACE_ID in its environment; it exits with that script's status.
 # `docker info` answers like a reachable engine unless FAKE_DOCKER_DOWN=1.
 set -uo pipefail
 case "${1:-}" in
@@ -15,7 +15,7 @@ esac
 log=${FAKE_DOCKER_LOG:-/dev/null}
 for a in "$@"; do printf '%s\n' "$a" >> "$log"; done
 printf '\n' >> "$log"
-STAGE='' OUTBOX='' RUN_ID='' TRACE_ID=''
+STAGE='' OUTBOX='' INBOX='' RUN_ID='' TRACE_ID=''
 prev=''
 for a in "$@"; do
   if [ "$prev" = --mount ]; then
@@ -23,6 +23,7 @@ for a in "$@"; do
     case "$a" in
       *target=/run/claude/stage*) STAGE=$src ;;
       *target=/run/claude/outbox*) OUTBOX=$src ;;
+      *target=/run/claude/inbox*) INBOX=$src ;;
     esac
   fi
   if [ "$prev" = -e ]; then
@@ -33,6 +34,6 @@ for a in "$@"; do
   fi
   prev=$a
 done
-export STAGE OUTBOX RUN_ID TRACE_ID
+export STAGE OUTBOX INBOX RUN_ID TRACE_ID
 [ -n "${FAKE_CONTAINER:-}" ] || exit 0
 "$FAKE_CONTAINER"

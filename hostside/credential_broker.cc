@@ -1,0 +1,402 @@
+#include "hostside/credential_broker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "hostside/clock.h"
+#include "hostside/host_logs.h"
+#include "hostside/run_state.h"
+#include "hostside/file_tree.h"
+#include "platform/atomic_file.h"
+
+namespace claude::host {
+
+namespace {
+
+constexpr std::int64_t kMaxCredentialBytes = 1 << 20;
+constexpr const char* kCredentials = ".credentials.json";
+
+std::int64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a stat of one source looks like; a new version of a file published by rename has a
+// new inode or mtime.
+struct Seen {
+  ino_t ino = 0;
+  std::int64_t mtime = -1;
+  off_t size = -1;
+  bool operator==(const Seen&) const = default;
+};
+
+Seen stat_seen(const std::string& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) return {};
+  return {st.st_ino, mtime_ns(st), st.st_size};
+}
+
+std::string random_hex16() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace
+
+std::string CredentialCopy::where() const {
+  switch (kind) {
+    case Kind::kHost: return "the host store";
+    case Kind::kOutbox: return "run " + run_id + "'s outbox";
+    case Kind::kInbox: return "run " + run_id + "'s inbox";
+    case Kind::kStage: return "run " + run_id + "'s stage";
+  }
+  return "?";
+}
+
+std::optional<CredentialCopy> read_credential_copy(const std::string& base,
+                                                   const std::vector<std::string>& components) {
+  int fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    bool last = i + 1 == components.size();
+    int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
+    int next = ::openat(fd, components[i].c_str(), flags);
+    ::close(fd);
+    if (next < 0) return std::nullopt;
+    fd = next;
+  }
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxCredentialBytes) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  CredentialCopy c;
+  c.written_ns = mtime_ns(st);
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    c.text.append(buf, static_cast<std::size_t>(n));
+    if (static_cast<std::int64_t>(c.text.size()) > kMaxCredentialBytes) {
+      ::close(fd);
+      return std::nullopt;
+    }
+  }
+  ::close(fd);
+  c.info = describe_credentials(c.text);
+  return c;
+}
+
+std::vector<std::string> running_runs(const HostLayout& layout) {
+  std::vector<std::string> out;
+  for (const auto& id : list_runs(layout)) {
+    auto st = load_run_state(layout, id);
+    if (st.ok() && run_is_attached(*st)) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<CredentialCopy> running_run_copies(const HostLayout& layout) {
+  std::vector<CredentialCopy> out;
+  for (const auto& id : running_runs(layout)) {
+    if (auto c = read_credential_copy(layout.run_dir(id), {"outbox", "tree", kCredentials})) {
+      c->kind = CredentialCopy::Kind::kOutbox;
+      c->run_id = id;
+      out.push_back(std::move(*c));
+    }
+    if (auto c = read_credential_copy(layout.run_dir(id), {"inbox", kCredentials})) {
+      c->kind = CredentialCopy::Kind::kInbox;
+      c->run_id = id;
+      out.push_back(std::move(*c));
+    }
+  }
+  return out;
+}
+
+const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies) {
+  const CredentialCopy* best = nullptr;
+  for (const auto& c : copies) {
+    if (!c.info.has_access_token) continue;
+    if (!best || is_newer(c.info, c.written_ns, best->info, best->written_ns)) best = &c;
+  }
+  return best;
+}
+
+Status write_inbox_credentials(const std::string& inbox_dir, const std::string& text) {
+  const std::string final_path = inbox_dir + "/" + kCredentials;
+  const std::string tmp = final_path + ".tmp." + random_hex16();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return Error{"write credentials into the inbox", tmp, errno, std::strerror(errno),
+                 "make " + inbox_dir + " a folder you own (mode 0700)"};
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error{"write credentials into the inbox", tmp, e, std::strerror(e), "free disk space"};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::fchmod(fd, 0600);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error{"write credentials into the inbox", tmp, e, std::strerror(e), "free disk space"};
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Error{"write credentials into the inbox", final_path, e, std::strerror(e),
+                 "make " + inbox_dir + " a folder you own (mode 0700)"};
+  }
+  return fsync_dir(inbox_dir);
+}
+
+std::string credential_broker_holder(const HostLayout& layout) {
+  int fd = ::open(layout.broker_lock_path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return {};
+  std::string holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    char buf[256];
+    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    holder.assign(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\r')) holder.pop_back();
+    if (holder.empty()) holder = "held";
+  }
+  ::close(fd);  // a shared lock taken for the test is dropped at once
+  return holder;
+}
+
+CredentialBroker::CredentialBroker(HostLayout layout, CredentialStore& store, bool keychain,
+                                   std::string self_run_id, int tick_ms)
+    : layout_(std::move(layout)), store_(store), keychain_(keychain), self_run_id_(std::move(self_run_id)),
+      tick_ms_(tick_ms) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  thread_ = std::thread([this] { participate(); });
+}
+
+CredentialBroker::~CredentialBroker() {
+  stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void CredentialBroker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (wake_fd_ >= 0) {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool CredentialBroker::wait_stopping(int ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+void CredentialBroker::participate() {
+  if (Status s = make_dirs(layout_.state_dir, 0700); !s.ok()) return;
+  const std::string path = layout_.broker_lock_path();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    log_error(layout_, Error{"open the credential broker's lock", path, errno, std::strerror(errno),
+                             "make " + layout_.state_dir + " yours (chmod 700)"},
+              "", self_run_id_);
+    return;
+  }
+  // Waiting with LOCK_NB and a 50 ms pause keeps the wait stoppable and the take-over
+  // within the 250 ms the design promises.
+  while (!wait_stopping(0)) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      std::string holder = "pid " + std::to_string(::getpid()) + " (claude-host run" +
+                           (self_run_id_.empty() ? std::string() : " " + self_run_id_) + ")\n";
+      if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, holder.data(), holder.size(), 0);
+      holding_ = true;
+      (void)log_event(layout_, "credential_broker_start", "", self_run_id_, {{"pid", ::getpid()}});
+      serve(fd);
+      holding_ = false;
+      break;
+    }
+    if (wait_stopping(50)) break;
+  }
+  ::close(fd);  // drops the lock for the next participant
+}
+
+void CredentialBroker::serve(int /*lock_fd*/) {
+  int in_fd = -1;
+  if (!keychain_) {
+    in_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (in_fd >= 0)
+      ::inotify_add_watch(in_fd, layout_.config_dir.c_str(),
+                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB);
+  }
+  std::map<std::string, Seen> seen;  // source path -> last stat
+  std::vector<std::string> runs;
+  auto sources = [&] {
+    std::vector<std::string> paths;
+    if (!keychain_) paths.push_back(layout_.credentials_file());
+    for (const auto& id : runs) {
+      paths.push_back(layout_.outbox_dir(id) + "/tree/" + kCredentials);
+      paths.push_back(layout_.run_dir(id) + "/inbox/" + kCredentials);
+    }
+    return paths;
+  };
+  auto snapshot = [&] {
+    std::map<std::string, Seen> now;
+    for (const auto& p : sources()) now[p] = stat_seen(p);
+    return now;
+  };
+  runs = running_runs(layout_);
+  rescan();
+  seen = snapshot();
+  auto last_list = std::chrono::steady_clock::now();
+  while (true) {
+    struct pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {in_fd, POLLIN, 0}};
+    int n = ::poll(fds, in_fd >= 0 ? 2 : 1, tick_ms_);
+    if (wait_stopping(0)) break;
+    bool changed = false;
+    if (n > 0 && in_fd >= 0 && (fds[1].revents & POLLIN)) {
+      alignas(struct inotify_event) char buf[4096];
+      ssize_t len;
+      while ((len = ::read(in_fd, buf, sizeof buf)) > 0) {
+        for (char* p = buf; p < buf + len;) {
+          auto* ev = reinterpret_cast<struct inotify_event*>(p);
+          if (ev->len > 0 && std::strcmp(ev->name, kCredentials) == 0) changed = true;
+          if (ev->mask & IN_Q_OVERFLOW) changed = true;
+          p += sizeof(struct inotify_event) + ev->len;
+        }
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_list >= std::chrono::seconds(1)) {
+      last_list = now;
+      auto fresh = running_runs(layout_);
+      if (fresh != runs) {
+        runs = std::move(fresh);
+        changed = true;
+      }
+      if (keychain_) changed = true;  // the Keychain has no watch: read it once a second
+    }
+    auto current = snapshot();
+    if (current != seen) changed = true;
+    if (changed) {
+      rescan();
+      seen = snapshot();
+    }
+  }
+  if (in_fd >= 0) ::close(in_fd);
+}
+
+void CredentialBroker::rescan() {
+  std::vector<CredentialCopy> copies;
+  // The host store.
+  auto host_text = store_.read();
+  std::optional<CredentialCopy> host;
+  if (host_text.ok() && *host_text) {
+    CredentialCopy c;
+    c.kind = CredentialCopy::Kind::kHost;
+    c.text = **host_text;
+    c.info = describe_credentials(c.text);
+    if (keychain_) {
+      if (keychain_seen_ != c.text) {
+        keychain_seen_ = c.text;
+        keychain_seen_ns_ = wall_ns();
+      }
+      c.written_ns = keychain_seen_ns_;
+    } else {
+      struct stat st{};
+      if (::stat(layout_.credentials_file().c_str(), &st) == 0) c.written_ns = mtime_ns(st);
+    }
+    host = c;
+    copies.push_back(std::move(c));
+  } else if (!host_text.ok() && host_text.error().message() != last_error_) {
+    last_error_ = host_text.error().message();
+    log_error(layout_, host_text.error(), "", self_run_id_);
+  }
+  std::vector<std::string> runs = running_runs(layout_);
+  for (auto& c : running_run_copies(layout_)) copies.push_back(std::move(c));
+  const CredentialCopy* best_ptr = newest_copy(copies);
+  if (!best_ptr) return;
+  const CredentialCopy best = *best_ptr;
+
+  // The host store, when its copy is older. Read again just before writing so that a
+  // refresh the host made meanwhile is not overwritten by an older copy.
+  CredentialInfo host_info = host ? host->info : CredentialInfo{};
+  std::int64_t host_ns = host ? host->written_ns : 0;
+  if (is_newer(best.info, best.written_ns, host_info, host_ns)) {
+    auto again = store_.read();
+    bool still_older = again.ok() && (!*again || **again == (host ? host->text : std::string()) ||
+                                      is_newer(best.info, best.written_ns, describe_credentials(**again), host_ns));
+    if (still_older) {
+      Status w = store_.write(best.text);
+      if (w.ok()) {
+        ++host_writes_;
+        if (keychain_) {
+          keychain_seen_ = best.text;
+          keychain_seen_ns_ = best.written_ns;
+        }
+        (void)log_event(layout_, "credentials_synced", "", best.run_id,
+                        {{"to", "host"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
+      } else if (w.error().message() != last_error_) {
+        last_error_ = w.error().message();
+        log_error(layout_, w.error(), "", self_run_id_);
+      }
+    }
+  }
+  // Every running run whose copies are all older.
+  for (const auto& id : runs) {
+    bool has_it = false;
+    for (const auto& c : copies)
+      if (c.run_id == id && c.info.fingerprint == best.info.fingerprint) has_it = true;
+    if (!has_it) {
+      if (auto s = read_credential_copy(layout_.run_dir(id), {"stage", "tree", kCredentials}))
+        has_it = s->info.fingerprint == best.info.fingerprint;
+    }
+    if (has_it) continue;
+    const std::string inbox = layout_.run_dir(id) + "/inbox";
+    struct stat st{};
+    if (::lstat(inbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;  // staged before inboxes
+    Status w = write_inbox_credentials(inbox, best.text);
+    if (w.ok()) {
+      ++inbox_writes_;
+      (void)log_event(layout_, "credentials_synced", "", id,
+                      {{"to", "inbox"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
+    } else if (w.error().message() != last_error_) {
+      last_error_ = w.error().message();
+      log_error(layout_, w.error(), "", id);
+    }
+  }
+}
+
+}  // namespace claude::host

@@ -35,6 +35,7 @@ cat > "$E2E_PROJECT/.cred-agent.sh" <<'SH'
 n=$1; ctl=/workspace/demo.project/.cred-ctl/$n
 live=${CLAUDE_CONFIG_DIR:-/root/.claude-config}/.credentials.json
 mkdir -p "$ctl"
+printf '%s\n' "$CLAUDE_INIT_RUN_ID" > "$ctl/run_id"
 while [ ! -e "$ctl/stop" ]; do
   if [ -e "$ctl/write" ]; then
     cp "$ctl/write" "$live.tmp.$$" && chmod 600 "$live.tmp.$$" && mv -f "$live.tmp.$$" "$live" && rm -f "$ctl/write"
@@ -61,8 +62,17 @@ e2e_log "three containers up, each agent running"
 LOCK=$HOME/.claude-docker/credential-broker.lock
 holder() { sed -n 's/^pid \([0-9]*\).*/\1/p' "$LOCK" 2>/dev/null; }
 e2e_wait_until 10 "a credential broker" test -n "$(holder)"
+# run_of PID: the container number whose run's `claude-host run` is PID (state.json).
+run_of() {
+  local i id
+  for i in 1 2 3; do
+    id=$(cat "$CTL/$i/run_id")
+    grep -q "\"host_pid\": *$1\b" "$HOME/.claude-docker/runs/$id/state.json" && { echo "$i"; return 0; }
+  done
+  return 1
+}
 H=$(holder)
-case " ${PIDS[1]} ${PIDS[2]} ${PIDS[3]} " in *" $H "*) ;; *) fail "the broker ($H) is none of the runs";; esac
+run_of "$H" >/dev/null || fail "the broker (pid $H) is none of the three runs"
 
 holds() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 # everywhere TEXT BOUND_MS PLACES...: prints the ms until every place holds TEXT.
@@ -100,8 +110,9 @@ step "a stale copy in container 3" "$C3" "$HOST_CREDS" "$(live 1)" "$(live 2)" "
 
 # SIGKILL of the broker's process.
 H=$(holder)
-for i in 1 2 3; do [ "${PIDS[$i]}" = "$H" ] && KILLED=$i; done
-kill -9 "$H"; wait "$H" 2>/dev/null || true
+KILLED=$(run_of "$H") || fail "the broker (pid $H) is none of the runs"
+KILLED_RUN=$(cat "$CTL/$KILLED/run_id")
+kill -9 "$H"
 touch "$CTL/$KILLED/stop"  # its container finishes on its own; its run is no longer attached
 SURV=(); for i in 1 2 3; do [ "$i" = "$KILLED" ] || SURV+=("$i"); done
 C4=$(creds STEP4 2400); refresh "${SURV[0]}" "$C4"
@@ -115,8 +126,6 @@ stop_all
 for i in "${SURV[@]}"; do wait "${PIDS[$i]}" || fail "claude-host run #$i failed: $(tail -n 30 "$E2E_WORK/run-$i.out")"; done
 # The killed run's container ends by itself; its outbox is read back by the next command.
 e2e_wait_until 60 "the killed run's container to end" sh -c "! docker ps -q --filter label=$E2E_LABEL | grep -q ."
-KILLED_RUN=$(grep -l "\"host_pid\": *$H\b" "$HOME"/.claude-docker/runs/*/state.json | head -n 1 | xargs dirname | xargs basename)
-[ -n "$KILLED_RUN" ] || fail "no run of pid $H"
 "$CLAUDE_HOST" readback --run "$KILLED_RUN" >"$E2E_WORK/readback-killed.out" 2>&1 || true
 holds "$HOST_CREDS" "$C5" || fail "after every read-back the host lost the newest login: $(cat "$HOST_CREDS")"
 grep -q 'sk-ant-' "$HOME/.claude-docker-events.jsonl" && fail "a token reached the host's events log"

@@ -376,12 +376,26 @@ void CredentialBroker::rescan() {
   }
   // Every running run whose copies are all older.
   for (const auto& id : runs) {
-    bool has_it = false;
-    for (const auto& c : copies)
-      if (c.run_id == id && c.info.fingerprint == best.info.fingerprint) has_it = true;
-    if (!has_it) {
-      if (auto s = read_credential_copy(layout_.run_dir(id), {"stage", "tree", kCredentials}))
-        has_it = s->info.fingerprint == best.info.fingerprint;
+    const CredentialCopy* outbox = nullptr;
+    const CredentialCopy* inbox_copy = nullptr;
+    for (const auto& c : copies) {
+      if (c.run_id != id) continue;
+      if (c.kind == CredentialCopy::Kind::kOutbox) outbox = &c;
+      if (c.kind == CredentialCopy::Kind::kInbox) inbox_copy = &c;
+    }
+    const std::string& fp = best.info.fingerprint;
+    bool has_it;
+    if (outbox && outbox->info.fingerprint == fp) {
+      has_it = true;  // the container's own last write is the newest
+    } else if (inbox_copy && inbox_copy->info.fingerprint == fp) {
+      // Given already, unless the container wrote an older copy over it since: then the
+      // inbox is written again (a new file) so that the init installs the newest again.
+      has_it = !outbox || outbox->written_ns <= inbox_copy->written_ns;
+    } else if (!outbox && !inbox_copy) {
+      auto staged = read_credential_copy(layout_.run_dir(id), {"stage", "tree", kCredentials});
+      has_it = staged && staged->info.fingerprint == fp;  // started with it
+    } else {
+      has_it = false;
     }
     if (has_it) continue;
     const std::string inbox = layout_.run_dir(id) + "/inbox";

@@ -110,6 +110,11 @@ publish C "$STALE"
 sleep 1.5
 holds "$HOST_CREDS" "$C3" || fail "the stale copy from C reached the host: $(cat "$HOST_CREDS")"
 for n in A B; do holds "${INBOX[$n]}/.credentials.json" "$C3" || fail "the stale copy reached $n's inbox"; done
+holds "${INBOX[C]}/.credentials.json" "$C3" || fail "C's inbox lost the newest login"
+python3 - "${OUTBOX[C]}/tree/.credentials.json" "${INBOX[C]}/.credentials.json" <<'PY' || fail "C wrote an older login over the newest, and its inbox was not given the newest again"
+import os, sys
+assert os.stat(sys.argv[2]).st_mtime_ns >= os.stat(sys.argv[1]).st_mtime_ns
+PY
 host_write "$(creds STALEHOST 300)"
 sleep 1.5
 for n in A B C; do holds "${INBOX[$n]}/.credentials.json" "$C3" || fail "the host's stale copy reached $n's inbox"; done

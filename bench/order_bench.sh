@@ -5,8 +5,9 @@
 #   no-order  ld.lld without it (cmake -DCLAUDE_INIT_ORDER=OFF)
 #   bfd       GNU ld, no order (the build when ld.lld is missing)
 # For each: stripped size; idle RSS (total, file-backed, anonymous) running `sleep` with the
-# health endpoint up and --no-sync; page faults and wall time of `--no-sync -- /bin/true`.
-# Prints a Markdown table (bench/README.md, "Link order").
+# health endpoint up and --no-sync; page faults, CPU time (the init and /bin/true, from
+# wait4) and wall time of `--no-sync -- /bin/true`.
+# Prints a Markdown table (bench/README.md, "Link order"); raw numbers in bench/results/order.json.
 # Usage: bench/order_bench.sh [BUILD_DIR]    (env: RUNS, default 200 starts per variant)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,9 +37,10 @@ relink bfd -e 's| -Wl,--symbol-ordering-file=[^ ]*||' -e 's| -Wl,--no-warn-symbo
 cmp -s "$work/order" "$build/entrypoint/claude-init" ||
   echo "order_bench: note: the relinked 'order' binary differs from $build's claude-init (rebuilt since?)" >&2
 
-python3 - "$work" "$runs" <<'PY'
-import os, socket, statistics, subprocess, sys, time, urllib.request
-work, runs = sys.argv[1], int(sys.argv[2])
+mkdir -p "$here/results"
+python3 - "$work" "$runs" "$here/results/order.json" <<'PY'
+import json, os, socket, statistics, subprocess, sys, time, urllib.request
+work, runs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 names = ["order", "no-order", "bfd"]
 bins = {n: os.path.join(work, n) for n in names}
 
@@ -50,7 +52,7 @@ def start(binary):
     pid = os.posix_spawn(binary, [binary, "--no-sync", "--health-port", "0", "--", "/bin/true"], os.environ)
     _, status, ru = os.wait4(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, binary
-    return time.perf_counter() - t0, ru.ru_minflt, ru.ru_majflt
+    return time.perf_counter() - t0, ru.ru_minflt, (ru.ru_utime + ru.ru_stime) * 1000
 
 def idle_rss(binary):
     port = free_port()
@@ -72,19 +74,21 @@ def idle_rss(binary):
     finally:
         p.kill(); p.wait()
 
-times = {n: [] for n in names}; minflt = {n: [] for n in names}
+times = {n: [] for n in names}; minflt = {n: [] for n in names}; cpu = {n: [] for n in names}
 for n in names: start(bins[n])  # warm the page cache
 for _ in range(runs):
     for n in names:
-        t, mi, _ = start(bins[n]); times[n].append(t * 1000); minflt[n].append(mi)
+        t, mi, c = start(bins[n]); times[n].append(t * 1000); minflt[n].append(mi); cpu[n].append(c)
 rss = {n: [idle_rss(bins[n]) for _ in range(3)] for n in names}
 
-print("| link | stripped KiB | idle RSS KiB | of it file-backed | anonymous | page faults per start | start ms p50 | p90 |")
-print("|---|---|---|---|---|---|---|---|")
+print("| link | stripped KiB | idle RSS KiB | of it file-backed | anonymous | page faults per start | CPU ms per start | start ms p50 | p90 |")
+print("|---|---|---|---|---|---|---|---|---|")
 for n in names:
     r = min(rss[n], key=lambda f: f["VmRSS"])
     q = statistics.quantiles(times[n], n=10)
     print(f"| {n} | {os.path.getsize(bins[n]) // 1024} | {r['VmRSS']} | {r['RssFile']} | {r['RssAnon']} | "
-          f"{statistics.median(minflt[n]):.0f} | {statistics.median(times[n]):.2f} | {q[8]:.2f} |")
+          f"{statistics.median(minflt[n]):.0f} | {statistics.mean(cpu[n]):.2f} | {statistics.median(times[n]):.2f} | {q[8]:.2f} |")
+json.dump({n: {"stripped_bytes": os.path.getsize(bins[n]), "idle_rss_kib": rss[n], "start_ms": times[n],
+              "minor_faults": minflt[n], "cpu_ms": cpu[n]} for n in names}, open(out, "w"))
 print(f"\n{runs} starts of `--no-sync --health-port 0 -- /bin/true` per link, interleaved; RSS: the lowest of 3 idle runs.")
 PY

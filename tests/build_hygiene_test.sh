@@ -57,7 +57,8 @@ find /etc -xdev -printf '%p %y %s %T@ %l\n' 2>/dev/null | sort >"$work/etc-befor
 # Without ld.lld: every folder it could be found in is ignored (so the tools found there
 # are named).
 configure "$work/no-lld" "-DCMAKE_IGNORE_PATH=/usr/bin;/bin;/usr/local/bin;/usr/sbin;/sbin;/usr/lib/llvm-14/bin" \
-  -DCMAKE_MAKE_PROGRAM="$(command -v make)" -DCMAKE_C_COMPILER="$(command -v cc)" -DCMAKE_CXX_COMPILER="$(command -v c++)"
+  -DCMAKE_MAKE_PROGRAM="$(command -v make)" -DCMAKE_C_COMPILER="$(command -v cc)" -DCMAKE_CXX_COMPILER="$(command -v c++)" \
+  -DCMAKE_AR="$(command -v ar)" -DCMAKE_RANLIB="$(command -v ranlib)"
 configure "$work/lld"
 find /etc -xdev -printf '%p %y %s %T@ %l\n' 2>/dev/null | sort >"$work/etc-after"
 diff "$work/etc-before" "$work/etc-after" >/dev/null || fail "configuring changed /etc: $(diff "$work/etc-before" "$work/etc-after" | head)"

@@ -332,16 +332,19 @@ Status apply_value(InitOptions& o, const InitOptionSpec& spec, std::string_view 
   return Ok{};
 }
 
-// Appends `text` right-aligned so that it ends at column kHelpWidth.
+// --help's layout: an option's description starts at column kHelpColumn; its variable
+// ends at column kHelpWidth, on the description's last line when it fits, else below.
 constexpr size_t kHelpWidth = 90;
-constexpr size_t kHelpColumn = 28;  // where an option's description starts
+constexpr size_t kHelpColumn = 28;
 
+// Appends `text` to `line` right-aligned (moving to a new line when it does not fit).
 void append_right(std::string& out, std::string& line, const std::string& text) {
   if (line.size() + 2 + text.size() > kHelpWidth) {
     out += line + "\n";
     line.clear();
   }
-  line.append(kHelpWidth - text.size() - line.size(), ' ');
+  size_t used = line.size() + text.size();
+  line.append(used < kHelpWidth ? kHelpWidth - used : 1, ' ');
   line += text;
 }
 

@@ -29,7 +29,7 @@ build-asan:
 build-fuzz:
 	scripts/install-deps.sh build
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCLAUDE_FUZZ=ON -DFUZZ_SECONDS=$(FUZZ_SECONDS)
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $$(ls core/*_fuzz.cc tests/fuzz/*_fuzz.cc 2>/dev/null | xargs -n1 basename | sed 's/\.cc$$//' | tr '\n' ' ')
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $$(ls tests/fuzz/*_fuzz.cc | xargs -n1 basename | sed 's/\.cc$$//' | tr '\n' ' ')
 
 # Unit and integration tests on the release build.
 test-fast: build

@@ -1,5 +1,10 @@
 // claude-init's command line and environment, parsed into one value. Pure: the caller
 // hands in argv and the environment; nothing here reads the process state.
+//
+// One table (init_option_table(), in init_options.cc) lists every option: its flag, short
+// letter, environment variable, kind, --help lines and where its value goes. The parse,
+// the environment, --help, is_init_variable and the tests all read it, so adding an option
+// is adding a field to InitOptions and a row to the table.
 #pragma once
 
 #include <chrono>
@@ -7,10 +12,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "core/result.h"
+#include "core/signal_names.h"  // the options hold signal numbers: -p, -r
 
 namespace claude {
 
@@ -79,13 +86,53 @@ struct InitOptions {
     bool operator==(const User&) const = default;
   };
   std::optional<User> user;
+
+  bool operator==(const InitOptions&) const = default;
 };
+
+// How an option takes its value.
+enum class InitOptionKind {
+  kSwitch,   // --name (no value) sets `flag`; its variable is 1/0, true/false, yes/no, on/off
+  kText,     // --name VALUE: any string, into `text`
+  kValue,    // --name VALUE, checked and stored by `apply`
+  kList,     // --name VALUE, repeatable: `apply` takes each comma-separated item; the flags
+             // replace (`clear`) what the variable set
+  kCount,    // -v / -q: each one adds `step` to the verbosity; the variable (through
+             // `apply`) sets it outright
+  kHelp,     // --help: print the help, stop parsing
+  kVersion,  // --version: print the version, stop parsing
+};
+
+// The --help section an option is listed in, in this order.
+enum class InitHelpSection { kInit, kHealth, kSync, kUser, kGeneral };
+
+// One option. Every field but `name`, `kind` and `section` may be left empty.
+struct InitOptionSpec {
+  std::string_view name;       // the long flag without "--"
+  InitOptionKind kind;
+  InitHelpSection section;
+  char letter = 0;             // the short alias ("-e"); 0 = none
+  std::string_view variable = {};   // the environment variable; empty = none
+  std::string_view metavar = {};    // the value's name in --help ("DUR")
+  std::string_view var_form = {};   // shown after the variable in --help ("=CODE,CODE")
+  std::string_view help = {};       // the --help lines, '\n' between them
+  bool InitOptions::*flag = nullptr;         // kSwitch
+  std::string InitOptions::*text = nullptr;  // kText
+  // kValue, kList, kCount (its variable): stores one value; nullptr on success, else what
+  // was expected ("expected a port 0-65535"), for the error.
+  const char* (*apply)(InitOptions&, std::string_view value) = nullptr;
+  void (*clear)(InitOptions&) = nullptr;     // kList
+  int step = 0;                              // kCount
+};
+
+// Every option, in --help order within each section.
+std::span<const InitOptionSpec> init_option_table();
 
 // Variable name -> value; looked up by const char* without a temporary string.
 using InitEnvironment = std::map<std::string, std::string, std::less<>>;
 
-// True for the environment variables parse_init_options reads (CLAUDE_INIT_* and Claude
-// Code's own CLAUDE_CONFIG_DIR): main hands in only those.
+// True for the environment variables parse_init_options reads (the table's: CLAUDE_INIT_*
+// and Claude Code's own CLAUDE_CONFIG_DIR): main hands in only those.
 bool is_init_variable(std::string_view name);
 
 // Parses argv (argv[0] included) and the environment. Flags win over CLAUDE_INIT_*
@@ -93,13 +140,9 @@ bool is_init_variable(std::string_view name);
 // --health-allow-remote is an Error whose detail names the flag or variable.
 Result<InitOptions> parse_init_options(const std::vector<std::string>& argv, const InitEnvironment& env);
 
-// The --help text (also the README's claude-init section, kept identical in content).
+// The --help text, made from the table (also the README's claude-init section, kept
+// identical by tests/integration/init_exit_codes.sh and the unit tests).
 std::string init_help_text();
-
-// Signal number for "TERM", "SIGTERM", "term" or "15"; nullopt when unknown.
-std::optional<int> signal_from_name(std::string_view name);
-// "SIGTERM" for 15; "SIG<n>" for a number without a name.
-std::string signal_name(int signal);
 
 // Whether `addr` is a numeric IPv4 loopback address (127.0.0.0/8) or "::1".
 bool is_loopback_address(std::string_view addr);

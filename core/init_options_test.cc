@@ -1,7 +1,9 @@
 #include "core/init_options.h"
 
 #include <csignal>
-#include <set>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string_view>
 
 #include <catch2/catch.hpp>
@@ -13,18 +15,42 @@ using claude::parse_init_options;
 namespace {
 using Env = claude::InitEnvironment;
 
-// Every variable claude-init reads, each listed by --help.
-constexpr const char* kVariables[] = {
-    "CLAUDE_INIT_SUBREAPER",     "CLAUDE_INIT_SIGNAL_GROUP",   "CLAUDE_INIT_EXIT_ZERO",
-    "CLAUDE_INIT_PDEATHSIG",     "CLAUDE_INIT_REWRITE",        "CLAUDE_INIT_VERBOSITY",
-    "CLAUDE_INIT_LOG_FORMAT",    "CLAUDE_INIT_GRACE",          "CLAUDE_INIT_FLUSH_TIMEOUT",
-    "CLAUDE_INIT_HEALTH_PORT",   "CLAUDE_INIT_HEALTH_ADDR",    "CLAUDE_INIT_HEALTH_ALLOW_REMOTE",
-    "CLAUDE_INIT_PROBE_CMD",     "CLAUDE_INIT_PROBE_INTERVAL", "CLAUDE_INIT_PROBE_TIMEOUT",
-    "CLAUDE_INIT_PROBE_FAILURES", "CLAUDE_INIT_NO_SYNC",       "CLAUDE_INIT_STAGE",
-    "CLAUDE_INIT_OUTBOX",        "CLAUDE_CONFIG_DIR",          "CLAUDE_INIT_RUN_ID",
-    "CLAUDE_INIT_TRACE_ID",      "CLAUDE_INIT_EXCLUDE",        "CLAUDE_INIT_MAP",
-    "CLAUDE_INIT_SETTLE",        "CLAUDE_INIT_REWRITE_FREE_TEXT", "CLAUDE_INIT_USER",
-    "CLAUDE_INIT_INBOX"};
+using claude::InitOptionKind;
+using claude::InitOptionSpec;
+
+// A valid value for each value-taking option of the table, by the value's name in --help
+// (then by option, where one name has several forms). A new option whose value has none
+// here fails "every option of the table ..." until one is added.
+std::string sample_value(const InitOptionSpec& spec) {
+  static const std::map<std::string_view, std::string_view> by_option = {
+      {"exit-zero", "143"},       {"pdeathsig", "SIGUSR1"},     {"rewrite", "TERM:INT"},
+      {"verbose", "2"},           {"log-format", "json"},       {"grace", "3s"},
+      {"flush-timeout", "900ms"}, {"health-port", "9000"},      {"health-addr", "127.0.0.2"},
+      {"probe-interval", "2s"},   {"probe-timeout", "20ms"},    {"probe-failures", "5"},
+      {"settle", "15ms"},         {"map", "/h/p=/workspace/p"}, {"user", "1000:1000"}};
+  static const std::map<std::string_view, std::string_view> by_metavar = {
+      {"DIR", "/srv/some-dir"}, {"ID", "id-1"}, {"CMD", "true"}, {"GLOB", "*.tmp"}};
+  if (auto it = by_option.find(spec.name); it != by_option.end()) return std::string(it->second);
+  if (auto it = by_metavar.find(spec.metavar); it != by_metavar.end()) return std::string(it->second);
+  return {};
+}
+
+// The README's claude-init --help block, between its two marker lines.
+std::string readme_help_block() {
+  std::ifstream in(std::string(CLAUDE_SOURCE_DIR) + "/README.md");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  const std::string begin = "<!-- claude-init --help -->\n```\n", end = "```\n<!-- end claude-init --help -->";
+  size_t b = s.find(begin), e = s.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  b += begin.size();
+  REQUIRE(e >= b);
+  return s.substr(b, e - b);
+}
+
 InitOptions parse_ok(std::vector<std::string> argv, const Env& env = {}) {
   argv.insert(argv.begin(), "claude-init");
   auto r = parse_init_options(argv, env);
@@ -104,7 +130,7 @@ TEST_CASE("every flag can come from a CLAUDE_INIT_ variable") {
           {"CLAUDE_INIT_PROBE_FAILURES", "5"},     {"CLAUDE_INIT_NO_SYNC", "on"},
           {"CLAUDE_INIT_STAGE", "/s"},             {"CLAUDE_INIT_OUTBOX", "/o"},
           {"CLAUDE_CONFIG_DIR", "/l"},             {"CLAUDE_INIT_RUN_ID", "r1"},
-          {"CLAUDE_INIT_TRACE_ID", "t1"},          {"CLAUDE_INIT_INBOX", "/i"}};
+          {"CLAUDE_INIT_TRACE_ID", "t1"}};
   auto o = parse_ok({}, env);
   CHECK(o.signal_group);
   CHECK(o.subreaper);
@@ -127,8 +153,6 @@ TEST_CASE("every flag can come from a CLAUDE_INIT_ variable") {
   CHECK(o.live_dir == "/l");
   CHECK(o.run_id == "r1");
   CHECK(o.trace_id == "t1");
-  CHECK(o.inbox_dir == "/i");
-  CHECK(parse_ok({"--inbox", "/flag-inbox"}, env).inbox_dir == "/flag-inbox");
 }
 
 TEST_CASE("flags win over the environment, lists are replaced not merged") {
@@ -192,45 +216,120 @@ TEST_CASE("unknown options and bad values are errors naming the option") {
   CHECK(parse_err({"--probe-cmd", "x", "--probe-interval", "1s", "--probe-timeout", "2s"}).path == "--probe-timeout");
 }
 
-TEST_CASE("signal names round-trip") {
-  CHECK(claude::signal_from_name("SIGWINCH") == SIGWINCH);
-  CHECK(claude::signal_from_name("winch") == SIGWINCH);
-  CHECK(claude::signal_from_name("34") == 34);
-  CHECK_FALSE(claude::signal_from_name("65").has_value());
-  CHECK_FALSE(claude::signal_from_name("0").has_value());
-  CHECK(claude::signal_name(SIGSEGV) == "SIGSEGV");
-  CHECK(claude::signal_name(40) == "SIG40");
+TEST_CASE("every option of the table is parsed from its flag, its letter and its variable alike") {
+  const InitOptions defaults = parse_ok({});
+  for (const InitOptionSpec& spec : claude::init_option_table()) {
+    INFO("--" << spec.name);
+    const std::string flag = "--" + std::string(spec.name);
+    const std::string letter = spec.letter ? std::string("-") + spec.letter : std::string();
+    switch (spec.kind) {
+      case InitOptionKind::kHelp:
+      case InitOptionKind::kVersion: {
+        InitMode mode = spec.kind == InitOptionKind::kHelp ? InitMode::kHelp : InitMode::kVersion;
+        CHECK(parse_ok({flag, "--bogus"}).mode == mode);
+        if (!letter.empty()) CHECK(parse_ok({letter}).mode == mode);
+        CHECK(spec.variable.empty());
+        break;
+      }
+      case InitOptionKind::kSwitch: {
+        InitOptions on = parse_ok({flag});
+        CHECK_FALSE(on == defaults);
+        if (!letter.empty()) CHECK(parse_ok({letter}) == on);
+        CHECK(parse_err({flag + "=1"}).detail == "takes no value");
+        REQUIRE_FALSE(spec.variable.empty());
+        CHECK(parse_ok({}, {{std::string(spec.variable), "yes"}}) == on);
+        CHECK(parse_ok({}, {{std::string(spec.variable), "0"}}) == defaults);
+        CHECK(parse_err({}, {{std::string(spec.variable), "?bad"}}).path == spec.variable);
+        break;
+      }
+      case InitOptionKind::kCount: {
+        InitOptions counted = parse_ok({flag});
+        CHECK(counted.verbosity == spec.step);
+        if (!letter.empty()) CHECK(parse_ok({letter, letter}).verbosity == 2 * spec.step);
+        CHECK(parse_err({flag + "=1"}).detail == "takes no value");
+        if (!spec.variable.empty()) {
+          CHECK(parse_ok({}, {{std::string(spec.variable), "2"}}).verbosity == 2);
+          CHECK(parse_err({}, {{std::string(spec.variable), "?bad"}}).path == spec.variable);
+        }
+        break;
+      }
+      case InitOptionKind::kText:
+      case InitOptionKind::kValue:
+      case InitOptionKind::kList: {
+        const std::string value = sample_value(spec);
+        REQUIRE_FALSE(value.empty());  // add a sample for this option above
+        InitOptions by_flag = parse_ok({flag, value});
+        CHECK_FALSE(by_flag == defaults);
+        CHECK(parse_ok({flag + "=" + value}) == by_flag);
+        if (!letter.empty()) {
+          CHECK(parse_ok({letter, value}) == by_flag);
+          CHECK(parse_ok({letter + value}) == by_flag);
+        }
+        CHECK(parse_err({flag}).detail == "needs a value");
+        if (!spec.variable.empty()) {
+          CHECK(parse_ok({}, {{std::string(spec.variable), value}}) == by_flag);
+          CHECK(parse_ok({}, {{std::string(spec.variable), ""}}) == defaults);  // empty: not set
+        }
+        // Any string is a valid text or glob; every other value is checked.
+        if (spec.kind != InitOptionKind::kText && spec.name != "exclude") {
+          CHECK(parse_err({flag, "?bad"}).path == flag);
+          if (!spec.variable.empty()) CHECK_FALSE(parse_init_options({"claude-init"}, {{std::string(spec.variable), "?bad"}}).ok());
+        }
+        break;
+      }
+    }
+  }
 }
 
-TEST_CASE("--help documents every long flag and environment variable it accepts") {
-  std::string help = claude::init_help_text();
-  for (const char* flag : {"--subreaper", "--signal-group", "--exit-zero", "--pdeathsig", "--rewrite", "--verbose",
-                           "--quiet", "--log-format", "--grace", "--flush-timeout", "--health-port", "--health-addr",
-                           "--health-allow-remote", "--probe-cmd", "--probe-interval", "--probe-timeout",
-                           "--probe-failures", "--no-sync", "--stage", "--outbox", "--live-dir", "--run-id",
-                           "--trace-id", "--inbox", "--help", "--version"}) {
-    INFO(flag);
-    CHECK(help.find(flag) != std::string::npos);
+TEST_CASE("--help lists every option of the table with its letter, value and variable") {
+  const std::string help = claude::init_help_text();
+  for (const InitOptionSpec& spec : claude::init_option_table()) {
+    INFO("--" << spec.name);
+    std::string usage = (spec.letter ? std::string("  -") + spec.letter + ", " : std::string(6, ' ')) + "--" +
+                        std::string(spec.name) + (spec.metavar.empty() ? "" : " " + std::string(spec.metavar));
+    CHECK(help.find("\n" + usage + " ") != std::string::npos);
+    std::string first_line(spec.help.substr(0, spec.help.find('\n')));
+    CHECK(help.find(first_line) != std::string::npos);
+    if (!spec.variable.empty())
+      CHECK(help.find("[" + std::string(spec.variable) + std::string(spec.var_form) + "]") != std::string::npos);
   }
-  for (const char* var : kVariables) {
-    INFO(var);
-    CHECK(help.find(var) != std::string::npos);
+  for (const std::string& line : {std::string("health [--json]"), std::string("Flags win over environment variables.")}) {
+    CHECK(help.find(line) != std::string::npos);
   }
+}
+
+TEST_CASE("README's claude-init option reference is --help, made from the table") {
+  const std::string readme = readme_help_block();
+  for (const InitOptionSpec& spec : claude::init_option_table()) {
+    INFO("--" << spec.name);
+    CHECK(readme.find("--" + std::string(spec.name)) != std::string::npos);
+    if (!spec.variable.empty()) CHECK(readme.find(std::string(spec.variable)) != std::string::npos);
+  }
+  CHECK(readme == claude::init_help_text());
+}
+
+TEST_CASE("the table's names, letters and variables are unique") {
+  std::map<std::string_view, int> names, variables;
+  std::map<char, int> letters;
+  for (const InitOptionSpec& spec : claude::init_option_table()) {
+    ++names[spec.name];
+    if (spec.letter) ++letters[spec.letter];
+    if (!spec.variable.empty()) ++variables[spec.variable];
+    CHECK(spec.name != "json");  // `health --json` is the subcommand's own
+  }
+  for (const auto& [name, n] : names) { INFO(name); CHECK(n == 1); }
+  for (const auto& [letter, n] : letters) { INFO(letter); CHECK(n == 1); }
+  for (const auto& [variable, n] : variables) { INFO(variable); CHECK(n == 1); }
 }
 
 TEST_CASE("is_init_variable knows exactly the variables the parse reads") {
-  // Free-form values: any string is a valid one.
-  const std::set<std::string_view> free_form = {"CLAUDE_INIT_PROBE_CMD", "CLAUDE_INIT_STAGE",  "CLAUDE_INIT_OUTBOX",
-                                                "CLAUDE_CONFIG_DIR",     "CLAUDE_INIT_RUN_ID", "CLAUDE_INIT_TRACE_ID",
-                                                "CLAUDE_INIT_EXCLUDE", "CLAUDE_INIT_INBOX"};
-  for (const char* var : kVariables) {
-    INFO(var);
-    CHECK(claude::is_init_variable(var));
-    // And the parse does read it: a bad value is an error.
-    if (free_form.count(var) == 0) CHECK_FALSE(parse_init_options({"claude-init"}, Env{{var, "?bad"}}).ok());
+  for (const InitOptionSpec& spec : claude::init_option_table()) {
+    if (spec.variable.empty()) continue;
+    INFO(spec.variable);
+    CHECK(claude::is_init_variable(spec.variable));
   }
   for (const char* other : {"HOME", "PATH", "CLAUDE_INIT", "CLAUDE_INIT_", "CLAUDE_INIT_UNKNOWN", "CLAUDE_CONFIG_DIRS",
-                            "CLAUDE_CODE_USE_BEDROCK", "claude_init_grace"}) {
+                            "CLAUDE_CODE_USE_BEDROCK", "claude_init_grace", "CLAUDE_INIT_QUIET", "CLAUDE_INIT_HELP"}) {
     INFO(other);
     CHECK_FALSE(claude::is_init_variable(other));
   }

@@ -3,9 +3,9 @@
 
 #include "hostside/alerter.h"
 #include "hostside/backup_store.h"
-#include "hostside/cli_args.h"
 #include "hostside/commands.h"
 #include "hostside/run_state.h"
+#include "hostside/subcommand.h"
 
 namespace claude::host {
 
@@ -27,16 +27,13 @@ const char* const kHelp =
 }  // namespace
 
 int alerts_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  auto action = args.positional();
-  if (Status s = args.finish("alerts"); !s.ok()) return report_error("alerts", s.error(), json, 2);
+  Subcommand cmd("alerts", std::move(argv));
+  if (cmd.help(kHelp)) return 0;
+  bool json = cmd.json_flag();
+  auto action = cmd.args().positional();
+  if (auto stop = cmd.finish()) return *stop;
   if (!action || (*action != "check" && *action != "test"))
-    return report_error("alerts", Error{"read the command line of", "alerts", 0, "say what to do", "check or test; see --help"}, json, 2);
+    return cmd.fail(Error{"read the command line of", "alerts", 0, "say what to do", "check or test; see --help"}, 2);
   Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);
   if (*action == "test") {
     alerter.raise(Alert{"test", "warning", "claude-host: test alert", "If you can read this, alerts reach you.", "", ""});

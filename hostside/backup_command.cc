@@ -3,10 +3,10 @@
 #include <iostream>
 
 #include "hostside/backup_store.h"
-#include "hostside/cli_args.h"
 #include "hostside/commands.h"
 #include "hostside/host_lock.h"
 #include "hostside/host_logs.h"
+#include "hostside/subcommand.h"
 
 namespace claude::host {
 
@@ -44,21 +44,16 @@ nlohmann::json snapshot_summary(const Snapshot& s) {
 }  // namespace
 
 int backup_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kBackupHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  auto mirror = args.value("--mirror");
-  auto keep = args.value("--keep-days");
-  if (!mirror.ok()) return report_error("backup", mirror.error(), json, 2);
-  if (!keep.ok()) return report_error("backup", keep.error(), json, 2);
-  auto action = args.positional();
-  if (Status s = args.finish("backup"); !s.ok()) return report_error("backup", s.error(), json, 2);
+  Subcommand cmd("backup", std::move(argv));
+  if (cmd.help(kBackupHelp)) return 0;
+  bool json = cmd.json_flag();
+  auto mirror = cmd.value("--mirror");
+  auto keep = cmd.value("--keep-days");
+  auto action = cmd.args().positional();
+  if (auto stop = cmd.finish()) return *stop;
   if (!action || (*action != "create" && *action != "list" && *action != "verify" && *action != "prune"))
-    return report_error("backup", Error{"read the command line of", "backup", 0, "say what to do", "create, list, verify or prune; see --help"}, json, 2);
-  BackupStore store(ctx.layout, mirror->value_or(ctx.config.backup_mirror), ctx.clock);
+    return cmd.fail(Error{"read the command line of", "backup", 0, "say what to do", "create, list, verify or prune; see --help"}, 2);
+  BackupStore store(ctx.layout, mirror.value_or(ctx.config.backup_mirror), ctx.clock);
 
   if (*action == "list") {
     std::vector<std::string> broken;
@@ -107,7 +102,7 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
     return 0;
   }
   int keep_days = ctx.config.backup_keep_days;
-  if (*keep) keep_days = std::atoi((*keep)->c_str());
+  if (keep) keep_days = std::atoi(keep->c_str());
   if (keep_days < 1) return report_error("backup", Error{"read --keep-days", "", 0, "must be at least 1", ""}, json, 2);
   auto pruned = store.prune(keep_days);
   if (!pruned.ok()) return report_error("backup", pruned.error(), json);
@@ -124,28 +119,23 @@ int backup_command(HostContext& ctx, std::vector<std::string> argv) {
 }
 
 int restore_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kRestoreHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  auto at = args.value("--at");
-  auto mirror = args.value("--mirror");
-  if (!at.ok()) return report_error("restore", at.error(), json, 2);
-  if (!mirror.ok()) return report_error("restore", mirror.error(), json, 2);
-  auto id = args.positional();
-  if (Status s = args.finish("restore"); !s.ok()) return report_error("restore", s.error(), json, 2);
+  Subcommand cmd("restore", std::move(argv));
+  if (cmd.help(kRestoreHelp)) return 0;
+  bool json = cmd.json_flag();
+  auto at = cmd.value("--at");
+  auto mirror = cmd.value("--mirror");
+  auto id = cmd.args().positional();
+  if (auto stop = cmd.finish()) return *stop;
   std::optional<std::int64_t> at_s;
-  if (*at) {
-    std::int64_t t = parse_time_utc(**at);
+  if (at) {
+    std::int64_t t = parse_time_utc(*at);
     if (t < 0)
-      return report_error("restore", Error{"read --at", "", 0, "'" + **at + "' is not a time", "e.g. --at 2026-11-21T18:00:00Z"}, json, 2);
+      return cmd.fail(Error{"read --at", "", 0, "'" + *at + "' is not a time", "e.g. --at 2026-11-21T18:00:00Z"}, 2);
     at_s = t;
   }
   auto lock = HostLock::acquire(ctx.layout.lock_path(), "claude-host restore", ctx.config.lock_timeout_s * 1000);
   if (!lock.ok()) return report_error("restore", lock.error(), json);
-  BackupStore store(ctx.layout, mirror->value_or(ctx.config.backup_mirror), ctx.clock);
+  BackupStore store(ctx.layout, mirror.value_or(ctx.config.backup_mirror), ctx.clock);
   auto report = store.restore(at_s, id);
   if (!report.ok()) return report_error("restore", report.error(), json);
   nlohmann::json rejected = nlohmann::json::array();

@@ -7,12 +7,12 @@
 #include <iostream>
 
 #include "core/exclude_rules.h"
-#include "hostside/cli_args.h"
 #include "hostside/commands.h"
 #include "hostside/credential_broker.h"
 #include "hostside/credential_store.h"
 #include "hostside/file_tree.h"
 #include "hostside/run_state.h"
+#include "hostside/subcommand.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -47,13 +47,10 @@ long read_long(const std::string& path) {
 }  // namespace
 
 int doctor_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  if (Status s = args.finish("doctor"); !s.ok()) return report_error("doctor", s.error(), json, 2);
+  Subcommand cmd("doctor", std::move(argv));
+  if (cmd.help(kHelp)) return 0;
+  bool json = cmd.json_flag();
+  if (auto stop = cmd.finish()) return *stop;
   std::vector<Check> checks;
 
   auto docker = ctx.runner.capture({"docker", "info", "--format", "{{.ServerVersion}}"});

@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "hostside/alerter.h"
-#include "hostside/cli_args.h"
 #include "hostside/commands.h"
 #include "hostside/host_logs.h"
 #include "hostside/readback.h"
 #include "hostside/run_state.h"
+#include "hostside/subcommand.h"
 
 namespace claude::host {
 
@@ -51,21 +51,16 @@ const char* const kHelp =
 }  // namespace
 
 int readback_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  bool accept_deletes = args.flag("--accept-deletes");
-  auto run = args.value("--run");
-  auto timeout = args.value("--lock-timeout");
-  if (!run.ok()) return report_error("readback", run.error(), json, 2);
-  if (!timeout.ok()) return report_error("readback", timeout.error(), json, 2);
-  if (Status s = args.finish("readback"); !s.ok()) return report_error("readback", s.error(), json, 2);
+  Subcommand cmd("readback", std::move(argv));
+  if (cmd.help(kHelp)) return 0;
+  bool json = cmd.json_flag();
+  bool accept_deletes = cmd.args().flag("--accept-deletes");
+  auto run = cmd.value("--run");
+  auto timeout = cmd.value("--lock-timeout");
+  if (auto stop = cmd.finish()) return *stop;
   std::string run_id;
-  if (*run) {
-    run_id = **run;
+  if (run) {
+    run_id = *run;
   } else {
     auto runs = list_runs(ctx.layout);
     for (auto it = runs.rbegin(); it != runs.rend() && run_id.empty(); ++it) {
@@ -78,7 +73,7 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
                           json, 0);
   }
   int timeout_ms = ctx.config.lock_timeout_s * 1000;
-  if (*timeout) timeout_ms = static_cast<int>(std::atof((*timeout)->c_str()) * 1000);
+  if (timeout) timeout_ms = static_cast<int>(std::atof(timeout->c_str()) * 1000);
   auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
   Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);
   Readback readback(ctx.layout, ctx.config, *credentials, alerter, ctx.clock);

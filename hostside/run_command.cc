@@ -10,6 +10,7 @@
 #include "hostside/readback.h"
 #include "hostside/run_state.h"
 #include "hostside/stage_options.h"
+#include "hostside/subcommand.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -44,15 +45,14 @@ const char* const kHelp =
 }  // namespace
 
 int run_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s%s", kHelp, kStageOptionsHelp);
-    return 0;
-  }
+  Subcommand cmd("run", std::move(argv));
+  if (cmd.help(kHelp, kStageOptionsHelp)) return 0;
+  CliArgs& args = cmd.args();
   auto options = read_stage_options(ctx, args);
-  bool json = options.ok() ? options->json : false;
-  if (!options.ok()) return report_error("run", options.error(), json, 2);
-  if (Status s = args.finish("run"); !s.ok()) return report_error("run", s.error(), json, 2);
+  if (!options.ok()) return cmd.fail(options.error(), 2);
+  cmd.set_json(options->json);
+  bool json = options->json;
+  if (auto stop = cmd.finish()) return *stop;
 
   auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
   Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);

@@ -5,6 +5,7 @@
 #include "hostside/commands.h"
 #include "hostside/readback.h"
 #include "hostside/stage_options.h"
+#include "hostside/subcommand.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -32,17 +33,6 @@ const char* const kHelp =
 
 }  // namespace
 
-int report_error(const std::string& command, const Error& error, bool json, int status) {
-  if (json) {
-    nlohmann::json j = {{"error", {{"command", command}, {"operation", error.operation}, {"path", error.path},
-                                   {"errno", error.sys_errno}, {"message", error.message()}, {"fix", error.fix}}}};
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-  } else {
-    std::fprintf(stderr, "claude-host %s: %s\n", command.c_str(), error.message().c_str());
-  }
-  return status;
-}
-
 // Stages, writes compose.env; shared by `stage` and `run`.
 Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptions& options, AlertSink& alerts,
                                        CredentialStore& credentials) {
@@ -63,16 +53,15 @@ Result<StageReport> stage_with_pending(HostContext& ctx, const StageCommandOptio
 }
 
 int stage_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s%s", kHelp, kStageOptionsHelp);
-    return 0;
-  }
+  Subcommand cmd("stage", std::move(argv));
+  if (cmd.help(kHelp, kStageOptionsHelp)) return 0;
+  CliArgs& args = cmd.args();
   bool print_args = args.flag("--print-docker-args");
   auto options = read_stage_options(ctx, args);
-  bool json = options.ok() ? options->json : false;
-  if (!options.ok()) return report_error("stage", options.error(), json, 2);
-  if (Status s = args.finish("stage"); !s.ok()) return report_error("stage", s.error(), json, 2);
+  if (!options.ok()) return cmd.fail(options.error(), 2);
+  cmd.set_json(options->json);
+  bool json = options->json;
+  if (auto stop = cmd.finish()) return *stop;
 
   auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);
   Alerter alerter(ctx.layout, ctx.config, ctx.http, ctx.runner, ctx.clock);

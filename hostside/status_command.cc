@@ -3,12 +3,12 @@
 
 #include "core/bounded_json.h"
 #include "hostside/backup_store.h"
-#include "hostside/cli_args.h"
 #include "hostside/commands.h"
 #include "hostside/credential_broker.h"
 #include "hostside/host_logs.h"
 #include "hostside/outbox_reader.h"
 #include "hostside/run_state.h"
+#include "hostside/subcommand.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -25,13 +25,10 @@ const char* const kHelp =
 }  // namespace
 
 int status_command(HostContext& ctx, std::vector<std::string> argv) {
-  CliArgs args(std::move(argv));
-  if (args.flag("--help", "-h")) {
-    std::printf("%s", kHelp);
-    return 0;
-  }
-  bool json = args.flag("--json");
-  if (Status s = args.finish("status"); !s.ok()) return report_error("status", s.error(), json, 2);
+  Subcommand cmd("status", std::move(argv));
+  if (cmd.help(kHelp)) return 0;
+  bool json = cmd.json_flag();
+  if (auto stop = cmd.finish()) return *stop;
   nlohmann::json runs = nlohmann::json::array();
   nlohmann::json last_readback;
   for (const auto& id : list_runs(ctx.layout)) {

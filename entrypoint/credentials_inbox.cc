@@ -12,7 +12,7 @@
 
 #include "core/credential_freshness.h"
 #include "core/sha256.h"
-#include "entrypoint/cli_refresh_lock.h"
+#include "entrypoint/cli_write_lock.h"
 #include "platform/atomic_file.h"
 
 namespace claude {
@@ -121,11 +121,20 @@ Status CredentialsInbox::start() {
                  "raise fs.inotify.max_user_instances on the host"};
   }
   // Close-after-write and rename-into: a file is looked at once it is whole.
-  if (::inotify_add_watch(fd_, inbox_dir_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+  inbox_wd_ = ::inotify_add_watch(fd_, inbox_dir_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+  if (inbox_wd_ < 0) {
     int err = errno;
     ::close(fd_);
     fd_ = -1;
     return Error{"watch the inbox", inbox_dir_, err, "", "raise fs.inotify.max_user_watches on the host"};
+  }
+  // The live copy too: a CLI's refresh may land over an install (it refreshed before the
+  // install and writes after it); the inbox is then looked at again, and a newer login
+  // there goes back in.
+  if (::inotify_add_watch(fd_, live_dir_.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+    spdlog::warn("inbox: cannot watch {} ({}): a login the session writes over a newer one from the host is "
+                 "replaced only when the host sends it again",
+                 live_dir_, std::strerror(errno));
   }
   poll_ = new uv_poll_t;
   int rc = uv_poll_init(loop_, poll_, fd_);
@@ -156,7 +165,7 @@ void CredentialsInbox::on_poll(uv_poll_t* handle, int status, int /*events*/) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
       if (ev->mask & IN_Q_OVERFLOW) relevant = true;
-      if (ev->mask & IN_IGNORED) {
+      if ((ev->mask & IN_IGNORED) && ev->wd == self->inbox_wd_) {
         spdlog::warn("inbox: {} is no longer watched (removed or unmounted): credentials from the host are "
                      "not installed from now on",
                      self->inbox_dir_);
@@ -223,23 +232,26 @@ bool CredentialsInbox::attempt() {
     refuse(incoming.fingerprint, "no claudeAiOauth access or refresh token in it");
     return true;
   }
+  bool same_bytes = false;
   auto newer_than_live = [&] {
     FileRead live = read_bounded(live_path, kLiveMaxBytes);
+    same_bytes = live.regular && !live.error && !live.too_large && live.bytes == in.bytes;
     CredentialInfo current;  // absent, unreadable or too large: the oldest
     if (live.regular && !live.error && !live.too_large) current = describe_credentials(live.bytes);
     return is_newer(incoming, in.mtime_ns, current, live.regular ? live.mtime_ns : 0);
   };
   if (!newer_than_live()) {
-    spdlog::info("inbox: {} (fingerprint {}) is not newer than the live copy; kept the live one", in_path,
-                 incoming.fingerprint);
+    if (!same_bytes)  // the same bytes: an install seen again, or the live copy's own write
+      spdlog::info("inbox: {} (fingerprint {}) is not newer than the live copy; kept the live one", in_path,
+                   incoming.fingerprint);
     return true;
   }
-  auto lock = CliRefreshLock::try_acquire(live_dir_);
+  auto lock = CliWriteLock::try_acquire(live_dir_);
   if (!lock) {
     spdlog::error("inbox: {}", lock.error().message());
     return true;  // tried again when the inbox changes
   }
-  if (!*lock) return false;  // a CLI is refreshing: tried again shortly
+  if (!*lock) return false;  // a CLI is writing its credentials: tried again shortly
   // Under the lock, against what the CLI may have written just before it.
   if (!newer_than_live()) {
     spdlog::info("inbox: {} (fingerprint {}) is not newer than the live copy written meanwhile; kept the live one",

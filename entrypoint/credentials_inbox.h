@@ -1,11 +1,12 @@
 // The host -> container inbox (--inbox, default /run/claude/inbox, mounted read-only): a
 // .credentials.json the host puts there (as <name>.tmp.<hex>, then renamed) is installed
 // into the live dir when it is a newer login than the live copy (core/credential_freshness.h),
-// under Claude Code's own refresh lock (entrypoint/cli_refresh_lock.h), by temp + fsync +
+// under Claude Code's own write lock (entrypoint/cli_write_lock.h), by temp + fsync +
 // rename, mode 0600, owned by the session user. Watched with its own inotify instance
-// (close-after-write and rename-into only; every other name is ignored); looked at once
-// after the seed. Never blocks the loop: a lock held by a refreshing CLI is tried again
-// every 50 ms. What it logs and reports names the file and a fingerprint, never a token.
+// (close-after-write and rename-into only; every other name is ignored), and looked at
+// again after the seed and after each write of the live copy. Never blocks the loop: a
+// lock held by a writing CLI is tried again every 50 ms. What it logs and reports names the
+// file and a fingerprint, never a token.
 #pragma once
 
 #include <uv.h>
@@ -70,6 +71,7 @@ class CredentialsInbox {
   Hooks hooks_;
   Counter& installs_;
   int fd_ = -1;
+  int inbox_wd_ = -1;
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* retry_ = nullptr;
   std::string last_refused_;  // fingerprint + reason of the last refusal: reported once

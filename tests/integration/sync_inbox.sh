@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host -> container inbox (--inbox): a .credentials.json the host renames into the
 # inbox is installed into the live dir within 1 s when it is a newer login (0600, owned by
-# the session user, under Claude Code's refresh lock); an older expiresAt, a file that is
+# the session user, under Claude Code's write lock); an older expiresAt, a file that is
 # not credentials and a temp name are never installed; what the init installed is never
 # published back to the outbox, while the container's own later write is; a restart does
 # not publish its earlier install either. No inbox: the channel is off and the run healthy.
@@ -49,7 +49,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   fail "installed credentials are $(stat -c '%a %u:%g' "$LIVE/.credentials.json"), expected 600 $U:$G"
 wait_until 5 event_with inbox_install "$(fingerprint "$WORK/c2")" || fail "no inbox_install event with the fingerprint: $(cat "$EVENTS")"
 [ "$(metric claude_init_inbox_installs_total)" = 1 ] || fail "claude_init_inbox_installs_total is $(metric claude_init_inbox_installs_total)"
-[ ! -e "$LIVE/.oauth_refresh.lock" ] && [ ! -e "$LIVE.lock" ] || fail "the init left Claude Code's lock folders behind"
+[ ! -e "$LIVE/.storage-write.lock" ] || fail "the init left Claude Code's write lock behind"
+[ ! -e "$LIVE/.oauth_refresh.lock" ] && [ ! -e "$LIVE.lock" ] || fail "the init took Claude Code's refresh lock (a CLI finding it held fails its turn)"
 pass "a newer login in the inbox is installed in ${ms} ms (0600, $U:$G, event with its fingerprint, metric); the temp name was ignored"
 
 # Never echoed: the outbox keeps the container's own last write, and the journal is untouched.
@@ -81,19 +82,29 @@ cp "$WORK/c3" "$LIVE/.credentials.json.tmp.1" && mv "$LIVE/.credentials.json.tmp
 wait_until 5 outbox_is "$WORK/c3" || fail "the container's refresh after an install was not published"
 pass "the container's own later write is published"
 
-# Claude Code's refresh lock (<live>/.oauth_refresh.lock, then <live>.lock) held: the
-# install waits for it and happens once it is released.
+# Claude Code's write lock (<live>/.storage-write.lock) held: the install waits for it and
+# happens once it is released. Its refresh lock does not hold an install back.
 hours=5
-for lock in "$LIVE/.oauth_refresh.lock" "$LIVE.lock"; do
-  mkdir "$lock"
-  creds "HOST$hours" "$hours" >"$WORK/locked"; hours=$((hours + 1))
-  to_inbox "$WORK/locked"
-  sleep 0.3
-  ! live_is "$WORK/locked" || fail "installed while $lock was held"
-  rmdir "$lock"
-  wait_until 1 live_is "$WORK/locked" || fail "not installed within 1 s of $lock being released"
-done
-pass "the install waits while Claude Code's refresh lock (either folder) is held, and follows its release"
+mkdir "$LIVE/.storage-write.lock"
+creds "HOST$hours" "$hours" >"$WORK/locked"; hours=$((hours + 1))
+to_inbox "$WORK/locked"
+sleep 0.3
+! live_is "$WORK/locked" || fail "installed while $LIVE/.storage-write.lock was held"
+rmdir "$LIVE/.storage-write.lock"
+wait_until 1 live_is "$WORK/locked" || fail "not installed within 1 s of the write lock's release"
+mkdir "$LIVE/.oauth_refresh.lock"
+creds "HOST$hours" "$hours" >"$WORK/locked"; hours=$((hours + 1))
+to_inbox "$WORK/locked"
+wait_until 1 live_is "$WORK/locked" || fail "not installed within 1 s while a CLI refreshed"
+[ -d "$LIVE/.oauth_refresh.lock" ] || fail "the refresh lock the CLI held was removed"
+rmdir "$LIVE/.oauth_refresh.lock"
+pass "the install waits while Claude Code's write lock is held and follows its release; a refresh in progress does not hold it back"
+
+# A CLI's refresh that lands over a newer install (it refreshed before the install and
+# writes after it): the inbox is looked at again and the newer login goes back in.
+cp "$WORK/c0" "$LIVE/.credentials.json.tmp.2" && mv "$LIVE/.credentials.json.tmp.2" "$LIVE/.credentials.json"
+wait_until 1 live_is "$WORK/locked" || fail "an older login written over a newer install stayed: $(cat "$LIVE/.credentials.json")"
+pass "an older login the session writes over a newer install is replaced by the inbox's within 1 s"
 stop_sync
 
 # A restart finds its own install in the live dir: still not published.

@@ -22,8 +22,10 @@ CredentialInfo describe_credentials(std::string_view json_text) {
   info.has_access_token = non_empty("accessToken");
   info.has_refresh_token = non_empty("refreshToken");
   auto e = oauth->find("expiresAt");
-  if (e != oauth->end() && e->is_number_integer()) info.expires_at_ms = e->get<std::int64_t>();
-  else if (e != oauth->end() && e->is_number_float()) info.expires_at_ms = static_cast<std::int64_t>(e->get<double>());
+  if (e != oauth->end() && e->is_number_integer())
+    info.expires_at_ms = e->get<std::int64_t>();
+  else if (e != oauth->end() && e->is_number_float())
+    info.expires_at_ms = static_cast<std::int64_t>(e->get<double>());
   return info;
 }
 
@@ -36,6 +38,18 @@ bool is_newer(const CredentialInfo& a, std::int64_t a_written_ns, const Credenti
   std::int64_t ea = a.expires_at_ms.value_or(kNone), eb = b.expires_at_ms.value_or(kNone);
   if (ea != eb) return ea > eb;
   return a_written_ns > b_written_ns;
+}
+
+std::string implausible_container_login(const CredentialInfo& info, std::int64_t now_ms) {
+  if (!info.parsed) return "not a JSON object";
+  if (!info.has_access_token || !info.has_refresh_token)
+    return "not a login (no access or refresh token)";
+  if (!info.expires_at_ms) return "no expiresAt";
+  if (*info.expires_at_ms - now_ms > kMaxExpiresAheadMs)
+    return "its expiresAt is " + std::to_string((*info.expires_at_ms - now_ms) / 3'600'000) +
+           " h ahead, more than a refresh gives (at most " +
+           std::to_string(kMaxExpiresAheadMs / 3'600'000) + " h)";
+  return "";
 }
 
 }  // namespace claude

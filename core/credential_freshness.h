@@ -28,4 +28,15 @@ CredentialInfo describe_credentials(std::string_view json_text);
 bool is_newer(const CredentialInfo& a, std::int64_t a_written_ns, const CredentialInfo& b,
               std::int64_t b_written_ns);
 
+// How far ahead a container's copy may say its access token expires. The CLI writes
+// expiresAt = now + the token's lifetime (hours: about 8 for a claude.ai login), so a copy
+// that says more than this was not written by a refresh: a compromised container planting
+// one would otherwise be the newest everywhere, over every later login of the user.
+inline constexpr std::int64_t kMaxExpiresAheadMs = 48LL * 3600 * 1000;
+
+// Whether a copy that came out of a container may take part in "newest wins": a login
+// (an access and a refresh token) whose expiresAt is at most kMaxExpiresAheadMs after
+// now_ms. "" when it may, else why not (no token in it).
+std::string implausible_container_login(const CredentialInfo& info, std::int64_t now_ms);
+
 }  // namespace claude

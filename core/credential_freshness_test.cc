@@ -77,3 +77,17 @@ TEST_CASE("is_newer: unparseable and absent lose to anything parseable", "[crede
   CHECK(is_newer(good, 0, no_expiry, 100));
   CHECK_FALSE(is_newer(no_expiry, 100, good, 0));
 }
+
+TEST_CASE("a container's copy takes part only as a login a refresh could have written", "[credential_freshness]") {
+  const std::int64_t now = 1'800'000'000'000;
+  CHECK(claude::implausible_container_login(describe_credentials(creds("a", now + 8 * 3'600'000)), now).empty());
+  CHECK(claude::implausible_container_login(describe_credentials(creds("a", now - 1000)), now).empty());  // expired: fine
+  CHECK(claude::implausible_container_login(describe_credentials(creds("a", now + claude::kMaxExpiresAheadMs)), now).empty());
+  // Planted: an expiresAt far ahead would win over every later login of the user.
+  std::string far = claude::implausible_container_login(describe_credentials(creds("a", now + 30LL * 24 * 3'600'000)), now);
+  CHECK_THAT(far, Catch::Contains("720 h ahead"));
+  CHECK_FALSE(claude::implausible_container_login(describe_credentials(creds("a", now + claude::kMaxExpiresAheadMs + 1)), now).empty());
+  CHECK_FALSE(claude::implausible_container_login(describe_credentials(R"({"claudeAiOauth":{"accessToken":"x","expiresAt":1}})"), now).empty());
+  CHECK_FALSE(claude::implausible_container_login(describe_credentials(R"({"claudeAiOauth":{"accessToken":"x","refreshToken":"y"}})"), now).empty());
+  CHECK_FALSE(claude::implausible_container_login(describe_credentials("[1]"), now).empty());
+}

@@ -16,9 +16,9 @@
 #include <random>
 
 #include "hostside/clock.h"
+#include "hostside/file_tree.h"
 #include "hostside/host_logs.h"
 #include "hostside/run_state.h"
-#include "hostside/file_tree.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -33,7 +33,8 @@ std::int64_t mtime_ns(const struct stat& st) {
 }
 
 std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -47,7 +48,7 @@ struct Seen {
 };
 
 Seen stat_seen(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return {};
   return {st.st_ino, mtime_ns(st), st.st_size};
 }
@@ -63,10 +64,14 @@ std::string random_hex16() {
 
 std::string CredentialCopy::where() const {
   switch (kind) {
-    case Kind::kHost: return "the host store";
-    case Kind::kOutbox: return "run " + run_id + "'s outbox";
-    case Kind::kInbox: return "run " + run_id + "'s inbox";
-    case Kind::kStage: return "run " + run_id + "'s stage";
+    case Kind::kHost:
+      return "the host store";
+    case Kind::kOutbox:
+      return "run " + run_id + "'s outbox";
+    case Kind::kInbox:
+      return "run " + run_id + "'s inbox";
+    case Kind::kStage:
+      return "run " + run_id + "'s stage";
   }
   return "?";
 }
@@ -83,7 +88,7 @@ std::optional<CredentialCopy> read_credential_copy(const std::string& base,
     if (next < 0) return std::nullopt;
     fd = next;
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxCredentialBytes) {
     ::close(fd);
     return std::nullopt;
@@ -125,6 +130,7 @@ std::vector<CredentialCopy> running_run_copies(const HostLayout& layout) {
     if (auto c = read_credential_copy(layout.run_dir(id), {"outbox", "tree", kCredentials})) {
       c->kind = CredentialCopy::Kind::kOutbox;
       c->run_id = id;
+      c->refused = implausible_container_login(c->info, wall_ns() / 1'000'000);
       out.push_back(std::move(*c));
     }
     if (auto c = read_credential_copy(layout.run_dir(id), {"inbox", kCredentials})) {
@@ -139,7 +145,7 @@ std::vector<CredentialCopy> running_run_copies(const HostLayout& layout) {
 const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies) {
   const CredentialCopy* best = nullptr;
   for (const auto& c : copies) {
-    if (!c.info.has_access_token) continue;
+    if (!c.info.has_access_token || !c.refused.empty()) continue;
     if (!best || is_newer(c.info, c.written_ns, best->info, best->written_ns)) best = &c;
   }
   return best;
@@ -196,7 +202,10 @@ std::string credential_broker_holder(const HostLayout& layout) {
 
 CredentialBroker::CredentialBroker(HostLayout layout, CredentialStore& store, bool keychain,
                                    std::string self_run_id, int tick_ms)
-    : layout_(std::move(layout)), store_(store), keychain_(keychain), self_run_id_(std::move(self_run_id)),
+    : layout_(std::move(layout)),
+      store_(store),
+      keychain_(keychain),
+      self_run_id_(std::move(self_run_id)),
       tick_ms_(tick_ms) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] { participate(); });
@@ -230,8 +239,9 @@ void CredentialBroker::participate() {
   const std::string path = layout_.broker_lock_path();
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    log_error(layout_, Error{"open the credential broker's lock", path, errno, std::strerror(errno),
-                             "make " + layout_.state_dir + " yours (chmod 700)"},
+    log_error(layout_,
+              Error{"open the credential broker's lock", path, errno, std::strerror(errno),
+                    "make " + layout_.state_dir + " yours (chmod 700)"},
               "", self_run_id_);
     return;
   }
@@ -335,7 +345,7 @@ void CredentialBroker::rescan() {
       }
       c.written_ns = keychain_seen_ns_;
     } else {
-      struct stat st{};
+      struct stat st {};
       if (::stat(layout_.credentials_file().c_str(), &st) == 0) c.written_ns = mtime_ns(st);
     }
     host = c;
@@ -345,7 +355,20 @@ void CredentialBroker::rescan() {
     log_error(layout_, host_text.error(), "", self_run_id_);
   }
   std::vector<std::string> runs = running_runs(layout_);
-  for (auto& c : running_run_copies(layout_)) copies.push_back(std::move(c));
+  for (auto& c : running_run_copies(layout_)) {
+    // A container's copy that no refresh wrote is named once and never passed on.
+    if (!c.refused.empty() && c.info.fingerprint != last_refused_) {
+      last_refused_ = c.info.fingerprint;
+      std::fprintf(
+          stderr,
+          "claude-host: warning: the credentials in %s (fingerprint %s) are not passed on: %s\n",
+          c.where().c_str(), c.info.fingerprint.c_str(), c.refused.c_str());
+      (void)log_event(
+          layout_, "credentials_refused", "", c.run_id,
+          {{"from", c.where()}, {"fingerprint", c.info.fingerprint}, {"reason", c.refused}});
+    }
+    copies.push_back(std::move(c));
+  }
   const CredentialCopy* best_ptr = newest_copy(copies);
   if (!best_ptr) return;
   const CredentialCopy best = *best_ptr;
@@ -357,7 +380,8 @@ void CredentialBroker::rescan() {
   if (is_newer(best.info, best.written_ns, host_info, host_ns)) {
     auto again = store_.read();
     bool still_older = again.ok() && (!*again || **again == (host ? host->text : std::string()) ||
-                                      is_newer(best.info, best.written_ns, describe_credentials(**again), host_ns));
+                                      is_newer(best.info, best.written_ns,
+                                               describe_credentials(**again), host_ns));
     if (still_older) {
       Status w = store_.write(best.text);
       if (w.ok()) {
@@ -366,8 +390,9 @@ void CredentialBroker::rescan() {
           keychain_seen_ = best.text;
           keychain_seen_ns_ = best.written_ns;
         }
-        (void)log_event(layout_, "credentials_synced", "", best.run_id,
-                        {{"to", "host"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
+        (void)log_event(
+            layout_, "credentials_synced", "", best.run_id,
+            {{"to", "host"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
       } else if (w.error().message() != last_error_) {
         last_error_ = w.error().message();
         log_error(layout_, w.error(), "", self_run_id_);
@@ -399,13 +424,15 @@ void CredentialBroker::rescan() {
     }
     if (has_it) continue;
     const std::string inbox = layout_.run_dir(id) + "/inbox";
-    struct stat st{};
-    if (::lstat(inbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;  // staged before inboxes
+    struct stat st {};
+    if (::lstat(inbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      continue;  // staged before inboxes
     Status w = write_inbox_credentials(inbox, best.text);
     if (w.ok()) {
       ++inbox_writes_;
-      (void)log_event(layout_, "credentials_synced", "", id,
-                      {{"to", "inbox"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
+      (void)log_event(
+          layout_, "credentials_synced", "", id,
+          {{"to", "inbox"}, {"from", best.where()}, {"fingerprint", best.info.fingerprint}});
     } else if (w.error().message() != last_error_) {
       last_error_ = w.error().message();
       log_error(layout_, w.error(), "", id);

@@ -39,6 +39,9 @@ struct CredentialCopy {
   std::string text;             // the file's bytes
   std::int64_t written_ns = 0;  // its mtime (the Keychain: when it was first seen)
   CredentialInfo info;
+  // A container's copy that cannot take part in "newest wins", and why
+  // (core/credential_freshness.h, implausible_container_login); "" when it can.
+  std::string refused;
   std::string where() const;    // "the host store", "run X's outbox", ... (no token)
 };
 
@@ -50,10 +53,11 @@ std::optional<CredentialCopy> read_credential_copy(const std::string& base,
 // The runs of this home whose state says running and whose `claude-host run` is alive.
 std::vector<std::string> running_runs(const HostLayout& layout);
 
-// The copies in the running runs' outboxes and inboxes.
+// The copies in the running runs' outboxes and inboxes; an outbox copy that is not a
+// plausible refresh has `refused` set.
 std::vector<CredentialCopy> running_run_copies(const HostLayout& layout);
 
-// The newest of `copies` that holds an access token, or nullptr.
+// The newest of `copies` that holds an access token and is not refused, or nullptr.
 const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies);
 
 // Writes <inbox>/.credentials.json as .credentials.json.tmp.<16 hex> + fsync + rename
@@ -102,6 +106,7 @@ class CredentialBroker {
   std::optional<std::string> keychain_seen_;  // the last Keychain bytes, and when first seen
   std::int64_t keychain_seen_ns_ = 0;
   std::string last_error_;                    // said once per distinct error
+  std::string last_refused_;                  // fingerprint of the last refused copy: said once
   std::thread thread_;
 };
 

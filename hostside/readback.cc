@@ -50,10 +50,12 @@ std::optional<nlohmann::json> parse_optional(const std::optional<std::string>& t
 // written later. An older container copy never overwrites a newer host one, and something
 // that is not a login is never written back.
 bool take_their_credentials(const std::optional<std::string>& ours, std::int64_t ours_ns,
-                            const std::optional<std::string>& theirs, std::int64_t theirs_ns) {
+                            const std::optional<std::string>& theirs, std::int64_t theirs_ns,
+                            std::int64_t now_ms) {
   if (!theirs || theirs == ours) return false;
   CredentialInfo their_info = describe_credentials(*theirs);
-  if (!their_info.parsed || !their_info.has_access_token) return false;
+  // Never something no refresh wrote (core/credential_freshness.h).
+  if (!implausible_container_login(their_info, now_ms).empty()) return false;
   return is_newer(their_info, theirs_ns, ours ? describe_credentials(*ours) : CredentialInfo{},
                   ours_ns);
 }
@@ -569,12 +571,17 @@ class Readback::Run {
             auto b0 = read_file(stage_ + "/tree/.credentials.json");
             if (b0.ok()) base_creds_ = std::move(*b0);
           }
+          if (std::string why = implausible_container_login(describe_credentials(*their_creds_),
+                                                            rb_.clock_.now_ms());
+              !why.empty() && their_creds_ != base_creds_) {
+            report_.refused.push_back(".credentials.json: not written back (" + why + ")");
+          }
           auto c = rb_.credentials_.read();
           if (c.ok()) {
             our_creds_ = *c;
-            write_creds_ =
-                take_their_credentials(our_creds_, rb_.credentials_.written_ns(), their_creds_,
-                                       file_mtime_ns(outbox_->path() + "/tree/.credentials.json"));
+            write_creds_ = take_their_credentials(
+                our_creds_, rb_.credentials_.written_ns(), their_creds_,
+                file_mtime_ns(outbox_->path() + "/tree/.credentials.json"), rb_.clock_.now_ms());
             will_touch_ = will_touch_ || write_creds_;
           }
           continue;

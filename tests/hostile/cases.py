@@ -1589,6 +1589,22 @@ def ob_credentials_deep(env):
     return got
 
 
+@case("outbox", "exit 1, 'not written back' naming .credentials.json; host credentials unchanged")
+def ob_credentials_planted(env):
+    """tree/.credentials.json: a login that says it expires in 30 days (the newest by expiresAt)"""
+    run = good_run(env)
+    far = int(time.time() * 1000) + 30 * 24 * 3600 * 1000
+    planted = {"claudeAiOauth": {"accessToken": "sk-ant-oat01-PLANTED", "refreshToken": "sk-ant-ort01-PLANTED",
+                                 "expiresAt": far, "scopes": ["user:inference"]}}
+    run.put(".credentials.json", json.dumps(planted).encode(), 0o600)
+    before = Env.read(env.home + "/.claude/.credentials.json")
+    p = run.readback()
+    got = expect_exit(p, (1,), "not written back", ".credentials.json")
+    check(Env.read(env.home + "/.claude/.credentials.json") == before, "the planted login replaced the host's")
+    check("PLANTED" not in p.out, "a planted token is in read-back's output")
+    return got
+
+
 @case("outbox", "no crash; the deep line appended unchanged (exit 0), or refused naming the log (exit 1)")
 def ob_log_line_deep(env):
     """a session log appended with a line nested 100 000 deep"""

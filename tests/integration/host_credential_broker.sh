@@ -121,6 +121,24 @@ for n in A B C; do holds "${INBOX[$n]}/.credentials.json" "$C3" || fail "the hos
 holds "$HOST_CREDS" "$C3" || fail "the host store was not given back the newest login"
 pass "an older expiresAt arriving late never wins (and the host gets the newest back)"
 
+# 4a. A compromised container plants a "login" that says it expires in 30 days: newest by
+#     expiresAt, it would win over every later login of the user. It is never passed on,
+#     and is named (warning, credentials_refused event) without a token.
+PLANTED=$(creds PLANTED $(( 30 * 24 * 3600 )))
+publish C "$PLANTED"
+sleep 1.5
+holds "$HOST_CREDS" "$C3" || fail "the planted login reached the host: $(cat "$HOST_CREDS")"
+for n in A B; do holds "${INBOX[$n]}/.credentials.json" "$C3" || fail "the planted login reached $n's inbox"; done
+grep -q '"credentials_refused"' "$HOME/.claude-docker-events.jsonl" ||
+  fail "no credentials_refused event: $(tail -3 "$HOME/.claude-docker-events.jsonl")"
+! grep -q PLANTED "$HOME/.claude-docker-events.jsonl" || fail "a token of the planted login is in the events log"
+C3B=$(creds STEP3B 1900)
+publish B "$C3B"
+t=$(everywhere_within 1000 "$C3B" "${INBOX[A]}/.credentials.json" "${INBOX[C]}/.credentials.json" "$HOST_CREDS") \
+  || fail "B's next refresh did not pass the planted copy within 1 s"
+C3=$C3B
+pass "a planted login (expiresAt 30 days ahead) is refused and named; B's next refresh still reaches everyone in $t ms"
+
 # 4b. A stage never takes credentials older than the broker's newest: with the broker
 #     frozen (SIGSTOP), A publishes a newer login that has not reached the host yet; a new
 #     stage takes A's, and says how fresh it is.

@@ -41,7 +41,7 @@ def wait_for(pred, what, fd, seconds=5):
         pump(fd)
         if pred():
             return
-    fail(what)
+    fail(what() if callable(what) else what)
 
 def state(pid):
     try:
@@ -159,14 +159,19 @@ def run_job(command):
 # and so is the init ("Stopped(SIGTTIN)"); `fg` lets it read.
 reads = os.path.join(work, "reads")
 go = os.path.join(work, "go")
+# bash, not sh: dash runs `sleep` with vfork, and a Ctrl-Z landing between its vfork and
+# exec stops the vfork child while the shell waits for it uninterruptibly (state D), never
+# stopping: no init or shell could report that stop (bash itself, typed at, would wait too).
 script = f'read a; echo "a $a" >> {reads}; while [ ! -e {go} ]; do sleep 0.02; done; read b; echo "b $b" >> {reads}; exit 5'
-init_pid, child_pid = run_job(f"'{init}' --no-sync --health-port 0 -- sh -c '{script}'")
+init_pid, child_pid = run_job(f"'{init}' --no-sync --health-port 0 -- bash --norc --noprofile -c '{script}'")
 wait_for(lambda: os.tcgetpgrp(fd) == child_pid, "the reading child did not get the terminal", fd)
 os.write(fd, b"one\n")
 wait_for(lambda: "a one" in open(reads).read() if os.path.exists(reads) else False, "the child did not read 'one'", fd)
 before = prompts()
 os.write(fd, b"\x1a")
-wait_for(lambda: state(init_pid) == "T" and prompts() > before, "Ctrl-Z did not stop the init", fd)
+wait_for(lambda: state(init_pid) == "T" and prompts() > before,
+         lambda: f"Ctrl-Z did not stop the init (init {state(init_pid)}, child {state(child_pid)}, "
+                 f"terminal with group {os.tcgetpgrp(fd)}, init group {os.getpgid(init_pid)})", fd)
 if last_stop_notice() != "Stopped(SIGTSTP)":
     fail(f"bash says '{last_stop_notice()}': the init did not stop with SIGTSTP")
 print("ok - Ctrl-Z stops the init with SIGTSTP, as the child (bash: 'Stopped(SIGTSTP)')")
@@ -193,7 +198,10 @@ print("ok - `fg` lets it read 'two'; its exit status 5 comes through")
 # terminal and reads, and nothing stops.
 os.remove(go)
 open(reads, "w").close()
-init_pid, child_pid = run_job(f"'{init}' --no-sync --health-port 0 -- sh -c '{script}' &")
+# The child reads only once `go` exists, after `fg` (a read before it would stop the child
+# and the init in the background, which the case above covers).
+script_bg = f'while [ ! -e {go} ]; do sleep 0.02; done; read a; echo "a $a" >> {reads}; read b; echo "b $b" >> {reads}; exit 5'
+init_pid, child_pid = run_job(f"'{init}' --no-sync --health-port 0 -- bash --norc --noprofile -c '{script_bg}' &")
 os.write(fd, b"fg\n")
 wait_for(lambda: os.tcgetpgrp(fd) == os.getpgid(init_pid), "`fg` did not give the init's group the terminal", fd)
 time.sleep(0.1)

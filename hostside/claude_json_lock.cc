@@ -36,8 +36,16 @@ bool remove_if_abandoned(const std::string& dir) {
 
 ClaudeJsonLock::~ClaudeJsonLock() {
   if (dir_.empty()) return;
-  ::unlink((dir_ + kOwnerFile).c_str());
-  ::rmdir(dir_.c_str());
+  // Out of the lock's name first, in one step: emptied in place, a kill between the
+  // unlink and the rmdir would leave an empty "<file>.lock", which nobody can tell from a
+  // CLI's own lock. Renamed away, a kill at any moment leaves no lock, only a folder with
+  // clear_abandoned's prefix.
+  const std::string gone = dir_ + ".claude-host-" + std::to_string(::getpid()) + "-released";
+  ::unlink((gone + kOwnerFile).c_str());
+  ::rmdir(gone.c_str());
+  const std::string& rest = ::rename(dir_.c_str(), gone.c_str()) == 0 ? gone : dir_;
+  ::unlink((rest + kOwnerFile).c_str());
+  ::rmdir(rest.c_str());
 }
 
 void ClaudeJsonLock::clear_abandoned(const std::string& file) {

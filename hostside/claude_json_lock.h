@@ -26,7 +26,7 @@ class ClaudeJsonLock {
   }
   ClaudeJsonLock& operator=(ClaudeJsonLock&&) = delete;
   ClaudeJsonLock(const ClaudeJsonLock&) = delete;
-  ~ClaudeJsonLock();  // removes the lock folder
+  ~ClaudeJsonLock();  // renames the lock folder away, then removes it
 
  private:
   explicit ClaudeJsonLock(std::string dir) : dir_(std::move(dir)) {}

@@ -147,8 +147,9 @@ kill -STOP "$H"
 C3B=$(creds STEP4B 2000)
 publish A "$C3B"
 "$CLAUDE_HOST" stage > "$TEST_ROOT/stage.out" 2>&1 || { kill -CONT "$H"; fail "stage: $(cat "$TEST_ROOT/stage.out")"; }
+# Looked at while the broker is still frozen: thawed, it writes the host at once.
+holds "$HOST_CREDS" "$C3" || { kill -CONT "$H"; fail "the frozen broker wrote the host anyway (the check is void)"; }
 kill -CONT "$H"
-holds "$HOST_CREDS" "$C3" || fail "the frozen broker wrote the host anyway (the check is void)"
 SID=$(sed -n 's/^staged run \([^ ]*\) .*/\1/p' "$TEST_ROOT/stage.out")
 holds "$HOME/.claude-docker/runs/$SID/stage/tree/.credentials.json" "$C3B" \
   || fail "stage took an older copy than run A's outbox: $(cat "$HOME/.claude-docker/runs/$SID/stage/tree/.credentials.json")"

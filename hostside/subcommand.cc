@@ -25,8 +25,9 @@ Subcommand::Subcommand(std::string name, std::vector<std::string> argv)
 
 bool Subcommand::help(std::string_view text, std::string_view more) {
   if (!args_.flag("--help", "-h")) return false;
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fwrite(more.data(), 1, more.size(), stdout);
+  // An empty view may hold a null pointer, which fwrite must not be given.
+  for (std::string_view part : {text, more})
+    if (!part.empty()) std::fwrite(part.data(), 1, part.size(), stdout);
   return true;
 }
 

@@ -125,8 +125,12 @@ std::vector<std::string> running_runs(const HostLayout& layout) {
 }
 
 std::vector<CredentialCopy> running_run_copies(const HostLayout& layout) {
+  return running_run_copies(layout, running_runs(layout));
+}
+
+std::vector<CredentialCopy> running_run_copies(const HostLayout& layout, const std::vector<std::string>& runs) {
   std::vector<CredentialCopy> out;
-  for (const auto& id : running_runs(layout)) {
+  for (const auto& id : runs) {
     if (auto c = read_credential_copy(layout.run_dir(id), {"outbox", "tree", kCredentials})) {
       c->kind = CredentialCopy::Kind::kOutbox;
       c->run_id = id;
@@ -355,7 +359,7 @@ void CredentialBroker::rescan() {
     log_error(layout_, host_text.error(), "", self_run_id_);
   }
   std::vector<std::string> runs = running_runs(layout_);
-  for (auto& c : running_run_copies(layout_)) {
+  for (auto& c : running_run_copies(layout_, runs)) {
     // A container's copy that no refresh wrote is named once and never passed on.
     if (!c.refused.empty() && c.info.fingerprint != last_refused_) {
       last_refused_ = c.info.fingerprint;

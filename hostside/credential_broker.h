@@ -56,6 +56,8 @@ std::vector<std::string> running_runs(const HostLayout& layout);
 // The copies in the running runs' outboxes and inboxes; an outbox copy that is not a
 // plausible refresh has `refused` set.
 std::vector<CredentialCopy> running_run_copies(const HostLayout& layout);
+// The same for runs already listed by running_runs (each state.json is read once).
+std::vector<CredentialCopy> running_run_copies(const HostLayout& layout, const std::vector<std::string>& runs);
 
 // The newest of `copies` that holds an access token and is not refused, or nullptr.
 const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies);

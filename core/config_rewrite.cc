@@ -4,6 +4,7 @@
 #include <cstring>
 #include <span>
 
+#include "core/formats.h"
 #include "core/json_syntax.h"
 #include "core/project_dir_name.h"
 
@@ -21,7 +22,7 @@ std::string_view base_name(std::string_view rel_path) {
 
 FileKind file_kind(std::string_view rel_path) {
   std::string_view name = base_name(rel_path);
-  if (name == ".claude.json") return FileKind::kClaudeJson;
+  if (name == kClaudeJsonName) return FileKind::kClaudeJson;
   if (name == "settings.json" || name == "settings.local.json") return FileKind::kSettings;
   if (name.ends_with(".jsonl")) {
     return name == "history.jsonl" ? FileKind::kHistory : FileKind::kSessionLog;

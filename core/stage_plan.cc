@@ -1,5 +1,7 @@
 #include "core/stage_plan.h"
 
+#include "core/formats.h"
+
 namespace claude {
 namespace {
 
@@ -39,8 +41,8 @@ std::string_view skip_reason_name(SkipReason reason) {
 }
 
 SkipReason stage_skip_reason(const StageSelection& selection, std::string_view rel_path, bool is_dir) {
-  if (rel_path == ".credentials.json") return SkipReason::kSourcedElsewhere;
-  if (rel_path == ".claude.json" && !selection.claude_json_inside) return SkipReason::kSourcedElsewhere;
+  if (rel_path == kCredentialsFileName) return SkipReason::kSourcedElsewhere;
+  if (rel_path == kClaudeJsonName && !selection.claude_json_inside) return SkipReason::kSourcedElsewhere;
   if (selection.excludes.excluded(rel_path, is_dir)) return SkipReason::kExcluded;
   std::string_view top = first_component(rel_path);
   if (selection.history == HistoryMode::kNone &&

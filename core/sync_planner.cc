@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/formats.h"
 #include "core/link_resolution.h"
 
 namespace claude {
@@ -37,7 +38,7 @@ std::string_view plan_kind_name(PlanKind kind) {
 
 bool is_append_only(std::string_view rel_path) { return rel_path.ends_with(".jsonl"); }
 
-bool is_credentials(std::string_view rel_path) { return base_name(rel_path) == ".credentials.json"; }
+bool is_credentials(std::string_view rel_path) { return base_name(rel_path) == kCredentialsFileName; }
 
 bool must_parse_as_json(std::string_view rel_path) { return rel_path.ends_with(".json"); }
 

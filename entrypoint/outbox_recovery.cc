@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "core/formats.h"
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
 #include "platform/atomic_file.h"
@@ -119,7 +120,7 @@ void unlink_beneath(const std::string& tree, const std::string& rel) {
 
 Result<std::vector<ObservedEntry>> observe_outbox_tree(const std::string& outbox_dir,
                                                        const TreeState& expected) {
-  std::string root = outbox_dir + "/tree";
+  std::string root = join_path(outbox_dir, kTreeDirName);
   std::vector<ObservedEntry> out;
   ScopedFd tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (tree.fd < 0) {
@@ -133,7 +134,8 @@ Result<std::vector<ObservedEntry>> observe_outbox_tree(const std::string& outbox
 Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox& outbox,
                                       const std::string& run_id, const std::string& trace_id) {
   OutboxRecovery rec;
-  std::string journal_path = outbox_dir + "/journal.jsonl";
+  const std::string root = join_path(outbox_dir, kTreeDirName);
+  std::string journal_path = join_path(outbox_dir, kJournalFileName);
   std::string text;
   if (auto r = read_file(journal_path); r.ok()) {
     text = std::move(r.value());
@@ -174,7 +176,7 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
   for (const ObservedEntry& o : *observed) observed_at.emplace(o.path, &o);
   std::vector<JournalRecord> fixes;
   for (const RecoveryStep& step : plan_recovery(rec.state, *observed)) {
-    std::string where = outbox_dir + "/tree/" + step.path;
+    std::string where = join_path(root, step.path);
     switch (step.action) {
       case RecoveryAction::kOk:
         break;
@@ -188,7 +190,7 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
       case RecoveryAction::kJournalAsAppend:
         // The whole lines stay and are journaled; a torn rest after them is cut first.
         if (observed_at.at(step.path)->size > step.truncate_to &&
-            truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
+            truncate_beneath(root, step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         fixes.push_back(step.record);
@@ -196,14 +198,14 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
         ++rec.journaled;
         break;
       case RecoveryAction::kTruncate:
-        if (truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
+        if (truncate_beneath(root, step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         rec.notes.push_back("truncated " + step.path + " to " + std::to_string(step.truncate_to));
         ++rec.truncated;
         break;
       case RecoveryAction::kStaleTemp:
-        unlink_beneath(outbox_dir + "/tree", step.path);
+        unlink_beneath(root, step.path);
         ++rec.temps_removed;
         break;
       case RecoveryAction::kCorrupt: {

@@ -126,7 +126,7 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   }
   out->owner_ = OutboxOwner::of(outbox_dir);
   out->umask_ = current_umask();
-  std::string tree = outbox_dir + "/tree";
+  std::string tree = join_path(outbox_dir, kTreeDirName);
   if (::mkdir(tree.c_str(), 0755) == 0) {
     out->owner_.adopt_at(AT_FDCWD, tree);
   } else if (errno != EEXIST) {
@@ -134,7 +134,7 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   }
   out->tree_fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (out->tree_fd_ < 0) return Error{"open outbox tree", tree, errno, "", "check --outbox"};
-  std::string journal = outbox_dir + "/journal.jsonl";
+  std::string journal = join_path(outbox_dir, kJournalFileName);
   int fd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
   out->owner_.adopt(fd);
@@ -455,7 +455,7 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
     if (r.time.empty()) r.time = now;
     lines += to_line(r);
   }
-  std::string path = dir_ + "/journal.jsonl";
+  std::string path = join_path(dir_, kJournalFileName);
   // Opened per write, not held: an fd held open for writing would keep the outbox from
   // being remounted read-only (or unmounted) by the host while the run goes on.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

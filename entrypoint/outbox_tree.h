@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/result.h"
 
@@ -133,7 +134,7 @@ class PosixOutbox final : public Outbox {
   std::uint64_t next_seq() const { return next_seq_; }
   const std::string& dir() const { return dir_; }
   const OutboxOwner& owner() const { return owner_; }
-  std::string tree_path(const std::string& rel) const { return dir_ + "/tree/" + rel; }
+  std::string tree_path(const std::string& rel) const { return join_path(join_path(dir_, kTreeDirName), rel); }
   // Bytes this process wrote into the outbox (data and journal), for the metrics.
   std::uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
 

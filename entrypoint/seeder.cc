@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "core/formats.h"
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
@@ -102,7 +103,7 @@ Result<std::optional<Manifest>> load_stage_manifest(const std::string& stage_dir
     if (errno == ENOENT) return std::optional<Manifest>{};
     return Error{"open stage", stage_dir, errno, "", "check --stage"};
   }
-  std::string path = stage_dir + "/manifest.json";
+  std::string path = join_path(stage_dir, kManifestFileName);
   ScopedFd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
   if (fd.fd < 0) return Error{"open stage manifest", path, errno, "", kRestage};
   auto text = read_fd(fd.fd, path);
@@ -121,7 +122,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
                                   const std::string& live_dir, ProjectDirMapper& mapper,
                                   const RewriteOptions& rewrite) {
   SeedOutcome out;
-  std::string tree = stage_dir + "/tree";
+  std::string tree = join_path(stage_dir, kTreeDirName);
   ScopedFd tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (tree_fd.fd < 0 && !(errno == ENOENT && manifest.files.empty() && manifest.symlinks.empty())) {
     return Error{"open stage tree", tree, errno, "", kRestage};
@@ -142,7 +143,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     }
     const auto staged_size = static_cast<std::uint64_t>(st.st_size);
     const bool keep = staged_size <= kKeepFileBytes && kept_bytes + staged_size <= kKeepBudgetBytes;
-    const bool learn = f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path);
+    const bool learn = f.path.ends_with(kClaudeJsonName) || is_append_only(f.path) || must_parse_as_json(f.path);
     if (learn || keep) {
       auto r = read_fd(fd.fd, where);
       if (!r) return r.error();

@@ -217,7 +217,7 @@ Status SyncService::seed() {
 
 void SyncService::hold_back_credentials(const std::string& sha256) {
   held_credentials_sha_ = sha256;
-  if (publisher_) publisher_->hold_back(std::string(kInboxCredentials), sha256);
+  if (publisher_) publisher_->hold_back(std::string(kCredentialsFileName), sha256);
 }
 
 bool SyncService::ensure_outbox() {
@@ -265,7 +265,7 @@ bool SyncService::ensure_outbox() {
     if (started_) note(live_path, Urgency::kNow);
   }
   publisher_ = std::make_unique<Publisher>(*live_, *outbox_, *mapper_, rewrite_, snapshot_);
-  if (!held_credentials_sha_.empty()) publisher_->hold_back(std::string(kInboxCredentials), held_credentials_sha_);
+  if (!held_credentials_sha_.empty()) publisher_->hold_back(std::string(kCredentialsFileName), held_credentials_sha_);
   return true;
 }
 

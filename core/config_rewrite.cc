@@ -6,6 +6,7 @@
 
 #include "core/formats.h"
 #include "core/json_syntax.h"
+#include "core/path_names.h"
 #include "core/project_dir_name.h"
 
 namespace claude {
@@ -14,11 +15,6 @@ namespace {
 // ---- What kind of file, and which of its strings hold paths -------------------------
 
 enum class FileKind { kOther, kClaudeJson, kSettings, kSessionLog, kHistory, kPlugins };
-
-std::string_view base_name(std::string_view rel_path) {
-  std::size_t slash = rel_path.rfind('/');
-  return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-}
 
 FileKind file_kind(std::string_view rel_path) {
   std::string_view name = base_name(rel_path);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/formats.h"
+#include "core/path_names.h"
 
 namespace claude {
 
@@ -263,12 +264,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
 }
 
 bool is_session_log(const std::string& path) {
-  return path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
-}
-
-bool is_same_or_under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path[dir.size()] == '/' &&
-                         path.compare(0, dir.size(), dir) == 0);
+  return path.ends_with(".jsonl");
 }
 
 std::string conflict_name(const std::string& path, const std::string& run_id) {

@@ -1,6 +1,7 @@
 #include "core/stage_plan.h"
 
 #include "core/formats.h"
+#include "core/path_names.h"
 
 namespace claude {
 namespace {
@@ -62,8 +63,7 @@ SkipReason stage_skip_reason(const StageSelection& selection, std::string_view r
 
 std::string container_project_path(std::string_view project) {
   while (project.size() > 1 && project.back() == '/') project.remove_suffix(1);
-  auto slash = project.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? project : project.substr(slash + 1);
+  std::string_view name = base_name(project);
   if (name.empty()) name = "root";
   return "/workspace/" + std::string(name);
 }

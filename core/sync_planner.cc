@@ -5,14 +5,10 @@
 
 #include "core/formats.h"
 #include "core/link_resolution.h"
+#include "core/path_names.h"
 
 namespace claude {
 namespace {
-
-std::string_view base_name(std::string_view rel_path) {
-  auto slash = rel_path.rfind('/');
-  return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-}
 
 // Same file, same content as far as lstat can tell (ctime is left out: a rename alone
 // changes it).

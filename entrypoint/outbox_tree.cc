@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/exclude_rules.h"
+#include "core/path_names.h"
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
@@ -34,10 +35,7 @@ std::string random_hex() {
   return s;
 }
 
-std::string parent_of(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
-}
+std::string parent_of(const std::string& rel) { return std::string(parent_path(rel)); }
 
 std::string temp_name_for(const std::string& rel) {
   auto slash = rel.rfind('/');

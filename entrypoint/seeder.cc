@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/formats.h"
+#include "core/path_names.h"
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
@@ -23,11 +24,6 @@ namespace {
 
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
 
-std::pair<std::string, std::string> split_parent(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  if (slash == std::string::npos) return {"", rel};
-  return {rel.substr(0, slash), rel.substr(slash + 1)};
-}
 
 // Opens a staged file beneath the stage tree without following links.
 int open_staged(int tree_fd, const std::string& rel) { return open_beneath(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
@@ -49,7 +45,7 @@ Result<std::string> read_fd(int fd, const std::string& what) {
 // Creates the folders above `rel`; `made` remembers the ones already there, so a folder
 // of many files is made once, not tried again for each of them.
 Status make_parents(int root_fd, const std::string& rel, const std::string& root, std::set<std::string>& made) {
-  std::string parent = split_parent(rel).first;
+  std::string parent(parent_path(rel));
   if (parent.empty() || made.count(parent)) return Ok{};
   for (std::size_t pos = 0; pos <= parent.size();) {
     std::size_t end = parent.find('/', pos);

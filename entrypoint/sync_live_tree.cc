@@ -12,13 +12,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/path_names.h"
+
 namespace claude {
 namespace {
 
 std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
-  auto slash = rel_path.rfind('/');
-  if (slash == std::string::npos) return {"", rel_path};
-  return {rel_path.substr(0, slash), rel_path.substr(slash + 1)};
+  return {std::string(parent_path(rel_path)), std::string(base_name(rel_path))};
 }
 
 bool vanished(int e) { return e == ENOENT || e == ENOTDIR; }

@@ -16,6 +16,7 @@
 #include "core/formats.h"
 #include "core/json_merge.h"
 #include "core/manifest.h"
+#include "core/path_names.h"
 #include "core/readback_plan.h"
 #include "core/sha256.h"
 #include "hostside/backup_store.h"
@@ -119,10 +120,6 @@ std::pair<std::uint64_t, std::size_t> copy_report_lines(
 std::string dirname_of(const std::string& path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
-}
-std::string basename_of(const std::string& path) {
-  std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
@@ -452,7 +449,7 @@ class Readback::Run {
       auto h = HomeTree::open(dirname_of(rb_.layout_.claude_json));
       if (!h.ok()) return h.error();
       json_home_.emplace(std::move(*h));
-      json_rel_ = basename_of(rb_.layout_.claude_json);
+      json_rel_ = std::string(base_name(rb_.layout_.claude_json));
     }
     json_tree_ = json_home_ ? &*json_home_ : &*home_;
 

@@ -16,6 +16,7 @@
 
 #include "core/exclude_rules.h"
 #include "core/path_names.h"
+#include "core/rfc3339.h"
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
@@ -83,15 +84,8 @@ bool umask_may_spoil(std::uint32_t perms, int umask) {
 void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 
 std::string rfc3339_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  using namespace std::chrono;
+  return rfc3339_utc(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(), true);
 }
 
 OutboxOwner OutboxOwner::of(const std::string& outbox_dir) {

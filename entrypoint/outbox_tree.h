@@ -187,7 +187,8 @@ bool umask_may_spoil(std::uint32_t perms, int umask);
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
                                    const std::string& what, std::uint64_t* copied = nullptr);
 
-// RFC 3339 UTC time with milliseconds, for journal and report records.
+// The wall clock now as RFC 3339 UTC with milliseconds (core/rfc3339.h), for journal and
+// report records.
 std::string rfc3339_now();
 
 }  // namespace claude

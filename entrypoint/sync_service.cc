@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/byte_names.h"
+#include "core/rfc3339.h"
 #include "entrypoint/outbox_recovery.h"
 #include "entrypoint/process_control.h"
 #include "entrypoint/seeder.h"
@@ -916,12 +917,7 @@ void SyncService::flush(std::chrono::steady_clock::time_point deadline, std::fun
 void SyncService::write_final_report(const RunOutcome& o) {
   if (seed_failed_ || !reports_.is_open()) return;  // nothing goes to the outbox after a refused seed
   auto iso = [](std::chrono::system_clock::time_point t) {
-    auto secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf);
+    return rfc3339_utc(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
   };
   nlohmann::json skipped = nlohmann::json::array();
   for (auto& [path, reason] : skipped_) {

@@ -265,8 +265,8 @@ Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
     if (unnamed) {
       std::string parent = parent_of(rel);
       if (parent.size() >= kPathChunk) {
-        ScopedFd dir{open_dir_beneath(tree_fd_, parent)};
-        return dir.fd < 0 ? -1 : ::openat(dir.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
+        UniqueFd dir{open_dir_beneath(tree_fd_, parent)};
+        return dir.get() < 0 ? -1 : ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
       }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
     }

@@ -13,26 +13,34 @@ namespace claude {
 // ---- Format versions: "<name>/<major>"; a reader takes any minor of its major
 // (reads_format in core/manifest.h). ----
 
-inline constexpr std::string_view kStageFormat = "claude-stage/1";      // <stage>/manifest.json
-inline constexpr std::string_view kOutboxFormat = "claude-outbox/1";    // <outbox>/journal.jsonl begin records
-inline constexpr std::string_view kEventsFormat = "claude-events/1";    // <outbox>/reports/events.jsonl lines
-inline constexpr std::string_view kMetricsFormat = "claude-metrics/1";  // <outbox>/reports/metrics.jsonl lines
-inline constexpr std::string_view kReportFormat = "claude-report/1";    // <outbox>/reports/run.json
+// <stage>/manifest.json.
+inline constexpr std::string_view kStageFormat = "claude-stage/1";
+// The begin records of <outbox>/journal.jsonl.
+inline constexpr std::string_view kOutboxFormat = "claude-outbox/1";
+// Each line of <outbox>/reports/events.jsonl and metrics.jsonl, and reports/run.json.
+inline constexpr std::string_view kEventsFormat = "claude-events/1";
+inline constexpr std::string_view kMetricsFormat = "claude-metrics/1";
+inline constexpr std::string_view kReportFormat = "claude-report/1";
 
 // claude-host's own files under ~/.claude-docker (never read by the container; here so that
-// every format version is in one list).
-inline constexpr std::string_view kBackupFormat = "claude-backup/2";             // backups/snapshots/<id>.json
-inline constexpr std::string_view kBackupFormatV1 = "claude-backup/1";           // still read: no root entry, no mtimes
-inline constexpr std::string_view kHashCacheFormat = "claude-hash-cache/1";      // hash-cache.json
-inline constexpr std::string_view kAlertThrottleFormat = "claude-alert-throttle/1";  // alert-throttle.json
-inline constexpr std::string_view kRunStateFormat = "claude-host-run/1";         // runs/<id>/state.json
+// every format version is in one list): backups/snapshots/<id>.json (version 1, without the
+// folder's own entry and the mtimes, is still read), hash-cache.json, alert-throttle.json
+// and runs/<id>/state.json.
+inline constexpr std::string_view kBackupFormat = "claude-backup/2";
+inline constexpr std::string_view kBackupFormatV1 = "claude-backup/1";
+inline constexpr std::string_view kHashCacheFormat = "claude-hash-cache/1";
+inline constexpr std::string_view kAlertThrottleFormat = "claude-alert-throttle/1";
+inline constexpr std::string_view kRunStateFormat = "claude-host-run/1";
 
 // ---- A run's folder on the host (~/.claude-docker/runs/<id>/): the three folders
 // claude-host mounts into the container (at claude-init's --stage, --outbox, --inbox). ----
 
-inline constexpr std::string_view kStageDirName = "stage";    // host -> container, read-only
-inline constexpr std::string_view kOutboxDirName = "outbox";  // container -> host
-inline constexpr std::string_view kInboxDirName = "inbox";    // host -> container credentials, read-only
+// Host -> container, read-only.
+inline constexpr std::string_view kStageDirName = "stage";
+// Container -> host.
+inline constexpr std::string_view kOutboxDirName = "outbox";
+// Host -> container credentials, read-only.
+inline constexpr std::string_view kInboxDirName = "inbox";
 
 // ---- Inside a stage and an outbox. ----
 
@@ -46,9 +54,9 @@ inline constexpr std::string_view kNextTreeDirName = "tree.new";
 inline constexpr std::string_view kJournalFileName = "journal.jsonl";
 // <outbox>/reports/ and the three reports in it.
 inline constexpr std::string_view kReportsDirName = "reports";
-inline constexpr std::string_view kRunReportName = "run.json";          // kReportFormat
-inline constexpr std::string_view kEventsReportName = "events.jsonl";   // kEventsFormat
-inline constexpr std::string_view kMetricsReportName = "metrics.jsonl"; // kMetricsFormat
+inline constexpr std::string_view kRunReportName = "run.json";           // kReportFormat
+inline constexpr std::string_view kEventsReportName = "events.jsonl";    // kEventsFormat
+inline constexpr std::string_view kMetricsReportName = "metrics.jsonl";  // kMetricsFormat
 
 // ---- Files inside a tree and the inbox that both sides treat apart. ----
 

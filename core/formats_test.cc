@@ -20,19 +20,22 @@ std::string architecture_md() {
 
 TEST_CASE("join_path puts a name of the contract under a folder", "[formats]") {
   CHECK(join_path("/runs/x", kOutboxDirName) == "/runs/x/outbox");
-  CHECK(join_path(join_path("/runs/x/outbox", kTreeDirName), "a/b.json") == "/runs/x/outbox/tree/a/b.json");
+  CHECK(join_path(join_path("/runs/x/outbox", kTreeDirName), "a/b.json") ==
+        "/runs/x/outbox/tree/a/b.json");
   CHECK(join_path(kReportsDirName, kRunReportName) == "reports/run.json");
   CHECK(join_path("", kJournalFileName) == "/journal.jsonl");
 }
 
-TEST_CASE("ARCHITECTURE.md describes every name and format version of the on-disk contract", "[formats]") {
+TEST_CASE("ARCHITECTURE.md describes every name and format version of the on-disk contract",
+          "[formats]") {
   const std::string doc = architecture_md();
   REQUIRE_FALSE(doc.empty());
   // What the two binaries hand each other is documented where a reader of either looks.
   for (std::string_view name :
-       {kStageFormat, kOutboxFormat, kEventsFormat, kMetricsFormat, kReportFormat, kStageDirName, kOutboxDirName,
-        kInboxDirName, kTreeDirName, kManifestFileName, kNextTreeDirName, kJournalFileName, kReportsDirName,
-        kRunReportName, kEventsReportName, kMetricsReportName, kCredentialsFileName, kClaudeJsonName, kTempMarker}) {
+       {kStageFormat, kOutboxFormat, kEventsFormat, kMetricsFormat, kReportFormat, kStageDirName,
+        kOutboxDirName, kInboxDirName, kTreeDirName, kManifestFileName, kNextTreeDirName,
+        kJournalFileName, kReportsDirName, kRunReportName, kEventsReportName, kMetricsReportName,
+        kCredentialsFileName, kClaudeJsonName, kTempMarker}) {
     INFO(name);
     CHECK(doc.find(name) != std::string::npos);
   }

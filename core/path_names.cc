@@ -13,7 +13,8 @@ std::string_view parent_path(std::string_view path) {
 }
 
 bool is_under(std::string_view path, std::string_view dir) {
-  return path.size() > dir.size() && path[dir.size()] == '/' && path.compare(0, dir.size(), dir) == 0;
+  return path.size() > dir.size() && path[dir.size()] == '/' &&
+         path.compare(0, dir.size(), dir) == 0;
 }
 
 bool is_same_or_under(std::string_view path, std::string_view dir) {

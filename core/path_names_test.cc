@@ -28,7 +28,8 @@ TEST_CASE("is_under needs a component boundary and excludes the folder itself", 
   CHECK_FALSE(is_under("a", "a/b"));
 }
 
-TEST_CASE("is_same_or_under takes the folder itself, and / holds every absolute path", "[path_names]") {
+TEST_CASE("is_same_or_under takes the folder itself, and / holds every absolute path",
+          "[path_names]") {
   CHECK(is_same_or_under("a", "a"));
   CHECK(is_same_or_under("a/b", "a"));
   CHECK_FALSE(is_same_or_under("ab", "a"));

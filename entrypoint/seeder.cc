@@ -24,7 +24,6 @@ namespace {
 
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
 
-
 // Opens a staged file beneath the stage tree without following links.
 int open_staged(int tree_fd, const std::string& rel) { return open_beneath(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
 

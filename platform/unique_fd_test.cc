@@ -10,7 +10,9 @@
 namespace claude {
 namespace {
 
-bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
+bool is_open(int fd) {
+  return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
 
 }  // namespace
 
@@ -27,7 +29,8 @@ TEST_CASE("UniqueFd closes what it holds when it goes out of scope", "[unique_fd
   CHECK_FALSE(static_cast<bool>(UniqueFd(-1)));
 }
 
-TEST_CASE("UniqueFd moves ownership, and a move-assignment closes the old descriptor", "[unique_fd]") {
+TEST_CASE("UniqueFd moves ownership, and a move-assignment closes the old descriptor",
+          "[unique_fd]") {
   int a = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   int b = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   REQUIRE(a >= 0);

@@ -555,7 +555,7 @@ class Readback::Run {
             s.kind = StepKind::kSkip;
             continue;
           }
-          if (auto parsed = parse_bounded_json(*b, join_path(join_path(outbox_->path(), kTreeDirName), kCredentialsFileName),
+          if (auto parsed = parse_bounded_json(*b, outbox_tree_path(kCredentialsFileName),
                                                kCredentialBytes);
               !parsed.ok() || !parsed->is_object()) {
             report_.unverifiable.push_back(
@@ -566,7 +566,7 @@ class Readback::Run {
           }
           their_creds_ = std::move(*b);
           if (staged_.count(std::string(kCredentialsFileName))) {
-            auto b0 = read_file(join_path(join_path(stage_, kTreeDirName), kCredentialsFileName));
+            auto b0 = read_file(stage_tree_path(kCredentialsFileName));
             if (b0.ok()) base_creds_ = std::move(*b0);
           }
           if (std::string why = implausible_container_login(describe_credentials(*their_creds_),
@@ -579,7 +579,7 @@ class Readback::Run {
             our_creds_ = *c;
             write_creds_ = take_their_credentials(
                 our_creds_, rb_.credentials_.written_ns(), their_creds_,
-                file_mtime_ns(join_path(join_path(outbox_->path(), kTreeDirName), kCredentialsFileName)), rb_.clock_.now_ms());
+                file_mtime_ns(outbox_tree_path(kCredentialsFileName)), rb_.clock_.now_ms());
             will_touch_ = will_touch_ || write_creds_;
           }
           continue;
@@ -587,10 +587,10 @@ class Readback::Run {
         case StepKind::kMergeClaudeJson: {
           auto b = outbox_->read_verified(s.path, *t, 0);
           auto parsed_theirs =
-              b.ok() ? parse_bounded_json(*b, join_path(join_path(outbox_->path(), kTreeDirName), kClaudeJsonName), kJsonBytes)
+              b.ok() ? parse_bounded_json(*b, outbox_tree_path(kClaudeJsonName), kJsonBytes)
                      : Result<nlohmann::json>(b.error());
           if (parsed_theirs.ok() && !parsed_theirs->is_object())
-            parsed_theirs = Error{"read JSON", join_path(join_path(outbox_->path(), kTreeDirName), kClaudeJsonName), 0,
+            parsed_theirs = Error{"read JSON", outbox_tree_path(kClaudeJsonName), 0,
                                   "not a JSON object", ""};
           if (!parsed_theirs.ok()) {
             report_.unverifiable.push_back(".claude.json: " + parsed_theirs.error().message());
@@ -600,15 +600,16 @@ class Readback::Run {
           their_json_ = std::move(*parsed_theirs);
           // The base: what this run last gave the host (an earlier read-back's copy), else the
           // stage.
+          const std::string claude_json(kClaudeJsonName);
           const AppliedEntry* applied =
-              state_->applied.count(std::string(kClaudeJsonName)) ? &state_->applied.at(std::string(kClaudeJsonName)) : nullptr;
+              state_->applied.count(claude_json) ? &state_->applied.at(claude_json) : nullptr;
           std::optional<std::string> base_text;
           if (applied) {
             auto a = read_file(rb_.layout_.run_dir(run_id_) + "/claude-json.applied");
             if (a.ok() && sha256_hex(*a) == applied->sha256) base_text = std::move(*a);
-          } else if (staged_.count(std::string(kClaudeJsonName))) {
-            auto a = read_file(join_path(join_path(stage_, kTreeDirName), kClaudeJsonName));
-            if (!a.ok() || sha256_hex(*a) != staged_[std::string(kClaudeJsonName)].sha256) {
+          } else if (staged_.count(claude_json)) {
+            auto a = read_file(stage_tree_path(kClaudeJsonName));
+            if (!a.ok() || sha256_hex(*a) != staged_[claude_json].sha256) {
               report_.unverifiable.push_back(
                   ".claude.json: the staged copy (the merge base) does not match its manifest");
               s.kind = StepKind::kSkip;
@@ -616,7 +617,7 @@ class Readback::Run {
             }
             base_text = std::move(*a);
           }
-          base_json_ = parse_optional(base_text, join_path(join_path(stage_, kTreeDirName), kClaudeJsonName));
+          base_json_ = parse_optional(base_text, stage_tree_path(kClaudeJsonName));
           auto ours = json_tree_->read(json_rel_, kJsonBytes);
           if (!ours.ok() && ours.error().sys_errno != ENOENT) {
             report_.skipped.push_back(".claude.json: " + ours.error().message());
@@ -668,7 +669,7 @@ class Readback::Run {
             continue;
           }
           if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
-            auto parsed = parse_bounded_json(*b, join_path(join_path(outbox_->path(), kTreeDirName), s.path), kJsonBytes);
+            auto parsed = parse_bounded_json(*b, outbox_tree_path(s.path), kJsonBytes);
             if (!parsed.ok()) {
               report_.unverifiable.push_back(s.path + ": " + parsed.error().detail);
               s.kind = StepKind::kSkip;
@@ -933,6 +934,14 @@ class Readback::Run {
     for (const auto& a : run_health_alerts(run_id_, report_.trace_id, report_.run_report, events_))
       rb_.alerts_.raise(a);
     return report_;
+  }
+
+  // A file of the stage's or the outbox's tree, by the path the user knows it under.
+  std::string stage_tree_path(std::string_view rel) const {
+    return join_path(join_path(stage_, kTreeDirName), rel);
+  }
+  std::string outbox_tree_path(std::string_view rel) const {
+    return join_path(join_path(outbox_->path(), kTreeDirName), rel);
   }
 
   Readback& rb_;

@@ -1,5 +1,8 @@
 #include "core/alert_throttle.h"
+
 #include <algorithm>
+
+#include "core/formats.h"
 
 namespace claude {
 
@@ -36,7 +39,7 @@ ThrottleDecision AlertThrottle::admit(const std::string& key, std::int64_t now_s
 }
 
 nlohmann::json AlertThrottle::to_json() const {
-  nlohmann::json j = {{"format", "claude-alert-throttle/1"},
+  nlohmann::json j = {{"format", kAlertThrottleFormat},
                       {"last_sent", nlohmann::json::object()},
                       {"sent", nlohmann::json::array()}};
   for (const auto& [key, t] : last_sent_) j["last_sent"][key] = t;
@@ -48,8 +51,8 @@ Result<AlertThrottle> AlertThrottle::from_json(const nlohmann::json& j, Throttle
   auto bad = [](const std::string& what) {
     return Error{"read alert throttle state", "", 0, what, "delete the file; the throttle starts afresh"};
   };
-  if (!j.is_object() || j.value("format", "") != "claude-alert-throttle/1")
-    return bad("format is not claude-alert-throttle/1");
+  if (!j.is_object() || j.value("format", "") != kAlertThrottleFormat)
+    return bad("format is not " + std::string(kAlertThrottleFormat));
   AlertThrottle t(limits);
   auto last = j.find("last_sent");
   auto sent = j.find("sent");

@@ -7,6 +7,7 @@
 // files written before this read the same.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ namespace claude {
 
 // True when s is well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF).
 bool is_valid_utf8(std::string_view s);
+
+// Appends the UTF-8 encoding of code point cp (at most U+10FFFF; a surrogate is encoded as
+// its three bytes, as JSON's "\udXXX" escapes of lone surrogates need).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 // Standard base64 (RFC 4648, with '=' padding).
 std::string base64_encode(std::string_view bytes);

@@ -44,3 +44,24 @@ TEST_CASE("a name is written plainly when UTF-8, as _b64 otherwise, and read bac
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
 }
+
+TEST_CASE("append_utf8 encodes every code point in its shortest form", "[byte_names]") {
+  std::string s;
+  claude::append_utf8(s, 0x41);
+  claude::append_utf8(s, 0xe9);
+  claude::append_utf8(s, 0x20ac);
+  claude::append_utf8(s, 0x1f600);
+  CHECK(s == "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  std::string edges;
+  for (std::uint32_t cp : {0x7fu, 0x80u, 0x7ffu, 0x800u, 0xffffu, 0x10000u, 0x10ffffu})
+    claude::append_utf8(edges, cp);
+  CHECK(edges == "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf");
+  // Every scalar value comes out as well-formed UTF-8.
+  for (std::uint32_t cp = 0; cp <= 0x10ffff; cp += (cp < 0x20000 ? 1 : 97)) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    std::string one;
+    claude::append_utf8(one, cp);
+    INFO(cp);
+    REQUIRE(claude::is_valid_utf8(one));
+  }
+}

@@ -4,7 +4,10 @@
 #include <cstring>
 #include <span>
 
+#include "core/byte_names.h"
+#include "core/formats.h"
 #include "core/json_syntax.h"
+#include "core/path_names.h"
 #include "core/project_dir_name.h"
 
 namespace claude {
@@ -14,14 +17,9 @@ namespace {
 
 enum class FileKind { kOther, kClaudeJson, kSettings, kSessionLog, kHistory, kPlugins };
 
-std::string_view base_name(std::string_view rel_path) {
-  std::size_t slash = rel_path.rfind('/');
-  return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-}
-
 FileKind file_kind(std::string_view rel_path) {
   std::string_view name = base_name(rel_path);
-  if (name == ".claude.json") return FileKind::kClaudeJson;
+  if (name == kClaudeJsonName) return FileKind::kClaudeJson;
   if (name == "settings.json" || name == "settings.local.json") return FileKind::kSettings;
   if (name.ends_with(".jsonl")) {
     return name == "history.jsonl" ? FileKind::kHistory : FileKind::kSessionLog;
@@ -133,24 +131,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
 }
 
 // Decodes the inside of a JSON string (raw, without quotes; already validated). When

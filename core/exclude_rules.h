@@ -9,9 +9,6 @@
 
 namespace claude {
 
-// Marker in the names of our temp files: ".<name>.claude-init-tmp.<hex>".
-inline constexpr std::string_view kTempMarker = ".claude-init-tmp.";
-
 class ExcludeRules {
  public:
   // No rules: nothing is excluded.

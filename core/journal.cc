@@ -8,6 +8,7 @@
 #include "core/exclude_rules.h"
 #include "core/json_syntax.h"
 #include "core/manifest.h"
+#include "core/path_names.h"
 #include "core/sha256.h"
 
 namespace claude {
@@ -18,11 +19,6 @@ constexpr std::pair<JournalOp, std::string_view> kOpNames[] = {
     {JournalOp::kAppend, "append"}, {JournalOp::kDelete, "delete"},
     {JournalOp::kRename, "rename"}, {JournalOp::kSymlink, "symlink"},
 };
-
-bool is_under(std::string_view path, std::string_view dir) {
-  return path.size() > dir.size() && path[dir.size()] == '/' &&
-         path.compare(0, dir.size(), dir) == 0;
-}
 
 // One line of the journal into a record; the Error detail says what is wrong with it.
 Result<JournalRecord> parse_record(std::string_view line) {
@@ -335,9 +331,7 @@ std::string temp_name(std::string_view name, std::string_view unique) {
 }
 
 bool is_temp_name(std::string_view rel_path) {
-  std::size_t slash = rel_path.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-  return name.find(kTempMarker) != std::string_view::npos;
+  return base_name(rel_path).find(kTempMarker) != std::string_view::npos;
 }
 
 std::string_view action_name(RecoveryAction action) {

@@ -10,12 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/formats.h"
 #include "core/result.h"
 #include "core/sha256.h"
 
 namespace claude {
-
-inline constexpr std::string_view kOutboxFormat = "claude-outbox/1";
 
 enum class JournalOp { kBegin, kPut, kAppend, kDelete, kRename, kSymlink };
 
@@ -53,7 +52,7 @@ std::string to_line(const JournalRecord& record);
 // ignored and *torn_tail set; any other malformed line is an Error naming file_name and
 // the line number.
 Result<std::vector<JournalRecord>> parse_journal(std::string_view text, bool* torn_tail = nullptr,
-                                                 std::string_view file_name = "journal.jsonl");
+                                                 std::string_view file_name = kJournalFileName);
 
 // Reads a journal one line at a time, with parse_journal's checks (a begin first, a known
 // format, seq strictly increasing), so that a reader of a hostile outbox never holds the

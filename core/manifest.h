@@ -9,12 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/formats.h"
 #include "core/path_map.h"
 #include "core/result.h"
 
 namespace claude {
-
-inline constexpr std::string_view kStageFormat = "claude-stage/1";
 
 struct ManifestFile {
   std::string path;    // relative to tree/, '/'-separated, any bytes

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/path_names.h"
+
 namespace claude {
 namespace {
 
@@ -30,14 +32,6 @@ Result<std::string> normalize_prefix(std::string_view p, std::string_view side) 
   }
   if (out.empty()) out = "/";
   return out;
-}
-
-// True when path equals prefix or continues it at a '/' ("/" is a prefix of every
-// absolute path).
-bool has_path_prefix(std::string_view path, std::string_view prefix) {
-  if (prefix == "/") return !path.empty() && path[0] == '/';
-  if (path.size() < prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
 std::string_view role_name(PathRole role) {
@@ -126,7 +120,7 @@ std::optional<PathMap::Match> PathMap::longest_match(std::string_view abs_path,
   const bool to_container = dir == Direction::kToContainer;
   for (const auto& pair : to_container ? by_host_ : by_container_) {
     std::string_view from = to_container ? pair.host : pair.container;
-    if (has_path_prefix(abs_path, from)) {
+    if (is_same_or_under(abs_path, from)) {
       return Match{from, to_container ? std::string_view(pair.container)
                                       : std::string_view(pair.host)};
     }
@@ -252,7 +246,7 @@ std::optional<PathMap::Hit> PathMap::tilde_at(std::string_view text, std::size_t
     mapped.append(abs.substr(m->from.size()));
     if (!maps_back(mapped, m->to, dir)) return Hit{end, std::nullopt, false};
   }
-  if (has_path_prefix(m->to, to_home))  // written with "~" again: it lies in the other home
+  if (is_same_or_under(m->to, to_home))  // written with "~" again: it lies in the other home
     return Hit{end, Edit{pos, end, "~" + std::string(m->to.substr(to_home.size()))}, true};
   // A folder mounted outside the container's home ("~/work/infra" at /workspace/infra):
   // written absolute there, in a file rule's "//" form. Towards the host such a "~" path

@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/byte_names.h"
+
+using claude::append_utf8;
 using claude::java_string_hash;
 using claude::project_dir_name;
 
@@ -28,23 +31,7 @@ std::u16string to_utf16(const std::u32string& cps) {
 
 std::string to_utf8(const std::u32string& cps) {
   std::string out;
-  for (char32_t cp : cps) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
+  for (char32_t cp : cps) append_utf8(out, cp);
   return out;
 }
 

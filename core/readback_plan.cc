@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/formats.h"
+#include "core/path_names.h"
+
 namespace claude {
 
 namespace {
@@ -176,11 +179,11 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
   std::vector<ReadbackStep> out;
   for (const auto& [path, t] : in.theirs) {
     const AppliedEntry* applied = find(in.applied, path);
-    if (path == ".claude.json" || path == ".credentials.json") {
+    if (path == kClaudeJsonName || path == kCredentialsFileName) {
       if (t.is_symlink) {
         out.push_back({StepKind::kSkip, path, 0, 0, "the container made it a symlink", {}});
       } else if (!applied || applied->sha256 != t.sha256) {
-        ReadbackStep s{path == ".claude.json" ? StepKind::kMergeClaudeJson : StepKind::kCredentials,
+        ReadbackStep s{path == kClaudeJsonName ? StepKind::kMergeClaudeJson : StepKind::kCredentials,
                        path,
                        0,
                        0,
@@ -223,7 +226,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
   std::vector<ReadbackStep> deletions;
   bool hold = false;
   for (const auto& [path, f] : in.staged) {
-    if (path == ".claude.json" || path == ".credentials.json" || in.theirs.count(path)) continue;
+    if (path == kClaudeJsonName || path == kCredentialsFileName || in.theirs.count(path)) continue;
     bool gone = std::any_of(in.deleted.begin(), in.deleted.end(),
                             [&p = path](const std::string& d) { return is_same_or_under(p, d); });
     if (!gone) continue;
@@ -261,12 +264,7 @@ ReadbackPlan plan_readback(const ReadbackInput& in) {
 }
 
 bool is_session_log(const std::string& path) {
-  return path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
-}
-
-bool is_same_or_under(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path[dir.size()] == '/' &&
-                         path.compare(0, dir.size(), dir) == 0);
+  return path.ends_with(".jsonl");
 }
 
 std::string conflict_name(const std::string& path, const std::string& run_id) {

@@ -116,8 +116,6 @@ ReadbackPlan plan_readback(const ReadbackInput& in);
 
 // True for session logs (*.jsonl), the files merged as append-only byte streams.
 bool is_session_log(const std::string& path);
-// True when path is dir or lies below it.
-bool is_same_or_under(const std::string& path, const std::string& dir);
 
 // "settings.json" -> "settings.json.conflict-<run>".
 std::string conflict_name(const std::string& path, const std::string& run_id);

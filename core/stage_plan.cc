@@ -1,5 +1,8 @@
 #include "core/stage_plan.h"
 
+#include "core/formats.h"
+#include "core/path_names.h"
+
 namespace claude {
 namespace {
 
@@ -39,8 +42,8 @@ std::string_view skip_reason_name(SkipReason reason) {
 }
 
 SkipReason stage_skip_reason(const StageSelection& selection, std::string_view rel_path, bool is_dir) {
-  if (rel_path == ".credentials.json") return SkipReason::kSourcedElsewhere;
-  if (rel_path == ".claude.json" && !selection.claude_json_inside) return SkipReason::kSourcedElsewhere;
+  if (rel_path == kCredentialsFileName) return SkipReason::kSourcedElsewhere;
+  if (rel_path == kClaudeJsonName && !selection.claude_json_inside) return SkipReason::kSourcedElsewhere;
   if (selection.excludes.excluded(rel_path, is_dir)) return SkipReason::kExcluded;
   std::string_view top = first_component(rel_path);
   if (selection.history == HistoryMode::kNone &&
@@ -60,8 +63,7 @@ SkipReason stage_skip_reason(const StageSelection& selection, std::string_view r
 
 std::string container_project_path(std::string_view project) {
   while (project.size() > 1 && project.back() == '/') project.remove_suffix(1);
-  auto slash = project.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? project : project.substr(slash + 1);
+  std::string_view name = base_name(project);
   if (name.empty()) name = "root";
   return "/workspace/" + std::string(name);
 }

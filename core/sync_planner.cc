@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "core/formats.h"
 #include "core/link_resolution.h"
+#include "core/path_names.h"
 
 namespace claude {
 namespace {
-
-std::string_view base_name(std::string_view rel_path) {
-  auto slash = rel_path.rfind('/');
-  return slash == std::string_view::npos ? rel_path : rel_path.substr(slash + 1);
-}
 
 // Same file, same content as far as lstat can tell (ctime is left out: a rename alone
 // changes it).
@@ -37,7 +34,7 @@ std::string_view plan_kind_name(PlanKind kind) {
 
 bool is_append_only(std::string_view rel_path) { return rel_path.ends_with(".jsonl"); }
 
-bool is_credentials(std::string_view rel_path) { return base_name(rel_path) == ".credentials.json"; }
+bool is_credentials(std::string_view rel_path) { return base_name(rel_path) == kCredentialsFileName; }
 
 bool must_parse_as_json(std::string_view rel_path) { return rel_path.ends_with(".json"); }
 

@@ -148,7 +148,7 @@ Status CredentialsInbox::start() {
     return Error{"poll the inbox's inotify fd", inbox_dir_, -rc, uv_strerror(rc), ""};
   }
   uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-  spdlog::info("inbox: watching {} for {}", inbox_dir_, kInboxCredentials);
+  spdlog::info("inbox: watching {} for {}", inbox_dir_, kCredentialsFileName);
   return Ok{};
 }
 
@@ -170,7 +170,7 @@ void CredentialsInbox::on_poll(uv_poll_t* handle, int status, int /*events*/) {
                      "not installed from now on",
                      self->inbox_dir_);
       }
-      if (ev->len && std::string_view(ev->name, ::strnlen(ev->name, ev->len)) == kInboxCredentials) relevant = true;
+      if (ev->len && std::string_view(ev->name, ::strnlen(ev->name, ev->len)) == kCredentialsFileName) relevant = true;
     }
   }
   if (relevant) self->check();
@@ -187,8 +187,8 @@ void CredentialsInbox::check() {
 }
 
 bool CredentialsInbox::live_matches_inbox(std::string* sha256) const {
-  FileRead in = read_bounded(inbox_dir_ + "/" + std::string(kInboxCredentials), kInboxMaxBytes);
-  FileRead live = read_bounded(live_dir_ + "/" + std::string(kInboxCredentials), kLiveMaxBytes);
+  FileRead in = read_bounded(join_path(inbox_dir_, kCredentialsFileName), kInboxMaxBytes);
+  FileRead live = read_bounded(join_path(live_dir_, kCredentialsFileName), kLiveMaxBytes);
   if (!in.regular || in.too_large || in.error || !live.regular || live.too_large || live.error) return false;
   if (in.bytes != live.bytes) return false;
   *sha256 = sha256_hex(live.bytes);
@@ -196,7 +196,7 @@ bool CredentialsInbox::live_matches_inbox(std::string* sha256) const {
 }
 
 void CredentialsInbox::refuse(const std::string& fingerprint, const std::string& why) {
-  const std::string path = inbox_dir_ + "/" + std::string(kInboxCredentials);
+  const std::string path = join_path(inbox_dir_, kCredentialsFileName);
   if (last_refused_ == fingerprint + why) return;  // the same file, said once
   last_refused_ = fingerprint + why;
   spdlog::warn("inbox: not installing {} (fingerprint {}): {}; the live credentials are kept", path,
@@ -207,8 +207,8 @@ void CredentialsInbox::refuse(const std::string& fingerprint, const std::string&
 }
 
 bool CredentialsInbox::attempt() {
-  const std::string in_path = inbox_dir_ + "/" + std::string(kInboxCredentials);
-  const std::string live_path = live_dir_ + "/" + std::string(kInboxCredentials);
+  const std::string in_path = join_path(inbox_dir_, kCredentialsFileName);
+  const std::string live_path = join_path(live_dir_, kCredentialsFileName);
   FileRead in = read_bounded(in_path, kInboxMaxBytes);
   if (!in.exists) return true;  // nothing to install
   if (in.error) {

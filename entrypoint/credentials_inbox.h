@@ -19,14 +19,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/formats.h"
 #include "core/init_options.h"
 #include "core/result.h"
 #include "entrypoint/metrics_registry.h"
 
 namespace claude {
 
-// The one file the inbox carries, and the largest one read.
-inline constexpr std::string_view kInboxCredentials = ".credentials.json";
+// The largest inbox file read (its one file is kCredentialsFileName, core/formats.h).
 inline constexpr std::size_t kInboxMaxBytes = 64 * 1024;
 
 class CredentialsInbox {

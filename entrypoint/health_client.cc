@@ -11,22 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/unique_fd.h"
+
 namespace claude {
 namespace {
-
-class SocketFd {
- public:
-  explicit SocketFd(int fd) : fd_(fd) {}
-  ~SocketFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  SocketFd(const SocketFd&) = delete;
-  SocketFd& operator=(const SocketFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 using Clock = std::chrono::steady_clock;
 
@@ -68,7 +56,7 @@ Result<HttpReply> http_request(const std::string& addr_in, int port, std::string
   } else {
     return Error{"connect to the init", where, 0, "not a numeric address", "use --health-addr 127.0.0.1"};
   }
-  SocketFd sock(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd sock(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (sock.get() < 0) return Error{"socket", where, errno, "", ""};
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     if (errno != EINPROGRESS) {

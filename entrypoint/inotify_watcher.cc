@@ -60,11 +60,11 @@ Result<InotifyWatcher::AddResult> InotifyWatcher::add(const std::string& rel_dir
   } else {
     // Too long for one path (PATH_MAX): the folder is opened part by part beneath the
     // root and watched through its descriptor's /proc name.
-    ScopedFd root{::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    ScopedFd dir{root.fd < 0 ? -1 : open_dir_beneath(root.fd, rel_dir)};
-    if (dir.fd >= 0) {
+    UniqueFd root{::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    UniqueFd dir{root.get() < 0 ? -1 : open_dir_beneath(root.get(), rel_dir)};
+    if (dir.get() >= 0) {
       char proc[64];
-      std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir.fd);
+      std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir.get());
       // The /proc name is a link to the folder, opened with no link on the way: followed.
       wd = ::inotify_add_watch(fd_, proc, watch_mask() & ~IN_DONT_FOLLOW);
     }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "core/formats.h"
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
 #include "platform/atomic_file.h"
@@ -52,8 +53,8 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
       continue;
     }
     if (!S_ISREG(st.st_mode)) continue;
-    ScopedFd f{::openat(::dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-    if (f.fd < 0) continue;
+    UniqueFd f{::openat(::dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+    if (f.get() < 0) continue;
     const ExpectedEntry* want = expected.find(rel);
     std::uint64_t prefix = want && !want->is_symlink ? want->size : UINT64_MAX;
     // A log's bytes past its journaled size are kept (up to a bound) to find the whole
@@ -67,7 +68,7 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
     std::uint64_t offset = 0;
     char buf[65536];
     for (;;) {
-      ssize_t n = ::read(f.fd, buf, sizeof buf);
+      ssize_t n = ::read(f.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       std::string_view chunk(buf, static_cast<std::size_t>(n));
@@ -99,41 +100,42 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
 
 // Cuts tree/rel to `size` (any depth: opened beneath the tree part by part).
 int truncate_beneath(const std::string& tree, const std::string& rel, std::uint64_t size) {
-  ScopedFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (root.fd < 0) return -1;
-  ScopedFd f{open_beneath(root.fd, rel, O_WRONLY)};
-  if (f.fd < 0) return -1;
-  return ::ftruncate(f.fd, static_cast<off_t>(size));
+  UniqueFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.get() < 0) return -1;
+  UniqueFd f{open_beneath(root.get(), rel, O_WRONLY)};
+  if (f.get() < 0) return -1;
+  return ::ftruncate(f.get(), static_cast<off_t>(size));
 }
 
 // Removes the file tree/rel (any depth).
 void unlink_beneath(const std::string& tree, const std::string& rel) {
-  ScopedFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (root.fd < 0) return;
+  UniqueFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.get() < 0) return;
   auto slash = rel.rfind('/');
-  ScopedFd dir{slash == std::string::npos ? ::dup(root.fd) : open_dir_beneath(root.fd, rel.substr(0, slash))};
-  if (dir.fd >= 0) ::unlinkat(dir.fd, rel.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
+  UniqueFd dir{slash == std::string::npos ? ::dup(root.get()) : open_dir_beneath(root.get(), rel.substr(0, slash))};
+  if (dir.get() >= 0) ::unlinkat(dir.get(), rel.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
 }
 
 }  // namespace
 
 Result<std::vector<ObservedEntry>> observe_outbox_tree(const std::string& outbox_dir,
                                                        const TreeState& expected) {
-  std::string root = outbox_dir + "/tree";
+  std::string root = join_path(outbox_dir, kTreeDirName);
   std::vector<ObservedEntry> out;
-  ScopedFd tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (tree.fd < 0) {
+  UniqueFd tree{::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (tree.get() < 0) {
     if (errno == ENOENT) return out;
     return Error{"open outbox tree", root, errno, "", ""};
   }
-  if (auto s = observe_dir(tree.fd, "", expected, root, out); !s) return s.error();
+  if (auto s = observe_dir(tree.get(), "", expected, root, out); !s) return s.error();
   return out;
 }
 
 Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox& outbox,
                                       const std::string& run_id, const std::string& trace_id) {
   OutboxRecovery rec;
-  std::string journal_path = outbox_dir + "/journal.jsonl";
+  const std::string root = join_path(outbox_dir, kTreeDirName);
+  std::string journal_path = join_path(outbox_dir, kJournalFileName);
   std::string text;
   if (auto r = read_file(journal_path); r.ok()) {
     text = std::move(r.value());
@@ -174,7 +176,7 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
   for (const ObservedEntry& o : *observed) observed_at.emplace(o.path, &o);
   std::vector<JournalRecord> fixes;
   for (const RecoveryStep& step : plan_recovery(rec.state, *observed)) {
-    std::string where = outbox_dir + "/tree/" + step.path;
+    std::string where = join_path(root, step.path);
     switch (step.action) {
       case RecoveryAction::kOk:
         break;
@@ -188,7 +190,7 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
       case RecoveryAction::kJournalAsAppend:
         // The whole lines stay and are journaled; a torn rest after them is cut first.
         if (observed_at.at(step.path)->size > step.truncate_to &&
-            truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
+            truncate_beneath(root, step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         fixes.push_back(step.record);
@@ -196,14 +198,14 @@ Result<OutboxRecovery> recover_outbox(const std::string& outbox_dir, PosixOutbox
         ++rec.journaled;
         break;
       case RecoveryAction::kTruncate:
-        if (truncate_beneath(outbox_dir + "/tree", step.path, step.truncate_to) != 0) {
+        if (truncate_beneath(root, step.path, step.truncate_to) != 0) {
           return Error{"cut torn append of", where, errno, "", "make the outbox writable"};
         }
         rec.notes.push_back("truncated " + step.path + " to " + std::to_string(step.truncate_to));
         ++rec.truncated;
         break;
       case RecoveryAction::kStaleTemp:
-        unlink_beneath(outbox_dir + "/tree", step.path);
+        unlink_beneath(root, step.path);
         ++rec.temps_removed;
         break;
       case RecoveryAction::kCorrupt: {

@@ -15,6 +15,8 @@
 #include <set>
 
 #include "core/exclude_rules.h"
+#include "core/path_names.h"
+#include "core/rfc3339.h"
 #include "core/sha256.h"
 #include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
@@ -34,10 +36,7 @@ std::string random_hex() {
   return s;
 }
 
-std::string parent_of(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
-}
+std::string parent_of(const std::string& rel) { return std::string(parent_path(rel)); }
 
 std::string temp_name_for(const std::string& rel) {
   auto slash = rel.rfind('/');
@@ -85,15 +84,8 @@ bool umask_may_spoil(std::uint32_t perms, int umask) {
 void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 
 std::string rfc3339_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  using namespace std::chrono;
+  return rfc3339_utc(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(), true);
 }
 
 OutboxOwner OutboxOwner::of(const std::string& outbox_dir) {
@@ -126,7 +118,7 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   }
   out->owner_ = OutboxOwner::of(outbox_dir);
   out->umask_ = current_umask();
-  std::string tree = outbox_dir + "/tree";
+  std::string tree = join_path(outbox_dir, kTreeDirName);
   if (::mkdir(tree.c_str(), 0755) == 0) {
     out->owner_.adopt_at(AT_FDCWD, tree);
   } else if (errno != EEXIST) {
@@ -134,7 +126,7 @@ Result<std::unique_ptr<PosixOutbox>> PosixOutbox::open(const std::string& outbox
   }
   out->tree_fd_ = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (out->tree_fd_ < 0) return Error{"open outbox tree", tree, errno, "", "check --outbox"};
-  std::string journal = outbox_dir + "/journal.jsonl";
+  std::string journal = join_path(outbox_dir, kJournalFileName);
   int fd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"open journal", journal, errno, "", "mount the outbox read-write (--outbox)"};
   out->owner_.adopt(fd);
@@ -273,8 +265,8 @@ Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
     if (unnamed) {
       std::string parent = parent_of(rel);
       if (parent.size() >= kPathChunk) {
-        ScopedFd dir{open_dir_beneath(tree_fd_, parent)};
-        return dir.fd < 0 ? -1 : ::openat(dir.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
+        UniqueFd dir{open_dir_beneath(tree_fd_, parent)};
+        return dir.get() < 0 ? -1 : ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
       }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
     }
@@ -455,7 +447,7 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
     if (r.time.empty()) r.time = now;
     lines += to_line(r);
   }
-  std::string path = dir_ + "/journal.jsonl";
+  std::string path = join_path(dir_, kJournalFileName);
   // Opened per write, not held: an fd held open for writing would keep the outbox from
   // being remounted read-only (or unmounted) by the host while the run goes on.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/result.h"
 
@@ -133,7 +134,7 @@ class PosixOutbox final : public Outbox {
   std::uint64_t next_seq() const { return next_seq_; }
   const std::string& dir() const { return dir_; }
   const OutboxOwner& owner() const { return owner_; }
-  std::string tree_path(const std::string& rel) const { return dir_ + "/tree/" + rel; }
+  std::string tree_path(const std::string& rel) const { return join_path(join_path(dir_, kTreeDirName), rel); }
   // Bytes this process wrote into the outbox (data and journal), for the metrics.
   std::uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
 
@@ -186,7 +187,8 @@ bool umask_may_spoil(std::uint32_t perms, int umask);
 Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
                                    const std::string& what, std::uint64_t* copied = nullptr);
 
-// RFC 3339 UTC time with milliseconds, for journal and report records.
+// The wall clock now as RFC 3339 UTC with milliseconds (core/rfc3339.h), for journal and
+// report records.
 std::string rfc3339_now();
 
 }  // namespace claude

@@ -80,7 +80,7 @@ void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pend
     if (!changed_under_us(opened.error())) fail(op.path, opened.error(), result);
     return;
   }
-  ScopedFd src{opened.value()};
+  UniqueFd src{opened.value()};
   // Checked before anything is read: a file above the cap is never held in memory.
   if (facts.size > kMaxRewriteBytes) {
     result.too_large.emplace_back(op.path, too_large_error(op.path, std::to_string(facts.size) + " bytes,"));
@@ -90,7 +90,7 @@ void Publisher::put(const PlannedOp& op, PublishResult& result, std::vector<Pend
   std::string body(static_cast<std::size_t>(facts.size), '\0');
   std::size_t got = 0;
   while (got < body.size()) {
-    ssize_t n = ::pread(src.fd, body.data() + got, body.size() - got, static_cast<off_t>(got));
+    ssize_t n = ::pread(src.get(), body.data() + got, body.size() - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       fail(op.path, Error{"read", op.path, errno, "", ""}, result);
@@ -171,7 +171,7 @@ void Publisher::put_copy(const PlannedOp& op, PublishResult& result, std::vector
     if (!changed_under_us(opened.error())) fail(op.path, opened.error(), result);
     return;
   }
-  ScopedFd src{opened.value()};
+  UniqueFd src{opened.value()};
   SyncedEntry entry;
   entry.facts = facts;
   entry.outbox_path = outbox_path(op.path);
@@ -184,7 +184,7 @@ void Publisher::put_copy(const PlannedOp& op, PublishResult& result, std::vector
     std::string buf(1u << 16, '\0');
     std::uint64_t off = 0;
     while (off < facts.size) {
-      ssize_t n = ::pread(src.fd, buf.data(), std::min<std::uint64_t>(buf.size(), facts.size - off), static_cast<off_t>(off));
+      ssize_t n = ::pread(src.get(), buf.data(), std::min<std::uint64_t>(buf.size(), facts.size - off), static_cast<off_t>(off));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         fail(op.path, Error{"read", op.path, errno, "", ""}, result);
@@ -204,7 +204,7 @@ void Publisher::put_copy(const PlannedOp& op, PublishResult& result, std::vector
     }
   }
   std::uint64_t copied = 0;
-  auto sha = outbox_.stage_copy(entry.outbox_path, src.fd, facts.size, facts.mode, &copied);
+  auto sha = outbox_.stage_copy(entry.outbox_path, src.get(), facts.size, facts.mode, &copied);
   if (!sha) {
     fail(op.path, sha.error(), result);
     return;

@@ -13,7 +13,7 @@ namespace claude {
 
 Status ReportWriter::open(const std::string& outbox_dir, const OutboxOwner& owner, std::string run_id,
                           std::string trace_id) {
-  std::string dir = outbox_dir + "/reports";
+  std::string dir = join_path(outbox_dir, kReportsDirName);
   owner_ = owner;
   if (::mkdir(dir.c_str(), 0755) == 0) {
     owner_.adopt_at(AT_FDCWD, dir);
@@ -26,9 +26,9 @@ Status ReportWriter::open(const std::string& outbox_dir, const OutboxOwner& owne
   return Ok{};
 }
 
-Status ReportWriter::append_line(const std::string& file, nlohmann::json record) {
+Status ReportWriter::append_line(std::string_view file, nlohmann::json record) {
   if (dir_.empty()) return Ok{};
-  std::string path = dir_ + "/" + file;
+  std::string path = join_path(dir_, file);
   // One write of one whole line with O_APPEND: a reader never sees half a record unless
   // the disk fills mid-write, and then the line is cut back below.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -51,14 +51,14 @@ Status ReportWriter::event(std::string_view name, nlohmann::json fields) {
   nlohmann::json record = {{"format", kEventsFormat}, {"time", rfc3339_now()}, {"run_id", run_id_},
                            {"trace_id", trace_id_}, {"event", name}};
   for (auto& [k, v] : fields.items()) record[k] = v;
-  return append_line("events.jsonl", std::move(record));
+  return append_line(kEventsReportName, std::move(record));
 }
 
 Status ReportWriter::metrics(nlohmann::json values) {
   nlohmann::json record = {{"format", kMetricsFormat}, {"time", rfc3339_now()}, {"run_id", run_id_},
                            {"trace_id", trace_id_}};
   for (auto& [k, v] : values.items()) record[k] = v;
-  return append_line("metrics.jsonl", std::move(record));
+  return append_line(kMetricsReportName, std::move(record));
 }
 
 Status ReportWriter::run_report(nlohmann::json report) {
@@ -66,9 +66,9 @@ Status ReportWriter::run_report(nlohmann::json report) {
   report["format"] = kReportFormat;
   report["run_id"] = run_id_;
   report["trace_id"] = trace_id_;
-  Status written = write_file_atomically(dir_ + "/run.json",
+  Status written = write_file_atomically(join_path(dir_, kRunReportName),
                                          report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (written.ok()) owner_.adopt_at(AT_FDCWD, dir_ + "/run.json");
+  if (written.ok()) owner_.adopt_at(AT_FDCWD, join_path(dir_, kRunReportName));
   return written;
 }
 

@@ -10,14 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/formats.h"
 #include "core/result.h"
 #include "entrypoint/outbox_tree.h"
 
 namespace claude {
-
-inline constexpr std::string_view kEventsFormat = "claude-events/1";
-inline constexpr std::string_view kMetricsFormat = "claude-metrics/1";
-inline constexpr std::string_view kReportFormat = "claude-report/1";
 
 class ReportWriter {
  public:
@@ -38,7 +35,7 @@ class ReportWriter {
   const std::string& dir() const { return dir_; }
 
  private:
-  Status append_line(const std::string& file, nlohmann::json record);
+  Status append_line(std::string_view file, nlohmann::json record);
   std::string dir_, run_id_, trace_id_;
   OutboxOwner owner_;
 };

@@ -13,6 +13,8 @@
 #include <set>
 #include <vector>
 
+#include "core/formats.h"
+#include "core/path_names.h"
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
@@ -21,12 +23,6 @@ namespace claude {
 namespace {
 
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
-
-std::pair<std::string, std::string> split_parent(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  if (slash == std::string::npos) return {"", rel};
-  return {rel.substr(0, slash), rel.substr(slash + 1)};
-}
 
 // Opens a staged file beneath the stage tree without following links.
 int open_staged(int tree_fd, const std::string& rel) { return open_beneath(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
@@ -48,7 +44,7 @@ Result<std::string> read_fd(int fd, const std::string& what) {
 // Creates the folders above `rel`; `made` remembers the ones already there, so a folder
 // of many files is made once, not tried again for each of them.
 Status make_parents(int root_fd, const std::string& rel, const std::string& root, std::set<std::string>& made) {
-  std::string parent = split_parent(rel).first;
+  std::string parent(parent_path(rel));
   if (parent.empty() || made.count(parent)) return Ok{};
   for (std::size_t pos = 0; pos <= parent.size();) {
     std::size_t end = parent.find('/', pos);
@@ -102,10 +98,10 @@ Result<std::optional<Manifest>> load_stage_manifest(const std::string& stage_dir
     if (errno == ENOENT) return std::optional<Manifest>{};
     return Error{"open stage", stage_dir, errno, "", "check --stage"};
   }
-  std::string path = stage_dir + "/manifest.json";
-  ScopedFd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
-  if (fd.fd < 0) return Error{"open stage manifest", path, errno, "", kRestage};
-  auto text = read_fd(fd.fd, path);
+  std::string path = join_path(stage_dir, kManifestFileName);
+  UniqueFd fd{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)};
+  if (fd.get() < 0) return Error{"open stage manifest", path, errno, "", kRestage};
+  auto text = read_fd(fd.get(), path);
   if (!text) return text.error();
   auto manifest = Manifest::parse(*text, path);
   if (!manifest) {
@@ -121,9 +117,9 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
                                   const std::string& live_dir, ProjectDirMapper& mapper,
                                   const RewriteOptions& rewrite) {
   SeedOutcome out;
-  std::string tree = stage_dir + "/tree";
-  ScopedFd tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (tree_fd.fd < 0 && !(errno == ENOENT && manifest.files.empty() && manifest.symlinks.empty())) {
+  std::string tree = join_path(stage_dir, kTreeDirName);
+  UniqueFd tree_fd{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (tree_fd.get() < 0 && !(errno == ENOENT && manifest.files.empty() && manifest.symlinks.empty())) {
     return Error{"open stage tree", tree, errno, "", kRestage};
   }
 
@@ -134,17 +130,17 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
   for (std::size_t i = 0; i < manifest.files.size(); ++i) {
     const ManifestFile& f = manifest.files[i];
     std::string where = tree + "/" + f.path;
-    ScopedFd fd{open_staged(tree_fd.fd, f.path)};
-    if (fd.fd < 0) return Error{"open staged file", where, errno, "", kRestage};
+    UniqueFd fd{open_staged(tree_fd.get(), f.path)};
+    if (fd.get() < 0) return Error{"open staged file", where, errno, "", kRestage};
     struct stat st{};
-    if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       return Error{"check staged file", where, 0, "not a regular file", kRestage};
     }
     const auto staged_size = static_cast<std::uint64_t>(st.st_size);
     const bool keep = staged_size <= kKeepFileBytes && kept_bytes + staged_size <= kKeepBudgetBytes;
-    const bool learn = f.path.ends_with(".claude.json") || is_append_only(f.path) || must_parse_as_json(f.path);
+    const bool learn = f.path.ends_with(kClaudeJsonName) || is_append_only(f.path) || must_parse_as_json(f.path);
     if (learn || keep) {
-      auto r = read_fd(fd.fd, where);
+      auto r = read_fd(fd.get(), where);
       if (!r) return r.error();
       std::string content = std::move(r.value());
       if (auto s = verify_entry(f, content.size(), sha256_hex(content)); !s) {
@@ -168,7 +164,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
       std::uint64_t size = 0;
       char buf[65536];
       for (;;) {
-        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return Error{"read", where, errno, "", kRestage};
         if (n == 0) break;
@@ -203,8 +199,8 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
   if (!exists && ::mkdir(target.c_str(), 0700) != 0) {
     return Error{"create live dir", target, errno, "", "make the live dir's parent writable (--live-dir)"};
   }
-  ScopedFd live_fd{::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (live_fd.fd < 0) return Error{"open live dir", target, errno, "", "check --live-dir"};
+  UniqueFd live_fd{::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (live_fd.get() < 0) return Error{"open live dir", target, errno, "", "check --live-dir"};
   auto fail = [&](Error e) -> Result<SeedOutcome> {
     if (!exists) {
       std::error_code ignored;  // best effort: drop the half-built copy
@@ -223,21 +219,21 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
     const ManifestFile& f = manifest.files[i];
     std::string where = tree + "/" + f.path;
     std::string rel = mapper.map_rel_path(f.path, Direction::kToContainer);
-    if (auto s = make_parents(live_fd.fd, rel, target, made); !s) return fail(s.error());
-    ScopedFd src{kept[i] ? -1 : open_staged(tree_fd.fd, f.path)};
-    if (!kept[i] && src.fd < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
+    if (auto s = make_parents(live_fd.get(), rel, target, made); !s) return fail(s.error());
+    UniqueFd src{kept[i] ? -1 : open_staged(tree_fd.get(), f.path)};
+    if (!kept[i] && src.get() < 0) return fail(Error{"open staged file", where, errno, "", kRestage});
     std::uint32_t mode = f.mode & 07777;
     if (is_credentials(f.path)) mode &= 0600;  // tokens never become readable by others
     const bool chmod_after = umask_may_spoil(mode, umask_now);
-    PathAt at(live_fd.fd, rel);
-    ScopedFd dst{at.dir < 0 ? -1
+    PathAt at(live_fd.get(), rel);
+    UniqueFd dst{at.dir < 0 ? -1
                             : ::openat(at.dir, at.c_name(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                                        chmod_after ? 0600 : mode)};
-    if (dst.fd < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
+    if (dst.get() < 0) return fail(Error{"create", target + "/" + rel, errno, "", "check --live-dir"});
     const bool rewritten = is_rewritable(f.path);
     if (kept[i] || rewritten) {
       if (!kept[i]) {
-        auto content = read_fd(src.fd, where);
+        auto content = read_fd(src.get(), where);
         if (!content) return fail(content.error());
         if (sha256_hex(*content) != f.sha256) {
           return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
@@ -252,7 +248,7 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
       const std::string& container = *kept[i];
       std::string_view data = container;
       while (!data.empty()) {
-        ssize_t n = ::write(dst.fd, data.data(), data.size());
+        ssize_t n = ::write(dst.get(), data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(Error{"write", target + "/" + rel, errno, "", "free space in the container"});
         data.remove_prefix(static_cast<std::size_t>(n));
@@ -261,20 +257,20 @@ Result<SeedOutcome> seed_live_dir(const std::string& stage_dir, const Manifest& 
       kept[i].reset();  // written: its memory goes back
     } else {
       // Files nothing is rewritten in are copied by the kernel where it can.
-      auto sha = copy_fd_hashed(src.fd, dst.fd, f.size, target + "/" + rel);
+      auto sha = copy_fd_hashed(src.get(), dst.get(), f.size, target + "/" + rel);
       if (!sha) return fail(sha.error());
       if (*sha != f.sha256) return fail(Error{"verify staged file", where, 0, "changed while seeding", kRestage});
       out.bytes += f.size;
     }
-    if (chmod_after && ::fchmod(dst.fd, mode) != 0) return fail(Error{"chmod", target + "/" + rel, errno, "", ""});
+    if (chmod_after && ::fchmod(dst.get(), mode) != 0) return fail(Error{"chmod", target + "/" + rel, errno, "", ""});
     struct stat st{};
-    if (::fstat(dst.fd, &st) == 0) out.baseline[rel].facts = facts_from_stat(st);
+    if (::fstat(dst.get(), &st) == 0) out.baseline[rel].facts = facts_from_stat(st);
     ++out.files;
   }
   for (const ManifestSymlink& l : manifest.symlinks) {
     std::string rel = mapper.map_rel_path(l.path, Direction::kToContainer);
-    if (auto s = make_parents(live_fd.fd, rel, target, made); !s) return fail(s.error());
-    PathAt at(live_fd.fd, rel);
+    if (auto s = make_parents(live_fd.get(), rel, target, made); !s) return fail(s.error());
+    PathAt at(live_fd.get(), rel);
     if (at.dir < 0 || (::symlinkat(l.target.c_str(), at.dir, at.c_name()) != 0 && errno != EEXIST)) {
       return fail(Error{"create symlink", target + "/" + rel, errno, "", ""});
     }

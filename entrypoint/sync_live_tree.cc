@@ -12,13 +12,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/path_names.h"
+
 namespace claude {
 namespace {
 
 std::pair<std::string, std::string> split_parent(const std::string& rel_path) {
-  auto slash = rel_path.rfind('/');
-  if (slash == std::string::npos) return {"", rel_path};
-  return {rel_path.substr(0, slash), rel_path.substr(slash + 1)};
+  return {std::string(parent_path(rel_path)), std::string(base_name(rel_path))};
 }
 
 bool vanished(int e) { return e == ENOENT || e == ENOTDIR; }
@@ -161,9 +161,9 @@ int open_beneath_short(int root_fd, const std::string& rel, int flags) {
   int fd = openat2_beneath(root_fd, rel, flags);
   if (fd != -2) return fd;
   auto [parent, name] = split_parent(rel);
-  ScopedFd dir{open_dir_by_components(root_fd, parent)};
-  if (dir.fd < 0) return -1;
-  return ::openat(dir.fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  UniqueFd dir{open_dir_by_components(root_fd, parent)};
+  if (dir.get() < 0) return -1;
+  return ::openat(dir.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
 }
 
 }  // namespace
@@ -329,8 +329,8 @@ Result<std::vector<std::pair<std::string, LiveFacts>>> PosixLiveTree::list(const
 Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64_t offset,
                                         std::uint64_t max_bytes) {
   struct stat st{};
-  ScopedFd f{open_file(rel_path, &st)};
-  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  UniqueFd f{open_file(rel_path, &st)};
+  if (f.get() < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   std::string out;
   // Sized for what the file holds now, so a large read never doubles its buffer.
   if (static_cast<std::uint64_t>(st.st_size) > offset) {
@@ -339,7 +339,7 @@ Result<std::string> PosixLiveTree::read(const std::string& rel_path, std::uint64
   char buf[65536];
   while (out.size() < max_bytes) {
     std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, max_bytes - out.size()));
-    ssize_t n = ::pread(f.fd, buf, want, static_cast<off_t>(offset + out.size()));
+    ssize_t n = ::pread(f.get(), buf, want, static_cast<off_t>(offset + out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error{"read", root_ + "/" + rel_path, errno, "", ""};
@@ -362,8 +362,8 @@ Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveF
   // The facts are taken before reading: if the file changes while it is read, the next
   // event sees facts different from these and publishes again.
   struct stat st{};
-  ScopedFd f{open_file(rel_path, &st)};
-  if (f.fd < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
+  UniqueFd f{open_file(rel_path, &st)};
+  if (f.get() < 0) return Error{"open", root_ + "/" + rel_path, errno, "", ""};
   if (facts_out) *facts_out = facts_from_stat(st);
   const auto size = static_cast<std::size_t>(st.st_size);
   // Read straight into the result, one byte more than the size: a short read that has
@@ -373,7 +373,7 @@ Result<std::string> PosixLiveTree::read_whole(const std::string& rel_path, LiveF
   for (;;) {
     if (got == out.size()) out.resize(out.size() * 2);  // it grew after the fstat
     const std::size_t want = out.size() - got;
-    ssize_t n = ::read(f.fd, out.data() + got, want);
+    ssize_t n = ::read(f.get(), out.data() + got, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error{"read", root_ + "/" + rel_path, errno, "", ""};

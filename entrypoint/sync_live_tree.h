@@ -18,19 +18,9 @@
 #include "core/link_resolution.h"
 #include "core/result.h"
 #include "core/sync_planner.h"
+#include "platform/unique_fd.h"
 
 namespace claude {
-
-// Closes an fd when it goes out of scope (-1: nothing to close).
-struct ScopedFd {
-  int fd = -1;
-  explicit ScopedFd(int f) : fd(f) {}
-  ~ScopedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-};
 
 class LiveTree {
  public:

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/byte_names.h"
+#include "core/rfc3339.h"
 #include "entrypoint/outbox_recovery.h"
 #include "entrypoint/process_control.h"
 #include "entrypoint/seeder.h"
@@ -217,7 +218,7 @@ Status SyncService::seed() {
 
 void SyncService::hold_back_credentials(const std::string& sha256) {
   held_credentials_sha_ = sha256;
-  if (publisher_) publisher_->hold_back(std::string(kInboxCredentials), sha256);
+  if (publisher_) publisher_->hold_back(std::string(kCredentialsFileName), sha256);
 }
 
 bool SyncService::ensure_outbox() {
@@ -265,7 +266,7 @@ bool SyncService::ensure_outbox() {
     if (started_) note(live_path, Urgency::kNow);
   }
   publisher_ = std::make_unique<Publisher>(*live_, *outbox_, *mapper_, rewrite_, snapshot_);
-  if (!held_credentials_sha_.empty()) publisher_->hold_back(std::string(kInboxCredentials), held_credentials_sha_);
+  if (!held_credentials_sha_.empty()) publisher_->hold_back(std::string(kCredentialsFileName), held_credentials_sha_);
   return true;
 }
 
@@ -916,12 +917,7 @@ void SyncService::flush(std::chrono::steady_clock::time_point deadline, std::fun
 void SyncService::write_final_report(const RunOutcome& o) {
   if (seed_failed_ || !reports_.is_open()) return;  // nothing goes to the outbox after a refused seed
   auto iso = [](std::chrono::system_clock::time_point t) {
-    auto secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf);
+    return rfc3339_utc(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
   };
   nlohmann::json skipped = nlohmann::json::array();
   for (auto& [path, reason] : skipped_) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/manifest.h"
 #include "hostside/claude_json_lock.h"
@@ -29,8 +30,6 @@ constexpr unsigned kObjectMode = 0600;
 constexpr const char* kConfigPrefix = "config/";
 constexpr const char* kClaudeJson = "claude.json";
 constexpr const char* kConfigRoot = "config";  // the config folder itself (claude-backup/2)
-constexpr const char* kFormat = "claude-backup/2";
-constexpr const char* kFormatV1 = "claude-backup/1";  // still read: no root entry, no mtimes
 
 const char* kind_name(EntryKind k) {
   switch (k) {
@@ -112,8 +111,8 @@ nlohmann::json Snapshot::to_json() const {
     if (e.kind == EntryKind::kSymlink) j["target"] = e.target;
     entries_json.push_back(std::move(j));
   }
-  return {{"format", kFormat},           {"id", id},           {"created_at", rfc3339_utc(created_ms, true)},
-          {"created_ms", created_ms},     {"reason", reason},   {"entries", entries_json}};
+  return {{"format", kBackupFormat},  {"id", id},         {"created_at", rfc3339_utc(created_ms, true)},
+          {"created_ms", created_ms}, {"reason", reason}, {"entries", entries_json}};
 }
 
 Result<Snapshot> Snapshot::from_json(const nlohmann::json& j, const std::string& file) {
@@ -122,8 +121,8 @@ Result<Snapshot> Snapshot::from_json(const nlohmann::json& j, const std::string&
   };
   if (!j.is_object()) return bad("not a claude-backup snapshot");
   const std::string format = j.value("format", "");
-  if (format != kFormat && format != kFormatV1)
-    return bad("format '" + format + "' is not " + kFormat + " or " + kFormatV1);
+  if (format != kBackupFormat && format != kBackupFormatV1)
+    return bad("format '" + format + "' is not " + std::string(kBackupFormat) + " or " + std::string(kBackupFormatV1));
   try {
     Snapshot s;
     s.id = j.at("id").get<std::string>();

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 
+// rfc3339_utc, the formatter for the times these clocks give.
+#include "core/rfc3339.h"
+
 namespace claude::host {
 
 class Clock {
@@ -33,9 +36,6 @@ class FakeClock final : public Clock {
  private:
   std::int64_t now_ms_;
 };
-
-// "2026-11-22T01:02:03Z" (and ".123Z" when with_ms) for a time in milliseconds.
-std::string rfc3339_utc(std::int64_t ms, bool with_ms = false);
 
 // Parses "2026-11-22T01:02:03Z", "2026-11-22T01:02:03.5Z", "2026-11-22 01:02" or
 // "2026-11-22" (UTC) into seconds since the epoch; -1 when it is none of these.

@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 
+#include "core/formats.h"
 #include "hostside/clock.h"
 #include "hostside/file_tree.h"
 #include "hostside/host_logs.h"
@@ -26,7 +27,6 @@ namespace claude::host {
 namespace {
 
 constexpr std::int64_t kMaxCredentialBytes = 1 << 20;
-constexpr const char* kCredentials = ".credentials.json";
 
 std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -77,13 +77,13 @@ std::string CredentialCopy::where() const {
 }
 
 std::optional<CredentialCopy> read_credential_copy(const std::string& base,
-                                                   const std::vector<std::string>& components) {
+                                                   const std::vector<std::string_view>& components) {
   int fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   for (std::size_t i = 0; i < components.size(); ++i) {
     bool last = i + 1 == components.size();
     int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
-    int next = ::openat(fd, components[i].c_str(), flags);
+    int next = ::openat(fd, std::string(components[i]).c_str(), flags);
     ::close(fd);
     if (next < 0) return std::nullopt;
     fd = next;
@@ -131,13 +131,13 @@ std::vector<CredentialCopy> running_run_copies(const HostLayout& layout) {
 std::vector<CredentialCopy> running_run_copies(const HostLayout& layout, const std::vector<std::string>& runs) {
   std::vector<CredentialCopy> out;
   for (const auto& id : runs) {
-    if (auto c = read_credential_copy(layout.run_dir(id), {"outbox", "tree", kCredentials})) {
+    if (auto c = read_credential_copy(layout.run_dir(id), {kOutboxDirName, kTreeDirName, kCredentialsFileName})) {
       c->kind = CredentialCopy::Kind::kOutbox;
       c->run_id = id;
       c->refused = implausible_container_login(c->info, wall_ns() / 1'000'000);
       out.push_back(std::move(*c));
     }
-    if (auto c = read_credential_copy(layout.run_dir(id), {"inbox", kCredentials})) {
+    if (auto c = read_credential_copy(layout.run_dir(id), {kInboxDirName, kCredentialsFileName})) {
       c->kind = CredentialCopy::Kind::kInbox;
       c->run_id = id;
       out.push_back(std::move(*c));
@@ -156,8 +156,8 @@ const CredentialCopy* newest_copy(const std::vector<CredentialCopy>& copies) {
 }
 
 Status write_inbox_credentials(const std::string& inbox_dir, const std::string& text) {
-  const std::string final_path = inbox_dir + "/" + kCredentials;
-  const std::string tmp = final_path + ".tmp." + random_hex16();
+  const std::string final_path = join_path(inbox_dir, kCredentialsFileName);
+  const std::string tmp = final_path + std::string(kInboxTempMarker) + random_hex16();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return Error{"write credentials into the inbox", tmp, errno, std::strerror(errno),
@@ -281,8 +281,8 @@ void CredentialBroker::serve(int /*lock_fd*/) {
     std::vector<std::string> paths;
     if (!keychain_) paths.push_back(layout_.credentials_file());
     for (const auto& id : runs) {
-      paths.push_back(layout_.outbox_dir(id) + "/tree/" + kCredentials);
-      paths.push_back(layout_.run_dir(id) + "/inbox/" + kCredentials);
+      paths.push_back(join_path(join_path(layout_.outbox_dir(id), kTreeDirName), kCredentialsFileName));
+      paths.push_back(join_path(layout_.inbox_dir(id), kCredentialsFileName));
     }
     return paths;
   };
@@ -306,7 +306,7 @@ void CredentialBroker::serve(int /*lock_fd*/) {
       while ((len = ::read(in_fd, buf, sizeof buf)) > 0) {
         for (char* p = buf; p < buf + len;) {
           auto* ev = reinterpret_cast<struct inotify_event*>(p);
-          if (ev->len > 0 && std::strcmp(ev->name, kCredentials) == 0) changed = true;
+          if (ev->len > 0 && std::string_view(ev->name) == kCredentialsFileName) changed = true;
           if (ev->mask & IN_Q_OVERFLOW) changed = true;
           p += sizeof(struct inotify_event) + ev->len;
         }
@@ -421,13 +421,13 @@ void CredentialBroker::rescan() {
       // inbox is written again (a new file) so that the init installs the newest again.
       has_it = !outbox || outbox->written_ns <= inbox_copy->written_ns;
     } else if (!outbox && !inbox_copy) {
-      auto staged = read_credential_copy(layout_.run_dir(id), {"stage", "tree", kCredentials});
+      auto staged = read_credential_copy(layout_.run_dir(id), {kStageDirName, kTreeDirName, kCredentialsFileName});
       has_it = staged && staged->info.fingerprint == fp;  // started with it
     } else {
       has_it = false;
     }
     if (has_it) continue;
-    const std::string inbox = layout_.run_dir(id) + "/inbox";
+    const std::string inbox = layout_.inbox_dir(id);
     struct stat st {};
     if (::lstat(inbox.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       continue;  // staged before inboxes

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,7 +49,7 @@ struct CredentialCopy {
 // Reads <base>/<components...> with no link followed at any component, as a regular file
 // of at most 1 MiB; std::nullopt when it is missing, a link, too large or unreadable.
 std::optional<CredentialCopy> read_credential_copy(const std::string& base,
-                                                   const std::vector<std::string>& components);
+                                                   const std::vector<std::string_view>& components);
 
 // The runs of this home whose state says running and whose `claude-host run` is alive.
 std::vector<std::string> running_runs(const HostLayout& layout);

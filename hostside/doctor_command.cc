@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/exclude_rules.h"
+#include "core/formats.h"
 #include "hostside/commands.h"
 #include "hostside/credential_broker.h"
 #include "hostside/credential_store.h"
@@ -104,8 +105,8 @@ int doctor_command(HostContext& ctx, std::vector<std::string> argv) {
   };
   if (!use_keychain(ctx.keychain)) cred_mode(ctx.layout.credentials_file());
   for (const auto& id : list_runs(ctx.layout)) {
-    cred_mode(ctx.layout.stage_dir(id) + "/tree/.credentials.json");
-    cred_mode(ctx.layout.outbox_dir(id) + "/tree/.credentials.json");
+    cred_mode(join_path(join_path(ctx.layout.stage_dir(id), kTreeDirName), kCredentialsFileName));
+    cred_mode(join_path(join_path(ctx.layout.outbox_dir(id), kTreeDirName), kCredentialsFileName));
     cred_mode(ctx.layout.inbox_dir(id) + "/.credentials.json");
   }
   checks.push_back({"credentials", open_creds.empty(),

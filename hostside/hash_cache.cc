@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/formats.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -12,7 +13,7 @@ HashCache HashCache::load(const std::string& path) {
   auto text = read_file(path);
   if (!text.ok()) return c;
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "claude-hash-cache/1") return c;
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kHashCacheFormat) return c;
   auto files = j.find("files");
   if (files == j.end() || !files->is_object()) return c;
   for (const auto& item : files->items()) {
@@ -41,7 +42,7 @@ void HashCache::remember(const std::string& abs_path, const TreeEntry& e, const 
 Status HashCache::save() const {
   nlohmann::json files = nlohmann::json::object();
   for (const auto& [path, k] : used_) files[path] = {k.size, k.mtime_ns, k.inode, k.sha256};
-  nlohmann::json j = {{"format", "claude-hash-cache/1"}, {"files", files}};
+  nlohmann::json j = {{"format", kHashCacheFormat}, {"files", files}};
   return write_file_atomically(path_, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0600);
 }
 

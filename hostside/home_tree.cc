@@ -13,7 +13,7 @@
 #include <random>
 #include <vector>
 
-#include "core/exclude_rules.h"
+#include "core/formats.h"
 #include "core/sha256.h"
 #include "platform/copy_fd.h"
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "core/formats.h"
+
 namespace claude::host {
 
 struct HostLayout {
@@ -19,11 +21,11 @@ struct HostLayout {
   std::string lock_path() const { return state_dir + "/lock"; }
   std::string runs_dir() const { return state_dir + "/runs"; }
   std::string run_dir(const std::string& run_id) const { return runs_dir() + "/" + run_id; }
-  std::string stage_dir(const std::string& run_id) const { return run_dir(run_id) + "/stage"; }
-  std::string outbox_dir(const std::string& run_id) const { return run_dir(run_id) + "/outbox"; }
+  std::string stage_dir(const std::string& run_id) const { return join_path(run_dir(run_id), kStageDirName); }
+  std::string outbox_dir(const std::string& run_id) const { return join_path(run_dir(run_id), kOutboxDirName); }
   // The host -> container channel: the broker writes the newest credentials here and the
   // container sees it read-only at /run/claude/inbox.
-  std::string inbox_dir(const std::string& run_id) const { return run_dir(run_id) + "/inbox"; }
+  std::string inbox_dir(const std::string& run_id) const { return join_path(run_dir(run_id), kInboxDirName); }
   std::string broker_lock_path() const { return state_dir + "/credential-broker.lock"; }
   std::string compose_env(const std::string& run_id) const { return run_dir(run_id) + "/compose.env"; }
   std::string run_state(const std::string& run_id) const { return run_dir(run_id) + "/state.json"; }
@@ -36,7 +38,7 @@ struct HostLayout {
   std::string metrics_log() const { return home + "/.claude-docker-metrics.jsonl"; }
   std::string errors_log() const { return home + "/.claude-docker-errors.log"; }
   // The credentials file on Linux.
-  std::string credentials_file() const { return config_dir + "/.credentials.json"; }
+  std::string credentials_file() const { return join_path(config_dir, kCredentialsFileName); }
 };
 
 // From the environment: HOME (required), CLAUDE_CONFIG_DIR, USER. `env` lets tests

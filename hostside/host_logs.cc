@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/bounded_json.h"
+#include "core/formats.h"
 #include "hostside/clock.h"
 
 namespace claude::host {
@@ -34,7 +35,7 @@ Status append_lines(const std::string& path, const std::vector<std::string>& lin
 }
 
 std::string with_trace(const std::string& line, const std::string& trace_id, const std::string& run_id) {
-  auto j = parse_bounded_json(line, "reports", line.size());
+  auto j = parse_bounded_json(line, kReportsDirName, line.size());
   if (!j.ok() || !j->is_object()) return {};
   if (!j->contains("trace_id")) (*j)["trace_id"] = trace_id;
   if (!j->contains("run_id")) (*j)["run_id"] = run_id;

@@ -12,32 +12,26 @@
 #include "hostside/file_tree.h"
 #include "platform/atomic_file.h"
 #include "platform/copy_fd.h"
+#include "platform/unique_fd.h"
 
 namespace claude::host {
 namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 constexpr size_t kChunk = 1 << 20;
 
 // Streams src through `sink` (called per chunk) and returns its digest.
 template <class Sink>
 Result<StoredObject> stream_file(const std::string& src, Sink&& sink) {
-  Fd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)};
-  if (in.fd < 0) return Error{"read", src, errno, "", ""};
+  UniqueFd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)};
+  if (in.get() < 0) return Error{"read", src, errno, "", ""};
   struct stat st{};
-  if (::fstat(in.fd, &st) != 0) return Error{"inspect", src, errno, "", ""};
+  if (::fstat(in.get(), &st) != 0) return Error{"inspect", src, errno, "", ""};
   if (!S_ISREG(st.st_mode))
     return Error{"read", src, 0, "is not a regular file", "remove it or add it to the excludes"};
   Sha256 sha;
   std::vector<char> buf(kChunk);
   for (;;) {
-    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error{"read", src, errno, "", ""};
@@ -120,20 +114,20 @@ Result<StoredObject> hash_file(const std::string& path) {
 }
 
 Status copy_file_plain(const std::string& src, const std::string& dest, unsigned mode) {
-  Fd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-  if (in.fd < 0) return Error{"read", src, errno, "", ""};
-  Fd out{::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777)};
-  if (out.fd < 0) return Error{"create", dest, errno, "", "check free space and permissions"};
-  ::fchmod(out.fd, mode & 07777);
-  auto copied = copy_fd(in.fd, out.fd, UINT64_MAX, src + " -> " + dest);
+  UniqueFd in{::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (in.get() < 0) return Error{"read", src, errno, "", ""};
+  UniqueFd out{::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777)};
+  if (out.get() < 0) return Error{"create", dest, errno, "", "check free space and permissions"};
+  ::fchmod(out.get(), mode & 07777);
+  auto copied = copy_fd(in.get(), out.get(), UINT64_MAX, src + " -> " + dest);
   if (!copied) return copied.error();
   return Ok{};
 }
 
 Status sync_folder(const std::string& path) {
-  Fd d{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0) return Error{"open", path, errno, "", ""};
-  if (::syncfs(d.fd) != 0) return Error{"syncfs", path, errno, "", ""};
+  UniqueFd d{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.get() < 0) return Error{"open", path, errno, "", ""};
+  if (::syncfs(d.get()) != 0) return Error{"syncfs", path, errno, "", ""};
   return Ok{};
 }
 

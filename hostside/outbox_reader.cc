@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/manifest.h"
 #include "core/sha256.h"
@@ -203,8 +204,8 @@ Result<OutboxReader> OutboxReader::open(const std::string& run_dir) {
   int dirfd = ::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return unreadable(run_dir, errno);
   UniqueFd run(dirfd);
-  std::string shown = run_dir + "/outbox";
-  auto fd = open_no_links(run.get(), "outbox", O_RDONLY | O_DIRECTORY, shown);
+  std::string shown = join_path(run_dir, kOutboxDirName);
+  auto fd = open_no_links(run.get(), std::string(kOutboxDirName), O_RDONLY | O_DIRECTORY, shown);
   if (!fd.ok()) {
     if (fd.error().sys_errno == EACCES) return unreadable(shown, EACCES);
     return fd.error();
@@ -214,15 +215,15 @@ Result<OutboxReader> OutboxReader::open(const std::string& run_dir) {
 
 Result<bool> OutboxReader::has_journal() const {
   struct stat st {};
-  if (::fstatat(fd_.get(), "journal.jsonl", &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
+  if (::fstatat(fd_.get(), std::string(kJournalFileName).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
   if (errno == ENOENT) return false;
-  return unreadable(path_ + "/journal.jsonl", errno);
+  return unreadable(join_path(path_, kJournalFileName), errno);
 }
 
 Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
   VerifiedOutbox v;
-  const std::string journal_shown = path_ + "/journal.jsonl";
-  auto journal = open_regular(fd_.get(), "journal.jsonl", journal_shown);
+  const std::string journal_shown = join_path(path_, kJournalFileName);
+  auto journal = open_regular(fd_.get(), std::string(kJournalFileName), journal_shown);
   if (!journal.ok()) return journal.error();
   if (static_cast<std::uint64_t>(journal->second.st_size) > limits.journal_bytes)
     return Error{"read the outbox", journal_shown, 0,
@@ -274,8 +275,8 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
   if (failed) return *failed;
   // A last line without its '\n' was torn by a kill: what it would record is found again below.
 
-  Walk walk{limits, state, path_ + "/tree", {}, {}, {}, {}, 0};
-  auto tree = open_no_links(fd_.get(), "tree", O_RDONLY | O_DIRECTORY, walk.tree_shown);
+  Walk walk{limits, state, join_path(path_, kTreeDirName), {}, {}, {}, {}, 0};
+  auto tree = open_no_links(fd_.get(), std::string(kTreeDirName), O_RDONLY | O_DIRECTORY, walk.tree_shown);
   if (tree.ok()) {
     if (Status s = walk.folder(tree->get(), "", 0); !s.ok()) return s.error();
   } else if (tree.error().sys_errno != ENOENT) {
@@ -363,7 +364,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
 Result<std::string> OutboxReader::read_verified(const std::string& rel, const TheirEntry& entry,
                                                 std::uint64_t from,
                                                 const OutboxLimits& limits) const {
-  std::string shown = path_ + "/tree/" + rel;
+  std::string shown = join_path(join_path(path_, kTreeDirName), rel);
   if (entry.size < from)
     return Error{"read the outbox", shown, 0, "asked for bytes past its end", ""};
   if (entry.size - from > limits.in_memory)
@@ -371,7 +372,7 @@ Result<std::string> OutboxReader::read_verified(const std::string& rel, const Th
                  "larger than " + std::to_string(limits.in_memory >> 20) +
                      " MiB; it stays in the outbox, not merged",
                  ""};
-  auto file = open_regular(fd_.get(), "tree/" + rel, shown);
+  auto file = open_regular(fd_.get(), join_path(kTreeDirName, rel), shown);
   if (!file.ok()) return file.error();
   Sha256 h;
   std::string out;
@@ -390,8 +391,8 @@ Result<std::string> OutboxReader::read_verified(const std::string& rel, const Th
 
 Result<std::string> OutboxReader::read_tree_file(const std::string& rel,
                                                  std::uint64_t max_bytes) const {
-  std::string shown = path_ + "/tree/" + rel;
-  auto file = open_regular(fd_.get(), "tree/" + rel, shown);
+  std::string shown = join_path(join_path(path_, kTreeDirName), rel);
+  auto file = open_regular(fd_.get(), join_path(kTreeDirName, rel), shown);
   if (!file.ok()) return file.error();
   if (static_cast<std::uint64_t>(file->second.st_size) > max_bytes)
     return Error{"read the outbox", shown, 0, "larger than " + std::to_string(max_bytes) + " bytes",
@@ -404,8 +405,8 @@ Result<std::string> OutboxReader::read_tree_file(const std::string& rel,
 }
 
 Result<std::string> OutboxReader::prefix_sha256(const std::string& rel, std::uint64_t n) const {
-  std::string shown = path_ + "/tree/" + rel;
-  auto file = open_regular(fd_.get(), "tree/" + rel, shown);
+  std::string shown = join_path(join_path(path_, kTreeDirName), rel);
+  auto file = open_regular(fd_.get(), join_path(kTreeDirName, rel), shown);
   if (!file.ok()) return file.error();
   Sha256 h;
   Status r = read_all(file->first.get(), n, shown,
@@ -414,11 +415,11 @@ Result<std::string> OutboxReader::prefix_sha256(const std::string& rel, std::uin
   return h.size() == n ? h.hex_digest() : std::string();
 }
 
-Result<OutboxReader::Chunk> OutboxReader::read_report(const std::string& name, std::uint64_t offset,
+Result<OutboxReader::Chunk> OutboxReader::read_report(std::string_view name, std::uint64_t offset,
                                                       std::uint64_t cap) const {
   Chunk c;
-  std::string shown = path_ + "/reports/" + name;
-  auto file = open_regular(fd_.get(), "reports/" + name, shown);
+  std::string shown = join_path(join_path(path_, kReportsDirName), name);
+  auto file = open_regular(fd_.get(), join_path(kReportsDirName, name), shown);
   if (!file.ok()) {
     if (file.error().sys_errno == ENOENT) return c;
     return file.error();

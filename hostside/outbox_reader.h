@@ -71,7 +71,7 @@ class OutboxReader {
     std::string bytes;
     std::uint64_t file_size = 0;
   };
-  Result<Chunk> read_report(const std::string& name, std::uint64_t offset, std::uint64_t cap) const;
+  Result<Chunk> read_report(std::string_view name, std::uint64_t offset, std::uint64_t cap) const;
 
   const std::string& path() const { return path_; }
 

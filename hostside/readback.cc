@@ -13,8 +13,10 @@
 #include "core/byte_names.h"
 #include "core/credential_freshness.h"
 #include "core/exclude_rules.h"
+#include "core/formats.h"
 #include "core/json_merge.h"
 #include "core/manifest.h"
+#include "core/path_names.h"
 #include "core/readback_plan.h"
 #include "core/sha256.h"
 #include "hostside/backup_store.h"
@@ -75,14 +77,14 @@ std::size_t count_lines(std::string_view bytes) {
 // kReportCopyBytes in all. Returns the new offset and the number of lines. What is left
 // past the cap is named in `capped`, a report that cannot be read in `refused`.
 std::pair<std::uint64_t, std::size_t> copy_report_lines(
-    const OutboxReader& outbox, const std::string& name, std::uint64_t offset,
+    const OutboxReader& outbox, std::string_view name, std::uint64_t offset,
     std::uint64_t& copied, const std::string& dest, const std::string& trace_id,
     const std::string& run_id, std::vector<std::string>& capped, std::vector<std::string>& refused,
     std::vector<nlohmann::json>* parsed = nullptr) {
   std::uint64_t budget = copied < kReportCopyBytes ? kReportCopyBytes - copied : 0;
   auto chunk = outbox.read_report(name, offset, budget);
   if (!chunk.ok()) {
-    refused.push_back("reports/" + name + ": " + chunk.error().message());
+    refused.push_back(join_path(kReportsDirName, name) + ": " + chunk.error().message());
     return {offset, 0};
   }
   std::vector<std::string> lines;
@@ -108,7 +110,7 @@ std::pair<std::uint64_t, std::size_t> copy_report_lines(
     lines.push_back(std::move(traced));
   }
   if (end < chunk->file_size)
-    capped.push_back(name + ": " + std::to_string(chunk->file_size - end) +
+    capped.push_back(std::string(name) + ": " + std::to_string(chunk->file_size - end) +
                      " bytes not copied (at most " + std::to_string(kReportCopyBytes >> 20) +
                      " MiB of each report reach the host log)");
   if (!append_lines(dest, lines).ok()) return {offset, 0};
@@ -118,10 +120,6 @@ std::pair<std::uint64_t, std::size_t> copy_report_lines(
 std::string dirname_of(const std::string& path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
-}
-std::string basename_of(const std::string& path) {
-  std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
@@ -335,9 +333,9 @@ class Readback::Run {
     report_.container_exit = state_->exit_code;
     stage_ = rb_.layout_.stage_dir(run_id_);
     state_before_ = state_->to_json();
-    auto manifest_text = read_file(stage_ + "/manifest.json");
+    auto manifest_text = read_file(join_path(stage_, kManifestFileName));
     if (!manifest_text.ok()) return manifest_text.error();
-    auto manifest = Manifest::parse(*manifest_text, stage_ + "/manifest.json");
+    auto manifest = Manifest::parse(*manifest_text, join_path(stage_, kManifestFileName));
     if (!manifest.ok()) return manifest.error();
     for (const auto& f : manifest->files) staged_[f.path] = {f.size, f.sha256};
     return Ok{};
@@ -421,9 +419,9 @@ class Readback::Run {
     if (!theirs_.unjournaled.empty()) {
       bool stopped_cleanly = false;
       if (outbox_) {
-        auto run_json = outbox_->read_report("run.json", 0, kRunReportBytes);
+        auto run_json = outbox_->read_report(kRunReportName, 0, kRunReportBytes);
         if (run_json.ok() && !run_json->bytes.empty()) {
-          auto parsed = parse_bounded_json(run_json->bytes, "run.json", kRunReportBytes);
+          auto parsed = parse_bounded_json(run_json->bytes, kRunReportName, kRunReportBytes);
           stopped_cleanly =
               parsed.ok() && parsed->is_object() && parsed->value("flush_complete", false) == true;
         }
@@ -451,7 +449,7 @@ class Readback::Run {
       auto h = HomeTree::open(dirname_of(rb_.layout_.claude_json));
       if (!h.ok()) return h.error();
       json_home_.emplace(std::move(*h));
-      json_rel_ = basename_of(rb_.layout_.claude_json);
+      json_rel_ = std::string(base_name(rb_.layout_.claude_json));
     }
     json_tree_ = json_home_ ? &*json_home_ : &*home_;
 
@@ -459,8 +457,8 @@ class Readback::Run {
     ClaudeJsonLock::clear_abandoned(rb_.layout_.claude_json);
     // A read-back killed between a write and the ledger's update: was the write made?
     for (const auto& [path, intent] : state_->intents) {
-      const HomeTree& t = path == ".claude.json" ? *json_tree_ : *home_;
-      auto now = t.look(path == ".claude.json" ? json_rel_ : path);
+      const HomeTree& t = path == kClaudeJsonName ? *json_tree_ : *home_;
+      auto now = t.look(path == kClaudeJsonName ? json_rel_ : path);
       if (!now.ok()) continue;
       bool done = false;
       if (intent.applied.deleted)
@@ -488,7 +486,7 @@ class Readback::Run {
             "the outbox)");
         continue;
       }
-      if (rel == ".claude.json" || rel == ".credentials.json") {
+      if (rel == kClaudeJsonName || rel == kCredentialsFileName) {
         in_.theirs[rel] = t;
         continue;
       }
@@ -513,7 +511,7 @@ class Readback::Run {
       in_.host[rel] = *host;
     }
     for (const auto& [rel, f] : staged_) {
-      if (in_.host.count(rel) || rel == ".claude.json") continue;
+      if (in_.host.count(rel) || rel == kClaudeJsonName) continue;
       bool gone = std::any_of(theirs_.deleted.begin(), theirs_.deleted.end(),
                               [&p = rel](const std::string& d) { return is_same_or_under(p, d); });
       if (!gone) continue;
@@ -557,7 +555,7 @@ class Readback::Run {
             s.kind = StepKind::kSkip;
             continue;
           }
-          if (auto parsed = parse_bounded_json(*b, outbox_->path() + "/tree/.credentials.json",
+          if (auto parsed = parse_bounded_json(*b, outbox_tree_path(kCredentialsFileName),
                                                kCredentialBytes);
               !parsed.ok() || !parsed->is_object()) {
             report_.unverifiable.push_back(
@@ -567,8 +565,8 @@ class Readback::Run {
             continue;
           }
           their_creds_ = std::move(*b);
-          if (staged_.count(".credentials.json")) {
-            auto b0 = read_file(stage_ + "/tree/.credentials.json");
+          if (staged_.count(std::string(kCredentialsFileName))) {
+            auto b0 = read_file(stage_tree_path(kCredentialsFileName));
             if (b0.ok()) base_creds_ = std::move(*b0);
           }
           if (std::string why = implausible_container_login(describe_credentials(*their_creds_),
@@ -581,7 +579,7 @@ class Readback::Run {
             our_creds_ = *c;
             write_creds_ = take_their_credentials(
                 our_creds_, rb_.credentials_.written_ns(), their_creds_,
-                file_mtime_ns(outbox_->path() + "/tree/.credentials.json"), rb_.clock_.now_ms());
+                file_mtime_ns(outbox_tree_path(kCredentialsFileName)), rb_.clock_.now_ms());
             will_touch_ = will_touch_ || write_creds_;
           }
           continue;
@@ -589,10 +587,10 @@ class Readback::Run {
         case StepKind::kMergeClaudeJson: {
           auto b = outbox_->read_verified(s.path, *t, 0);
           auto parsed_theirs =
-              b.ok() ? parse_bounded_json(*b, outbox_->path() + "/tree/.claude.json", kJsonBytes)
+              b.ok() ? parse_bounded_json(*b, outbox_tree_path(kClaudeJsonName), kJsonBytes)
                      : Result<nlohmann::json>(b.error());
           if (parsed_theirs.ok() && !parsed_theirs->is_object())
-            parsed_theirs = Error{"read JSON", outbox_->path() + "/tree/.claude.json", 0,
+            parsed_theirs = Error{"read JSON", outbox_tree_path(kClaudeJsonName), 0,
                                   "not a JSON object", ""};
           if (!parsed_theirs.ok()) {
             report_.unverifiable.push_back(".claude.json: " + parsed_theirs.error().message());
@@ -602,15 +600,16 @@ class Readback::Run {
           their_json_ = std::move(*parsed_theirs);
           // The base: what this run last gave the host (an earlier read-back's copy), else the
           // stage.
+          const std::string claude_json(kClaudeJsonName);
           const AppliedEntry* applied =
-              state_->applied.count(".claude.json") ? &state_->applied.at(".claude.json") : nullptr;
+              state_->applied.count(claude_json) ? &state_->applied.at(claude_json) : nullptr;
           std::optional<std::string> base_text;
           if (applied) {
             auto a = read_file(rb_.layout_.run_dir(run_id_) + "/claude-json.applied");
             if (a.ok() && sha256_hex(*a) == applied->sha256) base_text = std::move(*a);
-          } else if (staged_.count(".claude.json")) {
-            auto a = read_file(stage_ + "/tree/.claude.json");
-            if (!a.ok() || sha256_hex(*a) != staged_[".claude.json"].sha256) {
+          } else if (staged_.count(claude_json)) {
+            auto a = read_file(stage_tree_path(kClaudeJsonName));
+            if (!a.ok() || sha256_hex(*a) != staged_[claude_json].sha256) {
               report_.unverifiable.push_back(
                   ".claude.json: the staged copy (the merge base) does not match its manifest");
               s.kind = StepKind::kSkip;
@@ -618,7 +617,7 @@ class Readback::Run {
             }
             base_text = std::move(*a);
           }
-          base_json_ = parse_optional(base_text, stage_ + "/tree/.claude.json");
+          base_json_ = parse_optional(base_text, stage_tree_path(kClaudeJsonName));
           auto ours = json_tree_->read(json_rel_, kJsonBytes);
           if (!ours.ok() && ours.error().sys_errno != ENOENT) {
             report_.skipped.push_back(".claude.json: " + ours.error().message());
@@ -670,7 +669,7 @@ class Readback::Run {
             continue;
           }
           if (s.path.size() > 5 && s.path.compare(s.path.size() - 5, 5, ".json") == 0) {
-            auto parsed = parse_bounded_json(*b, outbox_->path() + "/tree/" + s.path, kJsonBytes);
+            auto parsed = parse_bounded_json(*b, outbox_tree_path(s.path), kJsonBytes);
             if (!parsed.ok()) {
               report_.unverifiable.push_back(s.path + ": " + parsed.error().detail);
               s.kind = StepKind::kSkip;
@@ -858,28 +857,28 @@ class Readback::Run {
   void copy_reports() {
     if (outbox_) {
       auto [ev_off, ev_n] =
-          copy_report_lines(*outbox_, "events.jsonl", state_->events_applied,
+          copy_report_lines(*outbox_, kEventsReportName, state_->events_applied,
                             state_->events_bytes_copied, rb_.layout_.events_log(), report_.trace_id,
                             run_id_, report_.reports_capped, report_.refused, &events_);
       auto [me_off, me_n] =
-          copy_report_lines(*outbox_, "metrics.jsonl", state_->metrics_applied,
+          copy_report_lines(*outbox_, kMetricsReportName, state_->metrics_applied,
                             state_->metrics_bytes_copied, rb_.layout_.metrics_log(),
                             report_.trace_id, run_id_, report_.reports_capped, report_.refused);
       state_->events_applied = ev_off;
       state_->metrics_applied = me_off;
       report_.events_copied = ev_n;
       report_.metrics_copied = me_n;
-      auto run_json = outbox_->read_report("run.json", 0, kRunReportBytes + 1);
+      const std::string run_report = join_path(kReportsDirName, kRunReportName);
+      auto run_json = outbox_->read_report(kRunReportName, 0, kRunReportBytes + 1);
       if (!run_json.ok()) {
-        report_.refused.push_back("reports/run.json: " + run_json.error().message());
+        report_.refused.push_back(run_report + ": " + run_json.error().message());
       } else if (run_json->file_size > kRunReportBytes) {
-        report_.refused.push_back("reports/run.json: larger than " +
-                                  std::to_string(kRunReportBytes) + " bytes; not read");
+        report_.refused.push_back(run_report + ": larger than " + std::to_string(kRunReportBytes) +
+                                  " bytes; not read");
       } else if (!run_json->bytes.empty()) {
-        auto parsed = parse_bounded_json(run_json->bytes, outbox_->path() + "/reports/run.json",
-                                         kRunReportBytes);
+        auto parsed = parse_bounded_json(run_json->bytes, join_path(outbox_->path(), run_report), kRunReportBytes);
         if (!parsed.ok())
-          report_.refused.push_back("reports/run.json: " + parsed.error().detail);
+          report_.refused.push_back(run_report + ": " + parsed.error().detail);
         else if (!parsed->is_object())
           report_.reports_capped.push_back("run.json: not a run report (not a JSON object)");
         else
@@ -937,6 +936,14 @@ class Readback::Run {
     return report_;
   }
 
+  // A file of the stage's or the outbox's tree, by the path the user knows it under.
+  std::string stage_tree_path(std::string_view rel) const {
+    return join_path(join_path(stage_, kTreeDirName), rel);
+  }
+  std::string outbox_tree_path(std::string_view rel) const {
+    return join_path(join_path(outbox_->path(), kTreeDirName), rel);
+  }
+
   Readback& rb_;
   const ReadbackOptions& options_;
   const std::string& run_id_;
@@ -950,7 +957,7 @@ class Readback::Run {
   std::optional<OutboxReader> outbox_;
   VerifiedOutbox theirs_;
   std::optional<HomeTree> home_, json_home_;
-  std::string json_rel_ = ".claude.json";
+  std::string json_rel_ = std::string(kClaudeJsonName);
   const HomeTree* json_tree_ = nullptr;
   ExcludeRules excludes_ = ExcludeRules::defaults();
   ReadbackInput in_;

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/byte_names.h"
+#include "core/formats.h"
 #include "platform/atomic_file.h"
 
 namespace claude::host {
@@ -35,7 +36,7 @@ std::string path_from_field(const nlohmann::json& e) {
 }  // namespace
 
 nlohmann::json RunState::to_json() const {
-  nlohmann::json j = {{"format", "claude-host-run/1"},
+  nlohmann::json j = {{"format", kRunStateFormat},
                       {"run_id", run_id},
                       {"trace_id", trace_id},
                       {"state", state},
@@ -77,7 +78,7 @@ nlohmann::json RunState::to_json() const {
 }
 
 Result<RunState> RunState::from_json(const nlohmann::json& j, const std::string& file) {
-  if (!j.is_object() || j.value("format", "") != "claude-host-run/1")
+  if (!j.is_object() || j.value("format", "") != kRunStateFormat)
     return Error{"read the run state", file, 0, "not a claude-host-run/1 document",
                  "remove the run's folder if it is not needed, or re-stage"};
   try {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/manifest.h"
 #include "core/project_dir_name.h"
@@ -139,7 +140,7 @@ Result<StagePlan> Stager::plan(const StageOptions& options) const {
       if (st->kind != EntryKind::kFile)
         return Error{"stage", layout_.claude_json, 0, "is not a regular file", "replace it with the file itself"};
       TreeEntry e = *st;
-      e.rel = ".claude.json";
+      e.rel = std::string(kClaudeJsonName);
       plan.sources.push_back({layout_.claude_json, e});
     } else if (st.error().sys_errno != ENOENT) {
       return st.error();
@@ -265,8 +266,8 @@ Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& 
     if (!s.ok()) return s.error();
     ::chmod(d.c_str(), 0700);
   }
-  const std::string tree_dir = report.stage_dir + "/tree";
-  const std::string new_tree = report.stage_dir + "/tree.new";
+  const std::string tree_dir = join_path(report.stage_dir, kTreeDirName);
+  const std::string new_tree = join_path(report.stage_dir, kNextTreeDirName);
   std::error_code ec;
   fs::remove_all(new_tree, ec);
   Status mk = make_dirs(new_tree, 0700);
@@ -330,9 +331,9 @@ Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& 
   }
   if (credentials) {
     // Written straight into the stage (never into the shared store), 0600.
-    Status w = write_file_atomically(new_tree + "/.credentials.json", *credentials, 0600);
+    Status w = write_file_atomically(join_path(new_tree, kCredentialsFileName), *credentials, 0600);
     if (!w.ok()) return w.error();
-    manifest.files.push_back({".credentials.json", credentials->size(), sha256_hex(*credentials), 0600});
+    manifest.files.push_back({std::string(kCredentialsFileName), credentials->size(), sha256_hex(*credentials), 0600});
   }
   report.files = manifest.files.size();
   report.symlinks = manifest.symlinks.size();
@@ -341,7 +342,7 @@ Result<StageReport> Stager::apply(const StageOptions& options, const StagePlan& 
   fs::remove_all(tree_dir, ec);
   if (::rename(new_tree.c_str(), tree_dir.c_str()) != 0)
     return Error{"move the new stage into place", tree_dir, errno, "", "check the permissions under " + report.stage_dir};
-  Status m = write_file_atomically(report.stage_dir + "/manifest.json", manifest.to_json().dump(2) + "\n", 0600);
+  Status m = write_file_atomically(join_path(report.stage_dir, kManifestFileName), manifest.to_json().dump(2) + "\n", 0600);
   if (!m.ok()) return m.error();
 
   // 6. What docker compose needs, and the run's state.

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "core/bounded_json.h"
+#include "core/formats.h"
 #include "hostside/backup_store.h"
 #include "hostside/commands.h"
 #include "hostside/credential_broker.h"
@@ -46,10 +47,10 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
     if (!st->quarantine_reason.empty()) r["quarantine_reason"] = st->quarantine_reason;
     // The outbox is the container's: read beneath it, no link followed, bounded.
     auto outbox = OutboxReader::open(ctx.layout.run_dir(id));
-    auto report = outbox.ok() ? outbox->read_report("run.json", 0, 1 << 20)
+    auto report = outbox.ok() ? outbox->read_report(kRunReportName, 0, 1 << 20)
                               : Result<OutboxReader::Chunk>(outbox.error());
     if (report.ok() && !report->bytes.empty()) {
-      auto parsed = parse_bounded_json(report->bytes, "run.json", 1 << 20);
+      auto parsed = parse_bounded_json(report->bytes, kRunReportName, 1 << 20);
       nlohmann::json j = parsed.ok() ? std::move(*parsed) : nlohmann::json();
       if (j.is_object())
         r["health"] = {

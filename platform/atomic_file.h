@@ -6,12 +6,12 @@
 #include <string>
 #include <string_view>
 
-#include "core/exclude_rules.h"
+#include "core/formats.h"
 #include "core/result.h"
 
 namespace claude {
 
-// The temp-name marker (kTempMarker) is defined once, in core/exclude_rules.h: every
+// The temp-name marker (kTempMarker) is defined once, in core/formats.h: every
 // reader of a published tree ignores names containing it.
 
 // Temp file for `dest` (".<name>.claude-init-tmp.<hex>" beside it), created with `mode`;

@@ -12,25 +12,9 @@
 #include <utility>
 
 #include "core/result.h"
+#include "platform/unique_fd.h"
 
 namespace claude {
-
-// An owned file descriptor, closed on destruction. -1 holds nothing.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // Opens `rel` ('/'-separated, relative, no '.' or '..' components) beneath dirfd without
 // following a link in any component: every folder is opened O_NOFOLLOW|O_DIRECTORY and

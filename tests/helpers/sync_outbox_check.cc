@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/exclude_rules.h"
+#include "core/formats.h"
 #include "core/journal.h"
 #include "core/sha256.h"
 
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
   };
 
   bool torn = false;
-  auto records = parse_journal(slurp(outbox / "journal.jsonl"), &torn, (outbox / "journal.jsonl").string());
+  const std::filesystem::path journal = outbox / kJournalFileName;
+  auto records = parse_journal(slurp(journal), &torn, journal.string());
   if (!records) {
     std::cout << "problem: " << records.error().message() << "\n";
     return 1;
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
   TreeState state;
   state.replay(*records);
 
-  auto tree = files_under(outbox / "tree", nullptr);
+  auto tree = files_under(outbox / kTreeDirName, nullptr);
   for (const auto& [path, want] : state.entries()) {
     auto it = tree.find(path);
     if (it == tree.end()) {

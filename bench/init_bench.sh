@@ -6,7 +6,9 @@
 #   reap     time for a PID-1 init to reap 10 000 orphaned grandchildren
 #   size     stripped binary size
 # Prints a table, writes bench/results/init.json and bench/results/init.png.
-# Usage: bench/init_bench.sh [BUILD_DIR]   (env: IDLE_SECONDS, EXEC_RUNS, EXEC_ROUNDS, REAP_RUNS, ORPHANS)
+# Usage: bench/init_bench.sh [BUILD_DIR]   (env: IDLE_SECONDS, EXEC_RUNS, EXEC_ROUNDS, REAP_RUNS, ORPHANS,
+#        INIT_BENCH_BEFORE=BUILD_DIR: the build of the tree before a change, measured side by
+#        side as "claude-init-before")
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -33,6 +35,11 @@ done
 
 # name|binary|arguments before the command (each init's own way of saying "run this")
 inits=("claude-init|$ours|--no-sync --")
+if [ -n "${INIT_BENCH_BEFORE:-}" ]; then
+  before=$(cd "$INIT_BENCH_BEFORE" && pwd)/entrypoint/claude-init
+  [ -x "$before" ] || { echo "init_bench: INIT_BENCH_BEFORE: no claude-init in $INIT_BENCH_BEFORE/entrypoint" >&2; exit 1; }
+  inits+=("claude-init-before|$before|--no-sync --")
+fi
 for spec in "tini|/usr/bin/tini|-s --" "tini-static|/usr/bin/tini-static|-s --" \
             "dumb-init|/usr/bin/dumb-init|" "catatonit|/usr/bin/catatonit|--"; do
   IFS='|' read -r name bin _ <<<"$spec"
@@ -62,6 +69,7 @@ add_commands() {
   for spec in "${inits[@]}"; do
     IFS='|' read -r name bin args <<<"$spec"
     [ "$name" = claude-init ] && args="--health-port $port $args"
+    [ "$name" = claude-init-before ] && args="--health-port $((port + 10)) $args"
     cmds+=("${prefix:+$prefix }$bin $args $command")
     names+=("$name")
   done
@@ -131,6 +139,7 @@ declare -A idle_pid
 for spec in "${inits[@]}"; do
   IFS='|' read -r name bin args <<<"$spec"
   [ "$name" = claude-init ] && args="--health-port 47392 $args"
+  [ "$name" = claude-init-before ] && args="--health-port 47402 $args"
   # shellcheck disable=SC2086
   $bin $args sleep $((idle_seconds + 30)) >/dev/null 2>&1 &
   idle_pid[$name]=$!

@@ -21,14 +21,14 @@ MEASURES = [
 def main():
     results_path, png_path = sys.argv[1], sys.argv[2]
     data = json.load(open(results_path))
-    names = [n for n in ["claude-init", "tini", "tini-static", "dumb-init", "catatonit"] if n in data]
+    names = [n for n in ["claude-init", "claude-init-before", "tini", "tini-static", "dumb-init", "catatonit"] if n in data]
 
-    header = f"{'init':<13}{'exec ms':>9}{'overhead':>10}{'CPU ms':>8}{'RSS KiB':>9}{'threads':>9}{'wakeups':>9}{'reap ms':>9}{'size KiB':>10}{'static':>8}"
+    header = f"{'init':<19}{'exec ms':>9}{'overhead':>10}{'CPU ms':>8}{'RSS KiB':>9}{'threads':>9}{'wakeups':>9}{'reap ms':>9}{'size KiB':>10}{'static':>8}"
     print(header)
     print("-" * len(header))
     for n in names:
         r = data[n]
-        print(f"{n:<13}{r.get('exec_ms', 0):>9.2f}{r.get('exec_overhead_ms', 0):>+10.2f}{r.get('cpu_ms', 0):>8.2f}{r.get('rss_kib', 0):>9.0f}"
+        print(f"{n:<19}{r.get('exec_ms', 0):>9.2f}{r.get('exec_overhead_ms', 0):>+10.2f}{r.get('cpu_ms', 0):>8.2f}{r.get('rss_kib', 0):>9.0f}"
               f"{r.get('threads', 0):>9.0f}{r.get('idle_wakeups', 0):>9.0f}{r.get('reap_ms', 0):>9.0f}"
               f"{r.get('size_kib', 0):>10.0f}{'yes' if r.get('static') else 'no':>8}")
     base = data.get("baseline", {})
@@ -46,12 +46,19 @@ def main():
         checks.append(("reaping <= 1.1 x tini", ours["reap_ms"], 1.1 * data["tini"]["reap_ms"],
                        ours["reap_ms"] <= 1.1 * data["tini"]["reap_ms"]))
     checks.append(("stripped size <= 2560 KiB", ours["size_kib"], 2560, ours["size_kib"] <= 2560))
+    if "claude-init-before" in data:  # INIT_BENCH_BEFORE: this tree against the tree before it
+        before = data["claude-init-before"]
+        print("\nclaude-init against the tree before (INIT_BENCH_BEFORE):")
+        for key, what in (("exec_overhead_ms", "exec overhead ms"), ("cpu_ms", "CPU ms"), ("rss_kib", "idle RSS KiB"),
+                          ("idle_wakeups", "idle wake-ups"), ("reap_ms", "reap ms"), ("size_kib", "stripped KiB")):
+            if key in ours and key in before:
+                print(f"  {what:<18} {ours[key]:>9.2f}  before {before[key]:>9.2f}")
     print("\nclaude-init targets:")
     for what, value, limit, ok in checks:
         print(f"  {'PASS' if ok else 'MISS'}  {what}: {value:.2f} (limit {limit:.2f})")
 
     fig, axes = plt.subplots(1, len(MEASURES), figsize=(4 * len(MEASURES), 4))
-    colors = ["#d97757" if n == "claude-init" else "#8a8a8a" for n in names]
+    colors = ["#d97757" if n == "claude-init" else "#e8b59f" if n == "claude-init-before" else "#8a8a8a" for n in names]
     for ax, (key, title, fmt) in zip(axes, MEASURES):
         values = [data[n].get(key, 0) for n in names]
         bars = ax.bar(names, values, color=colors)

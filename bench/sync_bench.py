@@ -5,6 +5,10 @@ Driven by bench/sync_bench.sh, which makes the filesystems; see bench/README.md.
 import ctypes, hashlib, json, os, select, signal, socket, struct, subprocess, sys, time, urllib.request
 
 SRC_FS, DST_FS, DST_DEV, INIT, FS_KIND = (sys.argv[1:6] + [""] * 5)[:5]
+# The claude-init of the tree before a change (sync_bench.sh sets it from
+# SYNC_BENCH_BEFORE=BUILD_DIR): one more tool, "claude-init-before", side by side.
+BEFORE = os.environ.get("SYNC_BENCH_BEFORE_INIT", "")
+def is_init(name): return name in ("claude-init", "claude-init-before")
 QUICK = os.environ.get("SYNC_BENCH_QUICK") == "1"
 APPEND_SECONDS = 5 if QUICK else 30
 IDLE_SECONDS = 5 if QUICK else 20
@@ -59,11 +63,12 @@ class Tool:
         os.makedirs(src, exist_ok=True); os.makedirs(dst, exist_ok=True)
         self.proc = None
     def out(self):  # where synced files appear
-        return os.path.join(self.dst, "tree") if self.name == "claude-init" else self.dst
+        return os.path.join(self.dst, "tree") if is_init(self.name) else self.dst
     def start(self, stage=None):
-        if self.name == "claude-init":
+        if is_init(self.name):
             self.port = free_port()
-            cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", INIT, "--stage", stage or "/nonexistent",
+            binary = BEFORE if self.name == "claude-init-before" else INIT
+            cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", binary, "--stage", stage or "/nonexistent",
                    "--outbox", self.dst, "--live-dir", self.src, "--health-port", str(self.port), "-q", "--", "sleep", "infinity"]
         elif self.name == "lsyncd":
             conf = self.dst + ".lua"
@@ -80,7 +85,7 @@ class Tool:
         self.started = time.monotonic()
     def ready(self, timeout=120):
         end = time.monotonic() + timeout
-        if self.name == "claude-init":
+        if is_init(self.name):
             while time.monotonic() < end:
                 try:
                     urllib.request.urlopen("http://127.0.0.1:%d/readyz" % self.port, timeout=1); return True
@@ -92,7 +97,7 @@ class Tool:
             time.sleep(0.005)
         return False
     def pid(self):
-        if self.name == "claude-init":  # the init inside the namespace, not unshare
+        if is_init(self.name):  # the init inside the namespace, not unshare
             try: return int(subprocess.check_output(["pgrep", "-P", str(self.proc.pid)]).split()[0])
             except Exception: return self.proc.pid
         return self.proc.pid
@@ -276,8 +281,8 @@ def make_seed_tree(root, stage=None):
 
 def seed(name, base):
     src = os.path.join(SRC_FS, "seed-" + name); dst = os.path.join(DST_FS, "seed-" + name)
-    if name == "claude-init":
-        stage = os.path.join(SRC_FS, "stage-ci"); os.makedirs(os.path.join(stage, "tree"))
+    if is_init(name):
+        stage = os.path.join(SRC_FS, "stage-" + name); os.makedirs(os.path.join(stage, "tree"))
         make_seed_tree(os.path.join(stage, "tree"), stage)
         subprocess.run(["sync", "-f", SRC_FS])
         tool = Tool(name, src, dst); os.rmdir(src)  # the seed creates the live dir
@@ -330,7 +335,7 @@ def run_tool(name):
     return res
 
 def main():
-    tools = ["claude-init", "lsyncd", "inotifywait+rsync", "rsync-poll-1s"]
+    tools = ["claude-init"] + (["claude-init-before"] if BEFORE else []) + ["lsyncd", "inotifywait+rsync", "rsync-poll-1s"]
     if os.environ.get("SYNC_BENCH_TOOLS"):  # e.g. SYNC_BENCH_TOOLS=claude-init while tuning
         tools = [t for t in tools if t in os.environ["SYNC_BENCH_TOOLS"].split(",")]
     results = {t: run_tool(t) for t in tools}

@@ -8,6 +8,13 @@ set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 INIT=$BUILD/entrypoint/claude-init
 [ -x "$INIT" ] || { echo "build claude-init first (make build)" >&2; exit 1; }
+# SYNC_BENCH_BEFORE=BUILD_DIR: the build of the tree before a change, run side by side as
+# "claude-init-before" (the same phases, the same filesystems, right after this tree's run).
+if [ -n "${SYNC_BENCH_BEFORE:-}" ]; then
+  SYNC_BENCH_BEFORE_INIT=$(cd "$SYNC_BENCH_BEFORE" && pwd)/entrypoint/claude-init
+  [ -x "$SYNC_BENCH_BEFORE_INIT" ] || { echo "SYNC_BENCH_BEFORE: no claude-init in $SYNC_BENCH_BEFORE/entrypoint" >&2; exit 1; }
+  export SYNC_BENCH_BEFORE_INIT
+fi
 for t in lsyncd inotifywait rsync python3; do command -v $t >/dev/null || { echo "missing $t (scripts/install-deps.sh bench)" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/sync-bench.XXXXXX)
 SRC=$WORK/src; DST=$WORK/dst; mkdir -p "$SRC" "$DST"

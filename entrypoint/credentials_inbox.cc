@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "entrypoint/cli_write_lock.h"
 #include "platform/atomic_file.h"
+#include "platform/file_time.h"
 
 namespace claude {
 namespace {
@@ -51,7 +52,7 @@ FileRead read_bounded(const std::string& path, std::size_t max) {
     return r;
   }
   r.regular = S_ISREG(st.st_mode);
-  r.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  r.mtime_ns = mtime_ns(st);
   if (!r.regular) {
     ::close(fd);
     return r;

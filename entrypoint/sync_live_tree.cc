@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/path_names.h"
+#include "platform/file_time.h"
 
 namespace claude {
 namespace {
@@ -41,7 +42,7 @@ bool climbs(const std::string& rel) {
 LiveFacts facts_from_stat(const struct stat& st) {
   LiveFacts f;
   f.size = static_cast<std::uint64_t>(st.st_size);
-  f.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  f.mtime_ns = mtime_ns(st);
   f.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   f.inode = static_cast<std::uint64_t>(st.st_ino);
   f.mode = static_cast<std::uint32_t>(st.st_mode & 07777);

@@ -21,16 +21,13 @@
 #include "hostside/host_logs.h"
 #include "hostside/run_state.h"
 #include "platform/atomic_file.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 
 namespace {
 
 constexpr std::int64_t kMaxCredentialBytes = 1 << 20;
-
-std::int64_t mtime_ns(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
 
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "hostside/clock.h"
 #include "platform/atomic_file.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 
@@ -28,7 +29,7 @@ Result<std::optional<std::string>> FileCredentialStore::read() {
 std::int64_t FileCredentialStore::written_ns() const {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) return 0;
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return mtime_ns(st);
 }
 
 Status FileCredentialStore::write(const std::string& json_text) {

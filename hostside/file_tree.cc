@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/manifest.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 namespace {
@@ -22,7 +23,7 @@ TreeEntry from_stat(const std::string& rel, const struct stat& st) {
   TreeEntry e;
   e.rel = rel;
   e.size = static_cast<std::uint64_t>(st.st_size);
-  e.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  e.mtime_ns = mtime_ns(st);
   e.inode = st.st_ino;
   e.mode = st.st_mode & 07777;
   e.kind = S_ISDIR(st.st_mode) ? EntryKind::kDir : S_ISLNK(st.st_mode) ? EntryKind::kSymlink : EntryKind::kFile;

@@ -16,6 +16,7 @@
 #include "core/formats.h"
 #include "core/sha256.h"
 #include "platform/copy_fd.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 
@@ -167,7 +168,7 @@ Result<HostEntry> HomeTree::look(const std::string& rel) const {
   h.kind = HostEntry::kFile;
   h.size = sha.size();
   h.sha256 = sha.hex_digest();
-  h.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  h.mtime_ns = mtime_ns(st);
   h.mode = st.st_mode & 07777;
   return h;
 }

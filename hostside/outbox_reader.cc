@@ -13,6 +13,7 @@
 #include "core/journal.h"
 #include "core/manifest.h"
 #include "core/sha256.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 
@@ -231,8 +232,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
                      std::to_string(journal->second.st_size) + " bytes)",
                  ""};
 
-  v.journal_mtime_ns = static_cast<std::int64_t>(journal->second.st_mtim.tv_sec) * 1000000000 +
-                       journal->second.st_mtim.tv_nsec;
+  v.journal_mtime_ns = mtime_ns(journal->second);
   // The journal, streamed: each line is parsed and replayed at once, so memory follows the
   // number of paths, not the journal's size.
   TreeState state;
@@ -315,7 +315,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
           TheirEntry t;
           t.mode = st.st_mode & 0777;
           t.mtime_ns =
-              static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+              mtime_ns(st);
           t.is_symlink = o->is_symlink;
           t.target = o->target;
           t.size = o->size;
@@ -341,7 +341,7 @@ Result<VerifiedOutbox> OutboxReader::verify(const OutboxLimits& limits) const {
     TheirEntry t;
     const struct stat& st = walk.stats[step.path];
     t.mode = st.st_mode & 0777;
-    t.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    t.mtime_ns = mtime_ns(st);
     if (o->is_symlink) {
       t.is_symlink = true;
       t.target = o->target;

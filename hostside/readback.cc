@@ -27,6 +27,7 @@
 #include "hostside/outbox_reader.h"
 #include "hostside/run_state.h"
 #include "platform/atomic_file.h"
+#include "platform/file_time.h"
 
 namespace claude::host {
 
@@ -65,7 +66,7 @@ bool take_their_credentials(const std::optional<std::string>& ours, std::int64_t
 std::int64_t file_mtime_ns(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return mtime_ns(st);
 }
 
 std::size_t count_lines(std::string_view bytes) {

@@ -16,7 +16,7 @@ std::optional<std::string> parent_of(const std::string& folder) {
 bool is_git_marker(const DotGit& g) {
   if (g.kind == DotGit::kFolder) return true;
   // git refuses a ".git" file without "gitdir:" ("invalid gitfile format").
-  return g.kind == DotGit::kFile && g.file_text.rfind("gitdir:", 0) == 0;
+  return g.kind == DotGit::kFile && g.file_text.starts_with("gitdir:");
 }
 
 // path made absolute from cwd, with "." components and repeated or trailing '/' dropped

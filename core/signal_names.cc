@@ -39,7 +39,7 @@ std::optional<int> signal_from_name(std::string_view name) {
   for (char& c : u) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
-  if (u.rfind("SIG", 0) == 0) u.erase(0, 3);
+  if (u.starts_with("SIG")) u.erase(0, 3);
   for (const auto& s : kSignals) {
     if (u == s.name) return s.number;
   }

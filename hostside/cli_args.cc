@@ -33,7 +33,7 @@ Result<std::vector<std::string>> CliArgs::values(const std::string& name) {
         return Error{"read the option", "", 0, name + " needs a value", "see --help"};
       out.push_back(args_[i + 1]);
       args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
-    } else if (args_[i].rfind(name + "=", 0) == 0) {
+    } else if (args_[i].starts_with(name + "=")) {
       out.push_back(args_[i].substr(name.size() + 1));
       args_.erase(args_.begin() + static_cast<long>(i));
     } else {

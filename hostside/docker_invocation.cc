@@ -76,7 +76,7 @@ std::vector<std::string> passthrough_env_names(const std::vector<std::string>& e
     auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
     std::string name = kv.substr(0, eq);
-    if (name.rfind("ANTHROPIC_", 0) == 0 || name.rfind("CLAUDE_CODE_", 0) == 0) names.push_back(name);
+    if (name.starts_with("ANTHROPIC_") || name.starts_with("CLAUDE_CODE_")) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());

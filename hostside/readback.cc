@@ -52,13 +52,12 @@ std::optional<nlohmann::json> parse_optional(const std::optional<std::string>& t
 // (core/credential_freshness.h, the broker's rule): a later expiresAt, or the same one
 // written later. An older container copy never overwrites a newer host one, and something
 // that is not a login is never written back.
+// `implausible` is implausible_container_login's word on theirs: a login no refresh wrote
+// is never taken (core/credential_freshness.h).
 bool take_their_credentials(const std::optional<std::string>& ours, std::int64_t ours_ns,
-                            const std::optional<std::string>& theirs, std::int64_t theirs_ns,
-                            std::int64_t now_ms) {
-  if (!theirs || theirs == ours) return false;
-  CredentialInfo their_info = describe_credentials(*theirs);
-  // Never something no refresh wrote (core/credential_freshness.h).
-  if (!implausible_container_login(their_info, now_ms).empty()) return false;
+                            const std::string& theirs, const CredentialInfo& their_info,
+                            std::int64_t theirs_ns, std::string_view implausible) {
+  if (theirs == ours || !implausible.empty()) return false;
   return is_newer(their_info, theirs_ns, ours ? describe_credentials(*ours) : CredentialInfo{},
                   ours_ns);
 }
@@ -128,7 +127,7 @@ std::string dirname_of(const std::string& path) {
 bool ReadbackReport::changed() const {
   return !files_added.empty() || !files_changed.empty() || !files_deleted.empty() ||
          !sessions_added.empty() || !sessions_appended.empty() || claude_json_changed ||
-         !file_conflicts.empty() || !kept_beside.empty() || credentials.rfind("written", 0) == 0;
+         !file_conflicts.empty() || !kept_beside.empty() || credentials.starts_with("written");
 }
 
 int ReadbackReport::exit_status() const {
@@ -570,17 +569,16 @@ class Readback::Run {
             auto b0 = read_file(stage_tree_path(kCredentialsFileName));
             if (b0.ok()) base_creds_ = std::move(*b0);
           }
-          if (std::string why = implausible_container_login(describe_credentials(*their_creds_),
-                                                            rb_.clock_.now_ms());
-              !why.empty() && their_creds_ != base_creds_) {
+          const CredentialInfo their_info = describe_credentials(*their_creds_);
+          const std::string why = implausible_container_login(their_info, rb_.clock_.now_ms());
+          if (!why.empty() && their_creds_ != base_creds_)
             report_.refused.push_back(".credentials.json: not written back (" + why + ")");
-          }
           auto c = rb_.credentials_.read();
           if (c.ok()) {
             our_creds_ = *c;
             write_creds_ = take_their_credentials(
-                our_creds_, rb_.credentials_.written_ns(), their_creds_,
-                file_mtime_ns(outbox_tree_path(kCredentialsFileName)), rb_.clock_.now_ms());
+                our_creds_, rb_.credentials_.written_ns(), *their_creds_, their_info,
+                file_mtime_ns(outbox_tree_path(kCredentialsFileName)), why);
             will_touch_ = will_touch_ || write_creds_;
           }
           continue;

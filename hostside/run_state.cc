@@ -160,7 +160,7 @@ bool run_is_attached(const RunState& state) {
   // A recycled pid that is not a claude-host does not keep the run attached.
   std::ifstream comm("/proc/" + std::to_string(state.host_pid) + "/comm");
   std::string name;
-  if (comm && std::getline(comm, name)) return name.rfind("claude-host", 0) == 0;
+  if (comm && std::getline(comm, name)) return name.starts_with("claude-host");
   return true;
 }
 

@@ -50,8 +50,12 @@ class ListedLiveTree final : public LiveTree {
   Result<std::string> read(const std::string& p, std::uint64_t offset, std::uint64_t max) override {
     return fake_.read(p, offset, max);
   }
-  Result<std::string> read_whole(const std::string& p, LiveFacts* facts) override { return fake_.read_whole(p, facts); }
-  Result<int> open_regular(const std::string& p, LiveFacts* facts) override { return fake_.open_regular(p, facts); }
+  Result<std::string> read_whole(const std::string& p, LiveFacts* facts) override {
+    return fake_.read_whole(p, facts);
+  }
+  Result<int> open_regular(const std::string& p, LiveFacts* facts) override {
+    return fake_.open_regular(p, facts);
+  }
 
  private:
   FakeLiveTree& fake_;
@@ -67,8 +71,8 @@ class TimedOutbox final : public Outbox {
     attempts_.push_back(SyncClock::now());
     return fake_.stage_put(rel, data, mode);
   }
-  Result<std::string> stage_copy(const std::string& rel, int fd, std::uint64_t length, std::uint32_t mode,
-                                 std::uint64_t* copied) override {
+  Result<std::string> stage_copy(const std::string& rel, int fd, std::uint64_t length,
+                                 std::uint32_t mode, std::uint64_t* copied) override {
     attempts_.push_back(SyncClock::now());
     return fake_.stage_copy(rel, fd, length, mode, copied);
   }
@@ -84,7 +88,9 @@ class TimedOutbox final : public Outbox {
     return fake_.append(rel, data, expected);
   }
   Status remove(const std::string& rel) override { return fake_.remove(rel); }
-  Status rename(const std::string& from, const std::string& to) override { return fake_.rename(from, to); }
+  Status rename(const std::string& from, const std::string& to) override {
+    return fake_.rename(from, to);
+  }
   Status journal(std::vector<JournalRecord>& records) override { return fake_.journal(records); }
   Status sync() override { return fake_.sync(); }
 
@@ -105,8 +111,8 @@ struct Rig {
   FakeLiveTree live;
   FakeOutbox outbox;
   std::vector<SyncClock::time_point> put_attempts;  // on the loop thread only
-  FakeWatcher* watcher = nullptr;                    // owned by the service
-  std::set<std::string> watch_limit;                 // folders past the watch limit
+  FakeWatcher* watcher = nullptr;                   // owned by the service
+  std::set<std::string> watch_limit;                // folders past the watch limit
   std::unique_ptr<SyncService> service;
 
   explicit Rig(SyncTuning tuning = {}) {
@@ -117,7 +123,8 @@ struct Rig {
     std::filesystem::create_directories(dir / "outbox");
     REQUIRE(uv_loop_init(&loop) == 0);
     uv_timer_init(&loop, &keepalive);
-    uv_timer_start(&keepalive, [](uv_timer_t*) {}, 3600 * 1000, 3600 * 1000);
+    uv_timer_start(
+        &keepalive, [](uv_timer_t*) {}, 3600 * 1000, 3600 * 1000);
     InitOptions options;
     options.stage_dir = (dir / "no-stage").string();
     options.live_dir = (dir / "live").string();
@@ -139,7 +146,8 @@ struct Rig {
       opened.outbox = std::make_unique<TimedOutbox>(outbox, put_attempts);
       return opened;
     };
-    service = std::make_unique<SyncService>(&loop, options, health, metrics, std::move(backends), tuning);
+    service =
+        std::make_unique<SyncService>(&loop, options, health, metrics, std::move(backends), tuning);
   }
   ~Rig() {
     service.reset();
@@ -205,7 +213,8 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("sync service: a change an event notes is published once it has settled", "[sync_service]") {
+TEST_CASE("sync service: a change an event notes is published once it has settled",
+          "[sync_service]") {
   SyncTuning tuning;
   tuning.coalescer.settle = 300ms;
   tuning.coalescer.cap = 5000ms;
@@ -224,7 +233,8 @@ TEST_CASE("sync service: a change an event notes is published once it has settle
   CHECK(rig.sync_health().level == HealthLevel::kOk);
 }
 
-TEST_CASE("sync service: a file no event names is not published until a look finds it", "[sync_service]") {
+TEST_CASE("sync service: a file no event names is not published until a look finds it",
+          "[sync_service]") {
   Rig rig;
   rig.start();
   rig.live.write("quiet.json", "{}");
@@ -234,8 +244,10 @@ TEST_CASE("sync service: a file no event names is not published until a look fin
   CHECK(rig.published("quiet.json") == "{}");
 }
 
-TEST_CASE("sync service: a failing outbox is retried with a growing backoff, unhealthy after three failures",
-          "[sync_service]") {
+TEST_CASE(
+    "sync service: a failing outbox is retried with a growing backoff, unhealthy after three "
+    "failures",
+    "[sync_service]") {
   SyncTuning tuning;
   tuning.retry_min = 100ms;
   tuning.retry_max = 400ms;
@@ -257,7 +269,9 @@ TEST_CASE("sync service: a failing outbox is retried with a growing backoff, unh
   }
   REQUIRE(rig.run_until([&] { return rig.put_attempts.size() >= 5; }));
   const auto& t = rig.put_attempts;
-  auto gap = [&](std::size_t i) { return std::chrono::duration_cast<std::chrono::milliseconds>(t[i] - t[i - 1]); };
+  auto gap = [&](std::size_t i) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t[i] - t[i - 1]);
+  };
   CHECK(gap(1) >= 95ms);   // retry_min
   CHECK(gap(2) >= 195ms);  // doubled
   CHECK(gap(3) >= 395ms);  // doubled again, up to retry_max
@@ -272,7 +286,8 @@ TEST_CASE("sync service: a failing outbox is retried with a growing backoff, unh
   CHECK(rig.run_until([&] { return rig.sync_health().level == HealthLevel::kOk; }));
 }
 
-TEST_CASE("sync service: a barrier publishes everything pending and says complete", "[sync_service]") {
+TEST_CASE("sync service: a barrier publishes everything pending and says complete",
+          "[sync_service]") {
   SyncTuning tuning;
   tuning.coalescer.settle = 10000ms;  // nothing would be due before the barrier
   tuning.coalescer.cap = 10000ms;
@@ -295,7 +310,8 @@ TEST_CASE("sync service: a barrier publishes everything pending and says complet
   CHECK(rig.watcher->queued.empty());
 }
 
-TEST_CASE("sync service: an unparsable .json is held back and the barrier is not complete", "[sync_service]") {
+TEST_CASE("sync service: an unparsable .json is held back and the barrier is not complete",
+          "[sync_service]") {
   Rig rig;
   rig.start();
   rig.live.write("settings.json", R"({"a":1})");
@@ -304,7 +320,7 @@ TEST_CASE("sync service: an unparsable .json is held back and the barrier is not
   rig.live.write("settings.json", R"({"a":1, "b":)");  // half written
   rig.live.write("other.json", R"({"ok":true})");
   CHECK_FALSE(rig.barrier());
-  CHECK(rig.published("settings.json") == R"({"a":1})");  // the last version that parsed stays
+  CHECK(rig.published("settings.json") == R"({"a":1})");   // the last version that parsed stays
   CHECK(rig.published("other.json") == R"({"ok":true})");  // the rest is published
   auto h = rig.sync_health();
   CHECK(h.level == HealthLevel::kDegraded);

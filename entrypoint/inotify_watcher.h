@@ -15,61 +15,40 @@
 #include <vector>
 
 #include "core/result.h"
+#include "entrypoint/watcher.h"
 
 namespace claude {
 
-struct WatchEvent {
-  enum class Kind {
-    kFile,        // something happened to `path` (a file, link or special file)
-    kDirCreated,  // a folder appeared (created or moved in from outside): watch and scan it
-    kDirGone,     // a folder vanished (deleted or moved out): everything under it is gone
-    kDirMoved,    // a folder moved inside the tree from `from` to `path`
-    kRescan,      // events were lost (overflow, or a watch vanished): rescan `path` ("" = all)
-    // The root itself was moved, deleted or replaced (its own watch, or its name in the
-    // parent folder): the caller checks which folder the root path names now.
-    kRootChanged,
-  };
-  Kind kind = Kind::kFile;
-  std::string path;  // relative to the root, '/'-separated ("" = the root)
-  std::string from;  // kDirMoved
-  // kFile: the writer is done with it (close-after-write, rename, delete, attribute or
-  // link creation) rather than still writing (IN_MODIFY).
-  bool finished = false;
-};
-
-class InotifyWatcher {
+class InotifyWatcher final : public Watcher {
  public:
-  using Sink = std::function<void(std::vector<WatchEvent>&)>;
-
   // An inotify instance for the tree at `root_path` (absolute), polled on `loop` once
   // start() is called; watches can be added before that and events queue in the kernel.
   // The root's parent folder is watched too (for the root's name only), so that a root
   // moved away, removed or created again is noticed; where it cannot be, the caller's
   // checks of the root (at barriers, and while it is missing) still notice it.
   static Result<std::unique_ptr<InotifyWatcher>> create(uv_loop_t* loop, std::string root_path);
-  ~InotifyWatcher();
+  ~InotifyWatcher() override;
   InotifyWatcher(const InotifyWatcher&) = delete;
   InotifyWatcher& operator=(const InotifyWatcher&) = delete;
 
-  enum class AddResult { kWatched, kLimit, kGone };
   // Watches the folder rel_dir ("" = root) without following links. kLimit when the
   // kernel's watch limit is reached (ENOSPC), kGone when it is not (or no longer) a folder.
-  Result<AddResult> add(const std::string& rel_dir);
+  Result<AddResult> add(const std::string& rel_dir) override;
   // Stops watching rel_dir and everything under it (a folder moved out of the tree keeps
   // its watches in the kernel otherwise).
-  void remove_subtree(const std::string& rel_dir);
+  void remove_subtree(const std::string& rel_dir) override;
   // Re-paths the watches of a folder renamed inside the tree.
-  void move_subtree(const std::string& from, const std::string& to);
+  void move_subtree(const std::string& from, const std::string& to) override;
   bool watching(const std::string& rel_dir) const { return wd_by_path_.count(rel_dir) != 0; }
-  std::size_t watch_count() const { return wd_by_path_.size(); }
+  std::size_t watch_count() const override { return wd_by_path_.size(); }
 
   // Starts delivering events to `sink` from the loop.
-  Status start(Sink sink);
+  Status start(Sink sink) override;
   // Reads and delivers everything queued in the kernel now (a flush barrier calls this so
   // that nothing already queued is missed). Returns how many raw events were read.
-  std::size_t drain();
+  std::size_t drain() override;
   // A read error on the fd (the watcher is stalled); empty when fine.
-  const std::string& failure() const { return failure_; }
+  const std::string& failure() const override { return failure_; }
   std::uint64_t raw_events() const { return raw_events_; }
 
  private:

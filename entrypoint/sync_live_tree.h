@@ -46,6 +46,14 @@ class LiveTree {
   // Ends a batch of looks: folders kept open for it are closed, so the next batch opens
   // them again by path and sees any folder renamed or replaced in between.
   virtual void end_batch() {}
+
+  enum class RootCheck { kSame, kReplaced, kMissing };
+  // Whether the root path still names the folder open as the root, another folder, or
+  // nothing. A tree that is not a folder on disk (the tests' fakes) is always the same.
+  virtual RootCheck check_root() const { return RootCheck::kSame; }
+  // Opens the root path again (after a check said it changed): true when it names a
+  // folder now, false when it is missing. A tree that is not on disk is always there.
+  virtual Result<bool> reopen() { return true; }
 };
 
 // The live tree's links as core/link_resolution.h asks for them: the target when the entry
@@ -76,14 +84,13 @@ class PosixLiveTree final : public LiveTree {
   Result<int> open_regular(const std::string& rel_path, LiveFacts* facts_out) override;
   void end_batch() override;
 
-  enum class RootCheck { kSame, kReplaced, kMissing };
   // Whether the root path still names the folder open as the root (same device and
   // inode), another folder, or nothing (or not a folder).
-  RootCheck check_root() const;
+  RootCheck check_root() const override;
   // Opens the root path again (after a check said it changed): true when it names a
   // folder now, false when it is missing — then the tree is empty (stat finds nothing,
   // lists are empty, reads fail with ENOENT) until a reopen finds it.
-  Result<bool> reopen();
+  Result<bool> reopen() override;
 
   const std::string& root() const { return root_; }
   int root_fd() const { return root_fd_; }

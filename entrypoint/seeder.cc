@@ -18,6 +18,7 @@
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
+#include "platform/copy_fd.h"
 
 namespace claude {
 namespace {

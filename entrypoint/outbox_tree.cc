@@ -18,8 +18,8 @@
 #include "core/path_names.h"
 #include "core/rfc3339.h"
 #include "core/sha256.h"
-#include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
+#include "platform/beneath.h"
 
 namespace claude {
 namespace {
@@ -246,7 +246,7 @@ Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
     if (unnamed) {
       std::string parent = parent_of(rel);
       if (parent.size() >= kPathChunk) {
-        UniqueFd dir{open_dir_beneath(tree_fd_, parent)};
+        UniqueFd dir{open_dir_no_links_raw(tree_fd_, parent)};
         return dir.get() < 0 ? -1 : ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
       }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);

@@ -16,7 +16,6 @@
 #include "entrypoint/test_fakes.h"
 
 using namespace claude;
-using claude::test_fakes::FakeOutbox;
 
 namespace {
 

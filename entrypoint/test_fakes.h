@@ -1,30 +1,87 @@
-// Fakes shared by the publisher's tests and the commit pipeline's: an Outbox kept in
-// memory whose commits can be held (latches) and made to fail, and that counts what it did.
+// Fakes of the sync engine's side effects for the unit tests: a live tree and an outbox
+// in memory (FakeLiveTree, FakeOutbox), shared by the publisher's and the commit
+// pipeline's tests.
 #pragma once
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/sha256.h"
+#include "core/sync_planner.h"
 #include "entrypoint/outbox_tree.h"
+#include "entrypoint/sync_live_tree.h"
 
-namespace claude::test_fakes {
+namespace claude {
+
+class FakeLiveTree final : public LiveTree {
+ public:
+  std::map<std::string, std::string> files;
+  std::uint64_t next_inode = 100;
+  std::map<std::string, LiveFacts> facts_by_path;
+
+  void write(const std::string& path, std::string content, bool new_inode = false) {
+    files[path] = std::move(content);
+    LiveFacts& f = facts_by_path[path];
+    if (f.inode == 0 || new_inode) f.inode = ++next_inode;
+    f.kind = EntryKind::kFile;
+    f.size = files[path].size();
+    f.mtime_ns += 1;
+    f.mode = 0644;
+  }
+  Observation observe(const std::string& path) {
+    auto it = facts_by_path.find(path);
+    if (it == facts_by_path.end() || !files.count(path)) return {path, std::nullopt};
+    return {path, it->second};
+  }
+
+  Result<std::optional<LiveFacts>> stat(const std::string& p) override { return observe(p).facts; }
+  Result<std::vector<std::pair<std::string, LiveFacts>>> list(const std::string&) override {
+    return std::vector<std::pair<std::string, LiveFacts>>{};
+  }
+  Result<std::string> read(const std::string& p, std::uint64_t offset, std::uint64_t max) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    const std::string& s = files[p];
+    return offset >= s.size() ? std::string() : s.substr(offset, max);
+  }
+  Result<std::string> read_whole(const std::string& p, LiveFacts* facts) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    if (facts) *facts = facts_by_path[p];
+    return files[p];
+  }
+  Result<int> open_regular(const std::string& p, LiveFacts* facts) override {
+    if (!files.count(p)) return Error{"open", p, ENOENT, "", ""};
+    if (facts) *facts = facts_by_path[p];
+    int fd = ::memfd_create("live", MFD_CLOEXEC);
+    if (fd < 0) return Error{"memfd_create", p, errno, "", ""};
+    const std::string& s = files[p];
+    if (::pwrite(fd, s.data(), s.size(), 0) != static_cast<ssize_t>(s.size())) {
+      ::close(fd);
+      return Error{"write", p, errno, "", ""};
+    }
+    return fd;
+  }
+};
 
 class FakeOutbox final : public Outbox {
  public:
   std::map<std::string, std::string> tree;
   std::map<std::string, std::string> staged;
   std::vector<JournalRecord> journaled;
-  int fail_errno = 0;       // every write fails with this when set
+  int fail_errno = 0;  // every write fails with this when set
   int fail_sync_errno = 0;  // make_durable alone fails with this when set
 
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t) override {
@@ -123,4 +180,4 @@ class FakeOutbox final : public Outbox {
   }
 };
 
-}  // namespace claude::test_fakes
+}  // namespace claude

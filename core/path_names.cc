@@ -22,4 +22,14 @@ bool is_same_or_under(std::string_view path, std::string_view dir) {
   return path == dir || is_under(path, dir);
 }
 
+bool has_dotdot(std::string_view path) {
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace claude

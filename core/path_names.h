@@ -1,6 +1,7 @@
 // Small questions about '/'-separated paths, asked the same way by both binaries: the last
-// component, the folder part, and whether one path lies under another. Pure string work:
-// nothing here looks at the disk, resolves "." or "..", or follows links.
+// component, the folder part, whether one path lies under another, and whether one has a
+// ".." component. Pure string work: nothing here looks at the disk, resolves "." or "..",
+// or follows links.
 #pragma once
 
 #include <string_view>
@@ -20,5 +21,9 @@ bool is_under(std::string_view path, std::string_view dir);
 // True when path is dir or lies beneath it at a component boundary; "/" has every absolute
 // path under it.
 bool is_same_or_under(std::string_view path, std::string_view dir);
+
+// True when a component is exactly "..": such a relative path could lead above the folder
+// it is taken from ("a/../b", ".." yes; "a/..b", "...", "" no).
+bool has_dotdot(std::string_view path);
 
 }  // namespace claude

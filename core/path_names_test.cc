@@ -42,4 +42,16 @@ TEST_CASE("is_same_or_under takes the folder itself, and / holds every absolute 
   CHECK_FALSE(is_same_or_under("", "/"));
 }
 
+TEST_CASE("has_dotdot finds a '..' component and nothing that only looks like one", "[path_names]") {
+  CHECK(has_dotdot(".."));
+  CHECK(has_dotdot("../a"));
+  CHECK(has_dotdot("a/../b"));
+  CHECK(has_dotdot("a/.."));
+  CHECK_FALSE(has_dotdot(""));
+  CHECK_FALSE(has_dotdot("a/..b"));
+  CHECK_FALSE(has_dotdot("..a/b"));
+  CHECK_FALSE(has_dotdot("..."));
+  CHECK_FALSE(has_dotdot("a/./b"));
+}
+
 }  // namespace claude

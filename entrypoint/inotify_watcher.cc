@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "entrypoint/sync_live_tree.h"
+#include "platform/beneath.h"
 
 namespace claude {
 
@@ -61,7 +61,7 @@ Result<InotifyWatcher::AddResult> InotifyWatcher::add(const std::string& rel_dir
     // Too long for one path (PATH_MAX): the folder is opened part by part beneath the
     // root and watched through its descriptor's /proc name.
     UniqueFd root{::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    UniqueFd dir{root.get() < 0 ? -1 : open_dir_beneath(root.get(), rel_dir)};
+    UniqueFd dir{root.get() < 0 ? -1 : open_dir_no_links_raw(root.get(), rel_dir)};
     if (dir.get() >= 0) {
       char proc[64];
       std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", dir.get());

@@ -14,8 +14,8 @@
 
 #include "core/formats.h"
 #include "core/sha256.h"
-#include "entrypoint/sync_live_tree.h"
 #include "platform/atomic_file.h"
+#include "platform/beneath.h"
 
 namespace claude {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expected,
                    const std::string& root, std::vector<ObservedEntry>& out) {
   // Beneath the tree, part by part when the path is longer than the kernel takes in one.
-  int fd = open_dir_beneath(dir_fd, rel_dir);
+  int fd = open_dir_no_links_raw(dir_fd, rel_dir);
   if (fd < 0) return Error{"open folder", root + "/" + rel_dir, errno, "", ""};
   DIR* d = ::fdopendir(fd);
   if (!d) {
@@ -102,7 +102,7 @@ Status observe_dir(int dir_fd, const std::string& rel_dir, const TreeState& expe
 int truncate_beneath(const std::string& tree, const std::string& rel, std::uint64_t size) {
   UniqueFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (root.get() < 0) return -1;
-  UniqueFd f{open_beneath(root.get(), rel, O_WRONLY)};
+  UniqueFd f{open_no_links_raw(root.get(), rel, O_WRONLY)};
   if (f.get() < 0) return -1;
   return ::ftruncate(f.get(), static_cast<off_t>(size));
 }
@@ -112,7 +112,7 @@ void unlink_beneath(const std::string& tree, const std::string& rel) {
   UniqueFd root{::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (root.get() < 0) return;
   auto slash = rel.rfind('/');
-  UniqueFd dir{slash == std::string::npos ? ::dup(root.get()) : open_dir_beneath(root.get(), rel.substr(0, slash))};
+  UniqueFd dir{slash == std::string::npos ? ::dup(root.get()) : open_dir_no_links_raw(root.get(), rel.substr(0, slash))};
   if (dir.get() >= 0) ::unlinkat(dir.get(), rel.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
 }
 

@@ -18,8 +18,8 @@
 #include "core/path_names.h"
 #include "core/rfc3339.h"
 #include "core/sha256.h"
-#include "entrypoint/sync_live_tree.h"
 #include "platform/copy_fd.h"
+#include "platform/beneath.h"
 
 namespace claude {
 namespace {
@@ -61,25 +61,6 @@ Status write_all(int fd, std::string_view data, const std::string& what) {
 bool g_tmpfile_allowed = true;
 
 }  // namespace
-
-int current_umask() {
-  FILE* f = std::fopen("/proc/self/status", "re");
-  if (!f) return -1;
-  char line[256];
-  int mask = -1;
-  while (std::fgets(line, sizeof line, f)) {
-    if (std::strncmp(line, "Umask:", 6) == 0) {
-      mask = static_cast<int>(std::strtol(line + 6, nullptr, 8));
-      break;
-    }
-  }
-  std::fclose(f);
-  return mask;
-}
-
-bool umask_may_spoil(std::uint32_t perms, int umask) {
-  return umask < 0 || (perms & ~0777u) != 0 || (perms & static_cast<std::uint32_t>(umask)) != 0;
-}
 
 void set_tmpfile_allowed(bool allowed) { g_tmpfile_allowed = allowed; }
 
@@ -265,7 +246,7 @@ Status PosixOutbox::stage_filled(const std::string& rel, std::uint32_t mode,
     if (unnamed) {
       std::string parent = parent_of(rel);
       if (parent.size() >= kPathChunk) {
-        UniqueFd dir{open_dir_beneath(tree_fd_, parent)};
+        UniqueFd dir{open_dir_no_links_raw(tree_fd_, parent)};
         return dir.get() < 0 ? -1 : ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
       }
       return ::openat(tree_fd_, parent.empty() ? "." : parent.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, create_mode);
@@ -473,24 +454,6 @@ Status PosixOutbox::journal(std::vector<JournalRecord>& records) {
 Status PosixOutbox::sync() {
   if (::syncfs(tree_fd_) != 0) return Error{"sync outbox", dir_, errno, "", "check the outbox's filesystem"};
   return Ok{};
-}
-
-Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length, const std::string& what,
-                                   std::uint64_t* copied_out) {
-  auto copied = copy_fd(src_fd, dst_fd, length, what);
-  if (!copied) return copied.error();
-  if (copied_out) *copied_out = *copied;
-  // Hash what landed in the destination, so the digest describes the published bytes.
-  Sha256 sha;
-  char buf[65536];
-  for (std::uint64_t off = 0; off < *copied;) {
-    ssize_t n = ::pread(dst_fd, buf, std::min<std::uint64_t>(sizeof buf, *copied - off), static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error{"read back", what, n < 0 ? errno : EIO, "", ""};
-    sha.update(std::string_view(buf, static_cast<std::size_t>(n)));
-    off += static_cast<std::uint64_t>(n);
-  }
-  return sha.hex_digest();
 }
 
 }  // namespace claude

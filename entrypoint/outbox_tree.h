@@ -174,19 +174,6 @@ class PosixOutbox final : public Outbox {
   std::vector<Staged> staged_;
 };
 
-// The process's umask from /proc/self/status (Linux 4.7+), read without changing it (a
-// umask(2) round trip would briefly change it for every thread); -1 when unknown.
-int current_umask();
-
-// Whether a file created with permission bits `perms` under `umask` (-1: unknown) could
-// come out with other bits, so that its mode must be set again on the fd after the create.
-bool umask_may_spoil(std::uint32_t perms, int umask);
-
-// Copies `length` bytes from src_fd (at its offset 0) to dst_fd (copy_fd) and returns
-// the sha256 of the bytes that landed in dst_fd, read back from it.
-Result<std::string> copy_fd_hashed(int src_fd, int dst_fd, std::uint64_t length,
-                                   const std::string& what, std::uint64_t* copied = nullptr);
-
 // The wall clock now as RFC 3339 UTC with milliseconds (core/rfc3339.h), for journal and
 // report records.
 std::string rfc3339_now();

@@ -14,7 +14,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "entrypoint/sync_live_tree.h"
+#include "platform/beneath.h"
 
 using namespace claude;
 namespace fs = std::filesystem;
@@ -219,13 +219,13 @@ TEST_CASE("outbox: 255-byte names and paths past PATH_MAX are put, replaced, app
   REQUIRE(outbox.append(deep_file, "{\"w\":1}\n", 8).ok());
   // Read back part by part (no single path of that length opens).
   UniqueFd tree{::open((dir / "tree").c_str(), O_RDONLY | O_DIRECTORY)};
-  UniqueFd f{open_beneath(tree.get(), deep_file, O_RDONLY)};
+  UniqueFd f{open_no_links_raw(tree.get(), deep_file, O_RDONLY)};
   REQUIRE(f.get() >= 0);
   char buf[64];
   ssize_t n = ::read(f.get(), buf, sizeof buf);
   CHECK(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "{\"v\":3}\n{\"w\":1}\n");
   REQUIRE(outbox.rename(deep_file, deep + "g.jsonl").ok());
-  CHECK(open_beneath(tree.get(), deep_file, O_RDONLY) < 0);
+  CHECK(open_no_links_raw(tree.get(), deep_file, O_RDONLY) < 0);
   REQUIRE(outbox.remove(deep + "g.jsonl").ok());
   REQUIRE(outbox.remove(deep + "l").ok());
   // Every folder it leaves empty goes too; no temp is left anywhere.

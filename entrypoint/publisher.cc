@@ -368,20 +368,13 @@ void Publisher::append(const PlannedOp& op, PublishResult& result, std::vector<P
   apply_now(std::move(entry));
 }
 
-struct Publisher::Batch {
+// The commit's in and out (CommitBatch: set, staged_paths, records, and the statuses the
+// pipeline fills in) and what only the publisher needs to finish the batch.
+struct Publisher::Batch : CommitBatch {
   PublishResult result;
   std::vector<Pending> done;    // completed, to journal
   std::vector<Pending> staged;  // puts and links waiting for the commit
-  std::unique_ptr<Outbox::StagedSet> set;
-  // The journal records in order, each with the outbox path that must have become visible
-  // for it to be written (a staged put's; empty for the others).
-  std::vector<std::pair<JournalRecord, std::string>> records;
   std::vector<std::string> claimed;  // live paths it holds in in_flight_paths()
-  // What complete() did for the group this batch was committed in.
-  Status commit_status = Ok{};
-  std::set<std::string> visible;  // outbox paths the commit put in place
-  std::vector<JournalRecord> journaled;  // written, or tried when journal_status is an error
-  Status journal_status = Ok{};
 };
 
 void PublishResult::absorb(PublishResult&& later) {
@@ -406,18 +399,10 @@ void PublishResult::absorb(PublishResult&& later) {
 
 Publisher::Publisher(LiveTree& live, Outbox& outbox, ProjectDirMapper& mapper, RewriteOptions rewrite,
                      SyncSnapshot& snapshot)
-    : live_(live), outbox_(outbox), mapper_(mapper), rewrite_(rewrite), snapshot_(snapshot) {}
+    : live_(live), outbox_(outbox), mapper_(mapper), rewrite_(rewrite), snapshot_(snapshot), pipeline_(outbox) {}
 
-Publisher::~Publisher() {
-  {
-    std::lock_guard lock(mu_);
-    quit_ = true;
-  }
-  cv_.notify_all();
-  // Batches handed over are committed first: the syncer drains its queue, then the linker.
-  if (syncer_.joinable()) syncer_.join();
-  if (linker_.joinable()) linker_.join();
-}
+// pipeline_ goes first (declared last): batches handed over are committed before they go.
+Publisher::~Publisher() = default;
 
 std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp>& ops) {
   auto b = std::make_unique<Batch>();
@@ -550,60 +535,11 @@ std::unique_ptr<Publisher::Batch> Publisher::prepare(const std::vector<PlannedOp
   for (const Pending& p : done) {
     if (p.record) add(p, false);
   }
-  for (const Pending& p : staged) add(p, true);
+  for (const Pending& p : staged) {
+    add(p, true);
+    b->staged_paths.push_back(p.entry->outbox_path);
+  }
   return b;
-}
-
-struct Publisher::Group {
-  std::vector<Batch*> batches;
-  std::unique_ptr<Outbox::StagedSet> set;  // all their staged entries, in order
-  bool staged = false;                     // whether the set holds anything
-  Status durable = Ok{};
-};
-
-Publisher::Group Publisher::make_group(std::vector<Batch*> batches) {
-  Group g;
-  for (Batch* b : batches) {
-    g.staged = g.staged || !b->staged.empty();
-    if (!g.set) {
-      g.set = std::move(b->set);
-    } else {
-      g.set->absorb(*b->set);
-      b->set.reset();
-    }
-  }
-  g.batches = std::move(batches);
-  return g;
-}
-
-void Publisher::make_durable(Group& g) {
-  if (g.staged) g.durable = outbox_.make_durable(*g.set);
-}
-
-void Publisher::put_in_place(Group& g) {
-  Status commit_status = g.durable;
-  std::set<std::string> visible;
-  if (g.staged && commit_status.ok()) {
-    std::vector<std::string> committed;
-    commit_status = outbox_.put_in_place(*g.set, &committed);
-    visible.insert(committed.begin(), committed.end());
-  }
-  g.set.reset();  // what was not committed goes
-  // Each batch keeps its own records (finish() owes its appends again on a failure); the
-  // group writes them all at once.
-  std::vector<JournalRecord> all;
-  for (Batch* b : g.batches) {
-    b->commit_status = commit_status;
-    for (const Pending& p : b->staged) {
-      if (visible.count(p.entry->outbox_path)) b->visible.insert(p.entry->outbox_path);
-    }
-    for (auto& [record, put] : b->records) {
-      if (put.empty() || visible.count(put)) b->journaled.push_back(std::move(record));
-    }
-    all.insert(all.end(), b->journaled.begin(), b->journaled.end());
-  }
-  Status journal_status = outbox_.journal(all);
-  for (Batch* b : g.batches) b->journal_status = journal_status;
 }
 
 PublishResult Publisher::finish(Batch& b) {
@@ -652,9 +588,7 @@ PublishResult Publisher::finish(Batch& b) {
 
 PublishResult Publisher::publish(const std::vector<PlannedOp>& ops) {
   auto b = prepare(ops);
-  Group g = make_group({b.get()});
-  make_durable(g);
-  put_in_place(g);
+  pipeline_.commit_now(*b);
   return finish(*b);
 }
 
@@ -670,17 +604,8 @@ PublishResult Publisher::submit(const std::vector<PlannedOp>& ops, std::function
       if (!path->empty() && inflight_paths_.insert(*path).second) b->claimed.push_back(*path);
     }
   }
-  if (!syncer_.joinable()) {
-    syncer_ = std::thread(&Publisher::syncer_main, this);
-    linker_ = std::thread(&Publisher::linker_main, this);
-  }
-  {
-    std::lock_guard lock(mu_);
-    on_done_ = std::move(on_done);
-    queued_.push_back(b.get());
-  }
+  pipeline_.submit(*b, std::move(on_done));
   inflight_.push_back(std::move(b));
-  cv_.notify_all();
   return collect_finished();
 }
 
@@ -690,41 +615,22 @@ std::size_t Publisher::staged_in_flight() const {
   return n;
 }
 
-PublishResult Publisher::collect_finished() {
-  std::size_t n = 0;
-  {
-    std::lock_guard lock(mu_);
-    n = committed_;
-  }
-  return finish_front(n);
-}
+PublishResult Publisher::collect_finished() { return finish_front(pipeline_.committed()); }
 
 PublishResult Publisher::collect_oldest() {
   if (inflight_.empty()) return {};
-  std::size_t n = 0;
-  {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return committed_ > 0; });
-    n = committed_;
-  }
-  return finish_front(n);
+  return finish_front(pipeline_.wait_committed(1));
 }
 
 PublishResult Publisher::collect() {
   if (inflight_.empty()) return {};
-  {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return committed_ == inflight_.size(); });
-  }
+  pipeline_.wait_committed(inflight_.size());
   return finish_front(inflight_.size());
 }
 
 PublishResult Publisher::finish_front(std::size_t n) {
   if (n == 0) return {};
-  {
-    std::lock_guard lock(mu_);
-    committed_ -= n;
-  }
+  pipeline_.release(n);
   PublishResult merged;
   for (std::size_t i = 0; i < n; ++i) {
     Batch& b = *inflight_[i];
@@ -733,43 +639,6 @@ PublishResult Publisher::finish_front(std::size_t n) {
   }
   inflight_.erase(inflight_.begin(), inflight_.begin() + static_cast<std::ptrdiff_t>(n));
   return merged;
-}
-
-void Publisher::syncer_main() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [&] { return quit_ || !queued_.empty(); });
-    if (queued_.empty()) break;  // quit_, nothing handed over
-    std::vector<Batch*> batches;
-    batches.swap(queued_);
-    lock.unlock();
-    Group g = make_group(std::move(batches));
-    make_durable(g);
-    lock.lock();
-    durable_.push_back(std::move(g));
-    cv_.notify_all();
-  }
-  syncer_gone_ = true;
-  cv_.notify_all();
-}
-
-void Publisher::linker_main() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [&] { return syncer_gone_ || !durable_.empty(); });
-    if (durable_.empty()) return;  // the syncer is gone and left nothing
-    Group g = std::move(durable_.front());
-    durable_.pop_front();
-    lock.unlock();
-    put_in_place(g);
-    lock.lock();
-    committed_ += g.batches.size();
-    std::function<void()> on_done = on_done_;
-    cv_.notify_all();
-    lock.unlock();
-    if (on_done) on_done();
-    lock.lock();
-  }
 }
 
 }  // namespace claude

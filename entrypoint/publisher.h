@@ -5,25 +5,25 @@
 // path to be retried and never a record the outbox does not match; log appends, whose
 // records are held to be shared (recovery journals whole lines past a record), count as
 // soon as they are written, so a log's next lines never wait for another file's commit.
+// This is the staging half, on the caller's thread (reading, rewriting, staging, held-back
+// bytes, unjournaled appends, the snapshot); the commit of staged batches runs in its
+// CommitPipeline (commit_pipeline.h), on two threads of that pipeline's own.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/config_rewrite.h"
 #include "core/result.h"
 #include "core/sync_planner.h"
+#include "entrypoint/commit_pipeline.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
 
@@ -79,13 +79,10 @@ class Publisher {
   PublishResult publish(const std::vector<PlannedOp>& ops);
 
   // The same in two halves, as a group commit: submit() reads, rewrites and stages the
-  // batch here and queues the rest (the filesystem sync, the links into place, the journal
-  // write) for the publisher's two threads. The syncer makes every batch queued since its
-  // last sync durable together (one sync for the group); the linker puts each synced group
-  // in place in submission order and journals it, while the syncer already syncs the next.
-  // So the caller never waits for a sync while it stages, a sync never waits for the
-  // caller or for links, and links never wait for a later sync. on_done is called on the
-  // linker after each group; the caller then collect_finished()s. The caller must
+  // batch here and hands the rest (the filesystem sync, the links into place, the journal
+  // write) to the publisher's CommitPipeline (commit_pipeline.h: its syncer and linker
+  // threads, their order and what they share). on_done is called on the linker after each
+  // group; the caller then collect_finished()s. The caller must
   // collect() before it plans a path in flight (in_flight_paths()), and before publish(),
   // flush_appends() or a sync of its own: the journal has one writer at a time. Returns
   // the results of the batches the linker has finished meanwhile (collect_finished()).
@@ -128,20 +125,11 @@ class Publisher {
  private:
   struct Pending;  // an operation done but not yet journaled
   struct Batch;    // a prepared batch: staged, its journal records assembled
-  struct Group;    // batches committed together: one set, one sync
   std::unique_ptr<Batch> prepare(const std::vector<PlannedOp>& ops);
-  // The outbox half for a group of batches, in submission order: their staged sets made
-  // one and durable (on the syncer), then put in place and one journal write of what
-  // became visible (on the linker).
-  static Group make_group(std::vector<Batch*> batches);
-  void make_durable(Group& g);
-  void put_in_place(Group& g);
   // Back on the caller's thread: results, snapshot, owed records.
   PublishResult finish(Batch& b);
   // Finishes the first n batches in flight (committed) and merges their results.
   PublishResult finish_front(std::size_t n);
-  void syncer_main();
-  void linker_main();
   void put(const PlannedOp& op, PublishResult& result, std::vector<Pending>& staged,
            std::vector<Pending>& done);
   // A file that is not rewritten: copied from the live file to the stage (hashed on the way),
@@ -171,23 +159,13 @@ class Publisher {
   RewriteOptions rewrite_;
   SyncSnapshot& snapshot_;
 
-  // The batches in flight, in submission order (the caller's), and what they hold.
+  // The batches in flight, in submission order (the caller's), and what they hold. The
+  // pipeline commits them in that order, so its committed ones are a prefix of inflight_.
   std::vector<std::unique_ptr<Batch>> inflight_;
   std::set<std::string> inflight_paths_;
-  // The syncer and the linker (started with the first submit) and what they share with
-  // the caller: the batches queued and not taken by the syncer yet, the groups it made
-  // durable and the linker has not taken yet, and how many batches at the front of
-  // inflight_ the linker has committed and the caller has not finished. Both keep queue
-  // order, so the committed ones are always a prefix of inflight_.
-  std::thread syncer_, linker_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Batch*> queued_;
-  std::deque<Group> durable_;
-  std::size_t committed_ = 0;
-  std::function<void()> on_done_;
-  bool quit_ = false;         // the syncer ends once queued_ is empty
-  bool syncer_gone_ = false;  // the linker ends once durable_ is empty
+  // Declared last, so destroyed first: it commits what was handed over while the batches
+  // (and everything above) are still there.
+  CommitPipeline pipeline_;
 };
 
 }  // namespace claude

@@ -18,6 +18,8 @@
 #include "core/sha256.h"
 #include "entrypoint/outbox_tree.h"
 #include "entrypoint/sync_live_tree.h"
+#include "platform/copy_fd.h"
+#include "platform/beneath.h"
 
 namespace claude {
 namespace {
@@ -25,7 +27,7 @@ namespace {
 constexpr const char* kRestage = "run `claude-host stage` again to make a fresh stage";
 
 // Opens a staged file beneath the stage tree without following links.
-int open_staged(int tree_fd, const std::string& rel) { return open_beneath(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
+int open_staged(int tree_fd, const std::string& rel) { return open_no_links_raw(tree_fd, rel, O_RDONLY | O_NONBLOCK); }
 
 Result<std::string> read_fd(int fd, const std::string& what) {
   std::string out;

@@ -113,41 +113,4 @@ class PosixLiveTree final : public LiveTree {
 // lstat-style facts from a struct stat (exposed for the seeder and the tests).
 LiveFacts facts_from_stat(const struct stat& st);
 
-// Paths at least this long are opened part by part (each part shorter, from the folder
-// the part before opened): the kernel refuses a path of PATH_MAX (4096) bytes or more.
-inline constexpr std::size_t kPathChunk = 3072;
-
-// Opens rel ("" = the root itself) under root_fd with `flags` (O_CLOEXEC and O_NOFOLLOW
-// added) without following a link in any component: openat2 RESOLVE_BENEATH |
-// RESOLVE_NO_SYMLINKS, or one component at a time with O_NOFOLLOW where openat2 is
-// missing. Any length: a path of kPathChunk bytes or more is opened as a chain of
-// shorter parts. A ".." component is refused (EXDEV). -1 with errno set on failure; the
-// caller closes the fd.
-int open_beneath(int root_fd, const std::string& rel, int flags);
-
-// open_beneath for a folder.
-int open_dir_beneath(int root_fd, const std::string& rel_dir);
-
-// rel (relative to root_fd) as the *at calls take it: root_fd and rel itself while rel is
-// shorter than kPathChunk, else rel's parent folder opened beneath root_fd part by part
-// (open_dir_beneath) and rel's last component — deep trees are reached this way, never by
-// one path of PATH_MAX bytes or more, which the kernel refuses. dir is -1 (errno set) when
-// that parent cannot be opened.
-struct PathAt {
-  int dir = -1;
-  std::string name;
-  int owned = -1;
-  PathAt(int root_fd, const std::string& rel);
-  ~PathAt() {
-    if (owned >= 0) ::close(owned);
-  }
-  PathAt(const PathAt&) = delete;
-  PathAt& operator=(const PathAt&) = delete;
-  const char* c_name() const { return name.c_str(); }
-};
-
-// Whether openat2 may be tried (the default; it turns itself off where the kernel lacks
-// it). The tests turn it off to run the one-component-at-a-time walk as well.
-void set_openat2_allowed(bool allowed);
-
 }  // namespace claude

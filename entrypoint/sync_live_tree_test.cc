@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "platform/beneath.h"
+
 using namespace claude;
 namespace fs = std::filesystem;
 

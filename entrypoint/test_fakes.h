@@ -1,6 +1,6 @@
 // Fakes of the sync engine's side effects for the unit tests: a live tree and an outbox
 // in memory (FakeLiveTree, FakeOutbox) and a watcher whose events the test delivers
-// (FakeWatcher).
+// (FakeWatcher), shared by the tests of the publisher, the commit pipeline and the engine.
 #pragma once
 
 #include <sys/mman.h>
@@ -83,6 +83,7 @@ class FakeOutbox final : public Outbox {
   std::map<std::string, std::string> staged;
   std::vector<JournalRecord> journaled;
   int fail_errno = 0;  // every write fails with this when set
+  int fail_sync_errno = 0;  // make_durable alone fails with this when set
 
   Status stage_put(const std::string& rel, std::string_view data, std::uint32_t) override {
     if (fail_errno) return Error{"write", rel, fail_errno, "", ""};
@@ -127,7 +128,7 @@ class FakeOutbox final : public Outbox {
   Status make_durable(StagedSet&) override {
     ++commits_started;
     if (std::latch* hold = hold_commits) hold->wait();
-    if (fail_errno) return Error{"sync", "", fail_errno, "", ""};
+    if (fail_errno || fail_sync_errno) return Error{"sync", "", fail_errno ? fail_errno : fail_sync_errno, "", ""};
     return Ok{};
   }
   Status put_in_place(StagedSet& set, std::vector<std::string>* committed) override {

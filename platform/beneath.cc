@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <vector>
+
+#include "core/path_names.h"
 
 namespace claude {
 
@@ -133,6 +136,132 @@ Status read_chunks(int fd, std::uint64_t limit, const std::string& shown,
     off += static_cast<std::uint64_t>(n);
   }
   return Ok{};
+}
+
+namespace {
+
+// One component at a time, each with O_NOFOLLOW: a folder replaced by a link fails with
+// ELOOP or ENOTDIR instead of leading out of the tree. For kernels (or seccomp profiles)
+// without openat2.
+int open_dir_by_components(int root_fd, const std::string& rel_dir) {
+  int fd = ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || rel_dir.empty()) return fd;
+  std::size_t start = 0;
+  while (start <= rel_dir.size()) {
+    std::size_t end = rel_dir.find('/', start);
+    if (end == std::string::npos) end = rel_dir.size();
+    std::string part = rel_dir.substr(start, end - start);
+    if (!part.empty() && part != ".") {
+      int next = ::openat(fd, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int e = errno;
+      ::close(fd);
+      if (next < 0) {
+        errno = e;
+        return -1;
+      }
+      fd = next;
+    }
+    start = end + 1;
+  }
+  return fd;
+}
+
+// Whether openat2 works here; cleared the first time it is missing (ENOSYS: before Linux
+// 5.6) or refused (EPERM: a seccomp profile that predates it).
+std::atomic<bool> g_openat2{true};
+
+// openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: one syscall that refuses a link in
+// any component and any escape from root_fd, where the fallback walks every component.
+// -2 when openat2 is unavailable (the caller falls back), else the fd or -1/errno.
+int openat2_beneath(int root_fd, const std::string& rel, int flags) {
+  if (!g_openat2.load(std::memory_order_relaxed)) return -2;
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+  if (fd >= 0) return static_cast<int>(fd);
+  if (errno == ENOSYS || errno == EPERM) {
+    // A read-only open of a folder or file has no EPERM of its own: this is the
+    // syscall refused. Should it be a real answer, the fallback gives it again.
+    g_openat2.store(false, std::memory_order_relaxed);
+    return -2;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void set_openat2_allowed(bool allowed) { g_openat2.store(allowed, std::memory_order_relaxed); }
+
+namespace {
+
+// open_no_links_raw for a path short enough for one syscall.
+int open_no_links_short(int root_fd, const std::string& rel, int flags);
+
+}  // namespace
+
+int open_no_links_raw(int root_fd, const std::string& rel, int flags) {
+  if (has_dotdot(rel)) {
+    errno = EXDEV;
+    return -1;
+  }
+  if (rel.size() < kPathChunk) return open_no_links_short(root_fd, rel, flags);
+  // Longer than the kernel takes in one path (PATH_MAX): a chain of opens, each of a part
+  // below kPathChunk bytes ending at a '/', from the folder the one before opened.
+  int dir = -1;
+  std::size_t start = 0;
+  while (rel.size() - start >= kPathChunk) {
+    std::size_t cut = rel.rfind('/', start + kPathChunk - 1);
+    if (cut == std::string::npos || cut <= start) {
+      if (dir >= 0) ::close(dir);
+      errno = ENAMETOOLONG;  // a single component longer than a chunk: no name is
+      return -1;
+    }
+    int next = open_no_links_short(dir >= 0 ? dir : root_fd, rel.substr(start, cut - start), O_RDONLY | O_DIRECTORY);
+    int e = errno;
+    if (dir >= 0) ::close(dir);
+    if (next < 0) {
+      errno = e;
+      return -1;
+    }
+    dir = next;
+    start = cut + 1;
+  }
+  int fd = open_no_links_short(dir, rel.substr(start), flags);
+  int e = errno;
+  ::close(dir);
+  errno = e;
+  return fd;
+}
+
+namespace {
+
+int open_no_links_short(int root_fd, const std::string& rel, int flags) {
+  if (rel.empty()) return ::openat(root_fd, ".", flags | O_CLOEXEC);
+  int fd = openat2_beneath(root_fd, rel, flags);
+  if (fd != -2) return fd;
+  std::string parent(parent_path(rel)), name(base_name(rel));
+  UniqueFd dir{open_dir_by_components(root_fd, parent)};
+  if (dir.get() < 0) return -1;
+  return ::openat(dir.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+}
+
+}  // namespace
+
+PathAt::PathAt(int root_fd, const std::string& rel) {
+  if (rel.size() < kPathChunk) {
+    dir = root_fd;
+    name = rel;
+    return;
+  }
+  auto slash = rel.rfind('/');
+  owned = open_dir_no_links_raw(root_fd, rel.substr(0, slash));
+  dir = owned;
+  name = rel.substr(slash + 1);
+}
+
+int open_dir_no_links_raw(int root_fd, const std::string& rel_dir) {
+  return open_no_links_raw(root_fd, rel_dir, O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace claude

@@ -21,6 +21,7 @@
 #include "hostside/host_logs.h"
 #include "hostside/run_state.h"
 #include "platform/atomic_file.h"
+#include "platform/beneath.h"
 #include "platform/file_time.h"
 
 namespace claude::host {
@@ -75,39 +76,21 @@ std::string CredentialCopy::where() const {
 
 std::optional<CredentialCopy> read_credential_copy(const std::string& base,
                                                    const std::vector<std::string_view>& components) {
-  int fd = ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  for (std::size_t i = 0; i < components.size(); ++i) {
-    bool last = i + 1 == components.size();
-    int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? O_NONBLOCK : O_DIRECTORY);
-    int next = ::openat(fd, std::string(components[i]).c_str(), flags);
-    ::close(fd);
-    if (next < 0) return std::nullopt;
-    fd = next;
-  }
+  UniqueFd dir{::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!dir) return std::nullopt;
+  std::string rel;
+  for (std::string_view c : components) rel = rel.empty() ? std::string(c) : join_path(rel, c);
+  // A copy a container wrote: no link followed anywhere, a regular file, bounded.
+  auto fd = open_no_links(dir.get(), rel, O_RDONLY | O_NONBLOCK, join_path(base, rel));
+  if (!fd.ok()) return std::nullopt;
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxCredentialBytes) {
-    ::close(fd);
+  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxCredentialBytes)
     return std::nullopt;
-  }
   CredentialCopy c;
   c.written_ns = mtime_ns(st);
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    c.text.append(buf, static_cast<std::size_t>(n));
-    if (static_cast<std::int64_t>(c.text.size()) > kMaxCredentialBytes) {
-      ::close(fd);
-      return std::nullopt;
-    }
-  }
-  ::close(fd);
+  Status read = read_chunks(fd->get(), kMaxCredentialBytes + 1, rel,
+                            [&](std::string_view chunk, std::uint64_t) { c.text.append(chunk); });
+  if (!read.ok() || static_cast<std::int64_t>(c.text.size()) > kMaxCredentialBytes) return std::nullopt;
   c.info = describe_credentials(c.text);
   return c;
 }

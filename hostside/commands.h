@@ -17,6 +17,7 @@ int restore_command(HostContext& ctx, std::vector<std::string> args);
 int alerts_command(HostContext& ctx, std::vector<std::string> args);
 int status_command(HostContext& ctx, std::vector<std::string> args);
 int doctor_command(HostContext& ctx, std::vector<std::string> args);
+int broker_command(HostContext& ctx, std::vector<std::string> args);
 
 // Prints an Error for a person: "claude-host <command>: <message>" on stderr, or
 // {"error":{...}} on stdout with --json. Returns `status`.

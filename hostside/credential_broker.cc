@@ -97,9 +97,12 @@ std::optional<CredentialCopy> read_credential_copy(const std::string& base,
 
 std::vector<std::string> running_runs(const HostLayout& layout) {
   std::vector<std::string> out;
+  // Read once per call: a container started from compose.env is alive while its
+  // claude-init holds its outbox.
+  std::vector<LockedFile> held = flock_write_holders_now();
   for (const auto& id : list_runs(layout)) {
     auto st = load_run_state(layout, id);
-    if (st.ok() && run_is_attached(*st)) out.push_back(id);
+    if (st.ok() && (run_is_attached(*st) || outbox_locked(layout, id, held))) out.push_back(id);
   }
   return out;
 }
@@ -233,8 +236,10 @@ void CredentialBroker::participate() {
   // within the 250 ms the design promises.
   while (!wait_stopping(0)) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      std::string holder = "pid " + std::to_string(::getpid()) + " (claude-host run" +
-                           (self_run_id_.empty() ? std::string() : " " + self_run_id_) + ")\n";
+      std::string holder = "pid " + std::to_string(::getpid()) +
+                           (self_run_id_.empty() ? std::string(" (claude-host broker)")
+                                                 : " (claude-host run " + self_run_id_ + ")") +
+                           "\n";
       if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, holder.data(), holder.size(), 0);
       holding_ = true;
       (void)log_event(layout_, "credential_broker_start", "", self_run_id_, {{"pid", ::getpid()}});

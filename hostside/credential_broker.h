@@ -3,12 +3,14 @@
 // store and each running container) must hold the newest one, or the next refresh in a
 // stale place logs everybody out.
 //
-// Every `claude-host run` starts a CredentialBroker: a participant thread that waits for
+// Every `claude-host run`, and `claude-host broker` (for containers compose started), starts
+// a CredentialBroker: a participant thread that waits for
 // flock(LOCK_EX) on <state dir>/credential-broker.lock. The holder is the broker for the
 // home; when its process exits or is killed the kernel drops the lock and a waiting
 // participant takes over (it retries every 50 ms) with a full rescan. The broker watches
 // the host store (inotify on the config dir for the file; a 1 s poll of the Keychain item)
-// and, for every running run, outbox/tree/.credentials.json and inbox/.credentials.json
+// and, for every running run (running_runs: its `claude-host run` alive, or a claude-init
+// holding its outbox), outbox/tree/.credentials.json and inbox/.credentials.json
 // (a stat per 100 ms tick, the list of running runs refreshed every second). The newest
 // copy (core/credential_freshness.h is_newer) is written to the host store when the host's
 // is older, and into the inbox of every running run whose copies are older. A stale copy
@@ -51,8 +53,11 @@ struct CredentialCopy {
 std::optional<CredentialCopy> read_credential_copy(const std::string& base,
                                                    const std::vector<std::string_view>& components);
 
-// The runs of this home whose state says running and whose `claude-host run` is alive.
+// The runs of this home with a live container: their `claude-host run` is alive (state
+// running), or a claude-init holds the flock on their outbox, as it does for as long as it
+// syncs into it (a container started from the run's compose.env, whatever its state says).
 std::vector<std::string> running_runs(const HostLayout& layout);
+
 
 // The copies in the running runs' outboxes and inboxes; an outbox copy that is not a
 // plausible refresh has `refused` set.

@@ -1,5 +1,8 @@
 #include "hostside/credential_broker.h"
+#include "hostside/run_state.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,4 +117,46 @@ TEST_CASE("one broker per home: a second waits, and takes over when the first st
   REQUIRE(wait_until([&] { return second.is_broker(); }, 250));
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopped);
   CHECK(took.count() < 250);
+}
+
+TEST_CASE("flock_write_holders reads the FLOCK WRITE holders of /proc/locks, not waiters or other locks",
+          "[credential_broker]") {
+  const char* text =
+      "1: POSIX  ADVISORY  WRITE 100 08:01:11 0 EOF\n"
+      "2: FLOCK  ADVISORY  WRITE 4711 00:2f:1234 0 EOF\n"
+      "2: -> FLOCK  ADVISORY  WRITE 4712 00:2f:1234 0 EOF\n"
+      "3: FLOCK  ADVISORY  READ 55 fd:00:99 0 EOF\n"
+      "4: OFDLCK ADVISORY  WRITE -1 00:2f:77 0 EOF\n"
+      "5: FLOCK  ADVISORY  WRITE 9 fd:01:18446744073709551615 0 EOF\n"
+      "garbage\n";
+  auto held = flock_write_holders(text);
+  REQUIRE(held.size() == 2);
+  CHECK(held[0] == LockedFile{0x00, 0x2f, 1234});
+  CHECK(held[1] == LockedFile{0xfd, 0x01, 18446744073709551615ull});
+  CHECK(flock_write_holders("").empty());
+}
+
+TEST_CASE("outbox_locked: a run's outbox is in use exactly while a flock is held on it", "[credential_broker]") {
+  std::string home = temp_dir("outbox_locked");
+  HostLayout layout;
+  layout.home = home;
+  layout.config_dir = home + "/.claude";
+  layout.state_dir = home + "/.claude-docker";
+  fs::create_directories(layout.outbox_dir("r1"));
+  fs::create_directories(layout.outbox_dir("r2"));
+  auto proc_locks = [] {
+    std::ifstream in("/proc/locks");
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  CHECK_FALSE(outbox_locked(layout, "r1", flock_write_holders(proc_locks())));
+  // As claude-init locks it: LOCK_EX on the folder itself.
+  int fd = ::open(layout.outbox_dir("r1").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  auto held = flock_write_holders(proc_locks());
+  CHECK(outbox_locked(layout, "r1", held));
+  CHECK_FALSE(outbox_locked(layout, "r2", held));
+  CHECK_FALSE(outbox_locked(layout, "missing", held));
+  ::close(fd);
+  CHECK_FALSE(outbox_locked(layout, "r1", flock_write_holders(proc_locks())));
 }

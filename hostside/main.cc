@@ -28,6 +28,7 @@ const char* const kUsage =
     "  alerts     check | test the alert rules and channels\n"
     "  status     runs staged, running and pending; last read-back; backup age\n"
     "  doctor     what on this machine would break a run, with fixes\n"
+    "  broker     one login everywhere for compose containers (foreground)\n"
     "\n"
     "`claude-host <command> --help` says more. Settings: ~/.claude-docker/config.json.\n";
 
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
     if (command == "alerts") return alerts_command(ctx, args);
     if (command == "status") return status_command(ctx, args);
     if (command == "doctor") return doctor_command(ctx, args);
+    if (command == "broker") return broker_command(ctx, args);
     std::fprintf(stderr, "claude-host: unknown command '%s' — run `claude-host --help`\n", command.c_str());
     return 2;
   } catch (const std::exception& e) {

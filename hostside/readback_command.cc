@@ -42,11 +42,12 @@ const char* const kHelp =
     "A run whose outbox does not verify is QUARANTINED: what verified is merged, the rest is\n"
     "named and stays in the outbox, and `claude-host stage` no longer reads the run back by\n"
     "itself. Reading any run back again changes nothing. Without --run: the newest run neither\n"
-    "read back nor quarantined.\n"
+    "read back nor quarantined. A run whose container is still running (its claude-init holds\n"
+    "the outbox) is refused: stop it first.\n"
     "\n"
-    "exit status: 0 merged; 1 something not verified or refused (the run is quarantined), or\n"
-    "             the outbox could not be read; 3 conflicts, held deletions or container logs\n"
-    "             kept beside, to review; 2 bad arguments\n";
+    "exit status: 0 merged; 1 something not verified or refused (the run is quarantined), the\n"
+    "             outbox could not be read, or its container still runs; 3 conflicts, held\n"
+    "             deletions or container logs kept beside, to review; 2 bad arguments\n";
 
 }  // namespace
 
@@ -72,6 +73,15 @@ int readback_command(HostContext& ctx, std::vector<std::string> argv) {
                                             "every run has been read back", "pass --run ID to read one back again"},
                           json, 0);
   }
+  // A container still syncing into the outbox (its claude-init holds it: started from
+  // compose.env, or a `claude-host run` still waiting on it) has not finished: read half-way,
+  // the run would count as read back and its last changes would wait for a --run by hand.
+  if (outbox_locked(ctx.layout, run_id, flock_write_holders_now()))
+    return report_error("readback",
+                        Error{"read back", ctx.layout.outbox_dir(run_id), 0,
+                              "run " + run_id + "'s container is still running (its claude-init holds the outbox)",
+                              "stop it first (`docker compose down`, or let `claude-host run` end), then read back"},
+                        json, 1);
   int timeout_ms = ctx.config.lock_timeout_s * 1000;
   if (timeout) timeout_ms = static_cast<int>(std::atof(timeout->c_str()) * 1000);
   auto credentials = make_credential_store(ctx.layout, ctx.runner, ctx.keychain);

@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <random>
@@ -162,6 +165,40 @@ bool run_is_attached(const RunState& state) {
   std::string name;
   if (comm && std::getline(comm, name)) return name.starts_with("claude-host");
   return true;
+}
+
+std::vector<LockedFile> flock_write_holders(std::string_view proc_locks) {
+  std::vector<LockedFile> out;
+  while (!proc_locks.empty()) {
+    std::size_t nl = proc_locks.find('\n');
+    std::string line(proc_locks.substr(0, nl));
+    proc_locks.remove_prefix(nl == std::string_view::npos ? proc_locks.size() : nl + 1);
+    // "<n>: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> <start> <end>"
+    char kind[16] = {}, mode[16] = {}, access[16] = {};
+    long pid = 0;
+    unsigned maj = 0, min = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(line.c_str(), "%*d: %15s %15s %15s %ld %x:%x:%llu", kind, mode, access, &pid, &maj, &min,
+                    &inode) != 7)
+      continue;  // a waiter ("->") or a line of another shape
+    if (std::string_view(kind) == "FLOCK" && std::string_view(access) == "WRITE")
+      out.push_back(LockedFile{maj, min, static_cast<std::uint64_t>(inode)});
+  }
+  return out;
+}
+
+std::vector<LockedFile> flock_write_holders_now() {
+  auto text = read_file("/proc/locks");
+  return text.ok() ? flock_write_holders(*text) : std::vector<LockedFile>{};
+}
+
+bool outbox_locked(const HostLayout& layout, const std::string& run_id, const std::vector<LockedFile>& held) {
+  if (held.empty()) return false;
+  struct stat st {};
+  if (::stat(layout.outbox_dir(run_id).c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return false;
+  LockedFile outbox{::major(st.st_dev), ::minor(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  return std::find(held.begin(), held.end(), outbox) != held.end();
 }
 
 std::string new_run_id(std::int64_t now_ms) {

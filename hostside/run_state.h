@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -58,6 +59,25 @@ struct RunState {
 Result<RunState> load_run_state(const HostLayout& layout, const std::string& run_id);
 // Writes it atomically (0600).
 Status save_run_state(const HostLayout& layout, const RunState& state);
+
+// A lock /proc/locks lists: the file's device (major, minor) and inode.
+struct LockedFile {
+  unsigned major = 0, minor = 0;
+  std::uint64_t inode = 0;
+  bool operator==(const LockedFile&) const = default;
+};
+// The files held by a FLOCK WRITE lock in `proc_locks` (the text of /proc/locks: lines such
+// as "3: FLOCK  ADVISORY  WRITE 4711 00:2f:1234 0 EOF"; waiters, "3: -> FLOCK ...", are not
+// holders). Pure.
+std::vector<LockedFile> flock_write_holders(std::string_view proc_locks);
+// flock_write_holders of this machine's /proc/locks now (empty when it cannot be read).
+std::vector<LockedFile> flock_write_holders_now();
+// Whether a claude-init holds runs/<id>/outbox (one of `held`): it takes an exclusive flock
+// on the folder for as long as it syncs into it, so the run's container is running,
+// whoever started it (`claude-host run`, or compose from the run's compose.env). Looked
+// up, never by taking the lock: a lock taken to look would make a claude-init that starts
+// at that moment refuse its outbox.
+bool outbox_locked(const HostLayout& layout, const std::string& run_id, const std::vector<LockedFile>& held);
 // Every run id under runs/, oldest first (ids sort by time).
 std::vector<std::string> list_runs(const HostLayout& layout);
 

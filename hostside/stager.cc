@@ -71,12 +71,19 @@ nlohmann::json StageReport::to_json() const {
   return j;
 }
 
-std::vector<std::string> pending_runs(const HostLayout& layout) {
+std::vector<std::string> pending_runs(const HostLayout& layout, std::vector<std::string>* still_running) {
   std::vector<std::string> out;
+  std::vector<LockedFile> held = flock_write_holders_now();
   for (const auto& id : list_runs(layout)) {
     auto state = load_run_state(layout, id);
     // A quarantined run is never read back by itself: the user looks at it first.
     if (!state.ok() || state->state == "read-back" || state->state == "quarantined" || run_is_attached(*state)) continue;
+    // Its container still runs (started from compose.env: no `claude-host run` attached):
+    // read back once it has stopped, never half-way.
+    if (outbox_locked(layout, id, held)) {
+      if (still_running) still_running->push_back(id);
+      continue;
+    }
     struct stat st{};
     std::string journal = layout.outbox_dir(id) + "/journal.jsonl";
     if (::stat(journal.c_str(), &st) == 0 && st.st_size > 0) out.push_back(id);
@@ -96,12 +103,16 @@ Result<StageReport> Stager::stage(const StageOptions& options, const PendingAppl
       warnings.push_back("run " + id + " is quarantined (" + st->quarantine_reason + "); it is not read back until you run " +
                          "`claude-host readback --run " + id + "`");
   }
-  for (const auto& id : pending_runs(layout_)) {
+  std::vector<std::string> still_running;
+  for (const auto& id : pending_runs(layout_, &still_running)) {
     if (options.run_id && *options.run_id == id) continue;
     Status s = apply_pending(id);
     if (s.ok()) applied.push_back(id);
     else warnings.push_back("the outbox of run " + id + " could not be read back: " + s.error().message());
   }
+  for (const auto& id : still_running)
+    warnings.push_back("run " + id + "'s container is still running (its claude-init holds the outbox); it is read " +
+                       "back by the first stage, run or readback after it stops");
   auto report = stage_locked(options);
   if (!report.ok()) return report;
   report->applied_runs = applied;

@@ -99,8 +99,10 @@ class Stager {
   const Clock& clock_;
 };
 
-// Runs whose outbox holds a journal but which were never read back and have no live
-// `claude-host run` attached, oldest first.
-std::vector<std::string> pending_runs(const HostLayout& layout);
+// Runs whose outbox holds a journal but which were never read back, have no live
+// `claude-host run` attached and no running container (a claude-init holding the outbox,
+// outbox_locked), oldest first. Those skipped only for a running container go to
+// `still_running` when given.
+std::vector<std::string> pending_runs(const HostLayout& layout, std::vector<std::string>* still_running = nullptr);
 
 }  // namespace claude::host

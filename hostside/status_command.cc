@@ -32,6 +32,7 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
   if (auto stop = cmd.finish()) return *stop;
   nlohmann::json runs = nlohmann::json::array();
   nlohmann::json last_readback;
+  const std::vector<LockedFile> held = flock_write_holders_now();
   for (const auto& id : list_runs(ctx.layout)) {
     auto st = load_run_state(ctx.layout, id);
     if (!st.ok()) {
@@ -42,7 +43,9 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
                         {"state", st->state},
                         {"project", st->project},
                         {"updated_at", st->updated_at},
-                        {"attached", run_is_attached(*st)}};
+                        {"attached", run_is_attached(*st)},
+                        // A claude-init holds its outbox: its container runs, whoever started it.
+                        {"container_running", outbox_locked(ctx.layout, id, held)}};
     if (st->exit_code) r["exit_code"] = *st->exit_code;
     if (!st->quarantine_reason.empty()) r["quarantine_reason"] = st->quarantine_reason;
     // The outbox is the container's: read beneath it, no link followed, bounded.
@@ -78,7 +81,7 @@ int status_command(HostContext& ctx, std::vector<std::string> argv) {
   for (const auto& r : runs) {
     std::printf("  %s  %-15s %s%s\n", r["run_id"].get<std::string>().c_str(),
                 r["state"].get<std::string>().c_str(), r.value("project", "").c_str(),
-                r.value("attached", false) ? "  (container running)" : "");
+                r.value("attached", false) || r.value("container_running", false) ? "  (container running)" : "");
     if (r.contains("quarantine_reason"))
       std::printf("      quarantined: %s\n      look at it, then: claude-host readback --run %s\n",
                   r["quarantine_reason"].get<std::string>().c_str(),

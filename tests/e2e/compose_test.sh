@@ -2,7 +2,8 @@
 # Scenario 6: compose/docker-compose.yml with Debian's `docker-compose` (v1) and with
 # `docker compose` (v2): from the env file `claude-host stage` wrote, the service comes
 # up healthy, runs a real headless session, and after `down` the run reads back into the
-# host home. Both rounds always run.
+# host home. Both rounds always run. In the first, `claude-host broker` carries a newer host
+# login into the running container, and readback refuses the run until it is down.
 #
 # Compose v2 is the `docker compose` plugin from Debian trixie's docker-compose package
 # (bookworm has only v1), fetched and cached by scripts/install-compose-v2.sh and given to
@@ -26,6 +27,30 @@ compose() {
 E2E_COMPOSE_PROJECT=""
 # Called by the EXIT trap (lib.sh) while a compose project may still be up.
 e2e_compose_all() { [ -z "$E2E_COMPOSE_PROJECT" ] || compose "$@" || true; }
+
+# one_login_for_compose CONTAINER: with `claude-host broker` running, a newer host login
+# reaches the compose container's live config dir (the broker knows the run runs because
+# its claude-init holds the outbox), and the run is not read back while it runs.
+one_login_for_compose() {
+  local c=$1 live=/root/.claude-config/.credentials.json
+  local login
+  login=$(printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-compose%s","refreshToken":"sk-ant-ort01-compose%s","expiresAt":%s,"scopes":["user:inference"],"subscriptionType":"max"}}' \
+    "$$" "$$" "$(( ($(date +%s) + 7200) * 1000 ))")
+  "$CLAUDE_HOST" broker >"$E2E_WORK/broker.out" 2>"$E2E_WORK/broker.err" &
+  local broker=$!
+  E2E_BACKGROUND_PIDS+=("$broker")
+  e2e_wait_until 10 "claude-host broker serves" grep -q 'serving as' "$E2E_WORK/broker.err"
+  local tmp=$HOME/.claude/.credentials.json.tmp.$$
+  printf '%s' "$login" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$HOME/.claude/.credentials.json"
+  e2e_wait_until 10 "the host's newer login is in the compose container" \
+    sh -c "[ \"\$(docker exec '$c' cat '$live')\" = '$login' ]"
+  local rc=0
+  "$CLAUDE_HOST" readback --run "$E2E_RUN" >"$E2E_WORK/readback-live.out" 2>&1 || rc=$?
+  [ "$rc" = 1 ] && grep -q 'still running' "$E2E_WORK/readback-live.out" ||
+    fail "readback of the running compose run exited $rc: $(cat "$E2E_WORK/readback-live.out")"
+  kill -TERM "$broker"; wait "$broker" || fail "claude-host broker exited $? on SIGTERM: $(cat "$E2E_WORK/broker.err")"
+  e2e_log "compose: claude-host broker put the host's newer login in the container; readback waits for the stop"
+}
 
 one_round() {  # one_round NAME TOOL...
   local name=$1
@@ -57,6 +82,7 @@ assert cfg["Healthcheck"]["Test"] == ["CMD", "claude-init", "health"], cfg["Heal
   e2e_log "$*: service healthy"
   e2e_wait_until 120 "the headless session's log reaches the outbox" \
     sh -c "ls '$E2E_OUTBOX_DIR/tree/projects/$E2E_PROJECT_KEY/' | grep -v -e burst -e 0ld5e55i | grep -q jsonl"
+  [ "$name" = v1 ] && one_login_for_compose "$c"
   compose down >"$E2E_WORK/down-$name.out" 2>&1 || fail "$* down failed: $(cat "$E2E_WORK/down-$name.out")"
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["clean_stop"] is True, r' \
     "$E2E_OUTBOX_DIR/reports/run.json" || fail "$*: the report after down is not a clean stop"

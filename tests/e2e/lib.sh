@@ -47,9 +47,13 @@ e2e_diagnostics() {
   done
 }
 
+declare -a E2E_BACKGROUND_PIDS=()
 e2e_cleanup() {
   local rc=$?
   set +e
+  # Host processes a test started in the background (a `claude-host broker`, ...).
+  local p
+  for p in "${E2E_BACKGROUND_PIDS[@]}"; do kill "$p" 2>/dev/null; done
   local ids
   ids=$(docker ps -aq --filter "label=$E2E_LABEL" 2>/dev/null)
   [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1

@@ -34,6 +34,15 @@ std::string creds(const std::string& tag, long long expires) {
          std::to_string(expires) + "}}";
 }
 
+// The layout of a throw-away home: ~/.claude and ~/.claude-docker under `home`.
+HostLayout home_layout(const std::string& home) {
+  HostLayout layout;
+  layout.home = home;
+  layout.config_dir = home + "/.claude";
+  layout.state_dir = home + "/.claude-docker";
+  return layout;
+}
+
 bool wait_until(const std::function<bool()>& f, int ms) {
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (std::chrono::steady_clock::now() < end) {
@@ -97,10 +106,7 @@ TEST_CASE("newest_copy takes the newest login that has an access token", "[crede
 
 TEST_CASE("one broker per home: a second waits, and takes over when the first stops", "[credential_broker]") {
   std::string home = temp_dir("home");
-  HostLayout layout;
-  layout.home = home;
-  layout.config_dir = home + "/.claude";
-  layout.state_dir = home + "/.claude-docker";
+  HostLayout layout = home_layout(home);
   put(layout.credentials_file(), creds("h", 100));
   FileCredentialStore store(layout.credentials_file());
   auto first = std::make_unique<CredentialBroker>(layout, store, false, "r1");
@@ -138,10 +144,7 @@ TEST_CASE("flock_write_holders reads the FLOCK WRITE holders of /proc/locks, not
 
 TEST_CASE("outbox_locked: a run's outbox is in use exactly while a flock is held on it", "[credential_broker]") {
   std::string home = temp_dir("outbox_locked");
-  HostLayout layout;
-  layout.home = home;
-  layout.config_dir = home + "/.claude";
-  layout.state_dir = home + "/.claude-docker";
+  HostLayout layout = home_layout(home);
   fs::create_directories(layout.outbox_dir("r1"));
   fs::create_directories(layout.outbox_dir("r2"));
   auto proc_locks = [] {

@@ -55,3 +55,20 @@ state_digest() {
   (cd "$HOME" && find .claude .claude.json -type f ! -name '*.lock' -print0 2>/dev/null | sort -z | xargs -0 sha256sum) | sha256sum
 }
 OUTBOX_WRITER="$HELPERS/host_outbox_writer.py"
+
+# Credentials, for the tests of one login everywhere. HOST_CREDS: the host's
+# .credentials.json; BASE_S: an hour from now (set when this file is sourced).
+HOST_CREDS="$HOME/.claude/.credentials.json"
+BASE_S=$(( $(date +%s) + 3600 ))
+# creds TAG OFFSET_S: a login whose tokens carry TAG, expiring at BASE_S + OFFSET_S.
+creds() {
+  printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-%s","refreshToken":"sk-ant-ort01-%s","expiresAt":%s,"scopes":["user:inference"]}}' \
+    "$1" "$1" "$(( (BASE_S + $2) * 1000 ))"
+}
+# host_write TEXT: the host CLI's write of its login: a temp file in the same folder, then rename.
+host_write() {
+  local tmp="$HOST_CREDS.tmp.$$"
+  printf '%s' "$1" > "$tmp"; chmod 600 "$tmp"; mv -f "$tmp" "$HOST_CREDS"
+}
+# holds FILE TEXT: FILE has exactly TEXT.
+holds() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }

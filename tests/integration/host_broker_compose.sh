@@ -10,17 +10,6 @@ source "$(dirname "$0")/../helpers/host_test_lib.sh" "$1"
 
 PROJ="$TEST_ROOT/work/app"; mkdir -p "$PROJ"; cd "$PROJ"
 make_claude_home "$PROJ" > /dev/null
-HOST_CREDS="$HOME/.claude/.credentials.json"
-BASE_S=$(( $(date +%s) + 3600 ))
-creds() {  # creds TAG OFFSET_S
-  printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-%s","refreshToken":"sk-ant-ort01-%s","expiresAt":%s,"scopes":["user:inference"]}}' \
-    "$1" "$1" "$(( (BASE_S + $2) * 1000 ))"
-}
-host_write() {
-  local tmp="$HOME/.claude/.credentials.json.tmp.$$"
-  printf '%s' "$1" > "$tmp"; chmod 600 "$tmp"; mv -f "$tmp" "$HOST_CREDS"
-}
-holds() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 run_state() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$RUNS/$1/state.json"; }
 host_write "$(creds h0 0)"
 

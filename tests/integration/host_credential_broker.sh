@@ -13,18 +13,6 @@ ln -s "$HELPERS/host_fake_docker.sh" "$BIN/docker"
 export PATH="$BIN:$PATH"
 PROJ="$TEST_ROOT/work/app"; mkdir -p "$PROJ"; cd "$PROJ"
 make_claude_home "$PROJ" > /dev/null
-HOST_CREDS="$HOME/.claude/.credentials.json"
-BASE_S=$(( $(date +%s) + 3600 ))
-# creds TAG OFFSET_S: a login whose tokens carry TAG, expiring at BASE_S + OFFSET_S.
-creds() {
-  printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-%s","refreshToken":"sk-ant-ort01-%s","expiresAt":%s,"scopes":["user:inference"]}}' \
-    "$1" "$1" "$(( (BASE_S + $2) * 1000 ))"
-}
-# The host CLI's write: temp file in the same folder, then rename.
-host_write() {
-  local tmp="$HOME/.claude/.credentials.json.tmp.$$"
-  printf '%s' "$1" > "$tmp"; chmod 600 "$tmp"; mv -f "$tmp" "$HOST_CREDS"
-}
 
 # The container: says where its folders are, then waits for its stop file.
 cat > "$TEST_ROOT/container.sh" <<'SH'
@@ -63,8 +51,6 @@ grep -q "^credential broker: pid $H (claude-host run " "$TEST_ROOT/status.out" |
 pass "one broker elected by flock: pid $H (status names it)"
 
 publish() { python3 "$OUTBOX_WRITER" "${OUTBOX[$1]}" put-text .credentials.json "$2" 600; }
-# holds FILE TEXT: FILE has exactly TEXT.
-holds() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 # everywhere_within MS TEXT PLACES...: every place holds TEXT within MS milliseconds; prints
 # the time it took.
 everywhere_within() {

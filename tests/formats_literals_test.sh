@@ -9,7 +9,11 @@ cd "$root"
 fail=0
 # Every constant of the contract that cannot be an ordinary word: a name with a dot or a
 # slash (file names, temp markers, format versions).
-while IFS='|' read -r name value; do
+mapfile -t constants < <(sed -nE 's/^inline constexpr std::string_view (k[A-Za-z0-9]+) = "([^"]*[./][^"]*)";.*/\1|\2/p' core/formats.h)
+n=${#constants[@]}
+[ "$n" -ge 10 ] || { echo "formats_literals_test: read only $n constants from core/formats.h; has its layout changed?" >&2; exit 1; }
+for constant in "${constants[@]}"; do
+  IFS='|' read -r name value <<<"$constant"
   hits=$(grep -rnF --include=*.cc --include=*.h "\"$value\"" core platform entrypoint hostside |
          grep -v -e '_test\.cc:' -e '^entrypoint/test_fakes\.h:' -e '^core/formats\.h:' |
          awk -F: -v v="\"$value\"" '{ code = $0; sub(/^[^:]+:[0-9]+:/, "", code); sub(/\/\/.*/, "", code); if (index(code, v)) print }' || true)
@@ -18,8 +22,6 @@ while IFS='|' read -r name value; do
     echo "$hits" | sed 's/^/  /' >&2
     fail=1
   fi
-done < <(sed -nE 's/^inline constexpr std::string_view (k[A-Za-z0-9]+) = "([^"]*[./][^"]*)";.*/\1|\2/p' core/formats.h)
-n=$(sed -nE 's/^inline constexpr std::string_view (k[A-Za-z0-9]+) = "([^"]*[./][^"]*)";.*/\1/p' core/formats.h | wc -l)
-[ "$n" -ge 10 ] || { echo "formats_literals_test: read only $n constants from core/formats.h; has its layout changed?" >&2; exit 1; }
+done
 [ "$fail" = 0 ] && echo "the contract's $n names and versions are spelled only in core/formats.h"
 exit "$fail"
